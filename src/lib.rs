@@ -1,16 +1,28 @@
-//! tributary: a feed aggregator daemon.
+//! tributary: a feed aggregator daemon. Many feeds in, one clean merged feed out.
 //!
 //! # Layout
-//! The modules follow the data: `config` -> `schedule` -> `fetch` -> `parse` -> `extract` ->
-//! `dedupe` -> `store` -> `publish` / `serve`. `pipeline` alone knows that order; `daemon` builds
-//! the parts and owns start-up and shutdown; `cli` maps subcommands onto them.
+//! The modules follow the data:
+//! `config` -> `schedule` -> `fetch` -> `parse` -> `extract` -> `dedupe` -> `store` ->
+//! `output` (renders `publish`) -> `serve`.
+//! `pipeline` alone knows the order of stages for one source's poll; `daemon` builds the parts
+//! and owns start-up, reload and shutdown; `cli` maps subcommands onto them. `model` holds the
+//! plain data passed between stages, `sanitize` the one HTML policy, `status` the admin's view
+//! of per-source state. See ARCHITECTURE.md for the invariants.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod dedupe;
 pub mod extract;
 pub mod fetch;
 pub mod model;
+pub mod output;
 pub mod parse;
+pub mod pipeline;
 pub mod publish;
 pub mod sanitize;
+pub mod schedule;
+pub mod serve;
+pub mod status;
+pub mod store;

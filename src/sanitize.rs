@@ -9,7 +9,15 @@ use std::collections::HashSet;
 pub fn clean_html(html: &str, base: Option<&url::Url>, video_hosts: &[String]) -> String {
     let mut builder = ammonia::Builder::default();
     builder
-        .add_tags(["figure", "figcaption", "picture", "source", "iframe", "video", "audio"])
+        .add_tags([
+            "figure",
+            "figcaption",
+            "picture",
+            "source",
+            "iframe",
+            "video",
+            "audio",
+        ])
         .add_tag_attributes("img", ["src", "alt", "title", "width", "height"])
         .add_tag_attributes("source", ["src", "type"])
         .add_tag_attributes("video", ["src", "controls", "poster"])
@@ -40,8 +48,69 @@ pub fn clean_html(html: &str, base: Option<&url::Url>, video_hosts: &[String]) -
     builder.clean(html).to_string()
 }
 
+/// Plain text of an HTML fragment, one block per line, for summaries and fingerprints.
+pub fn plain_text(html: &str) -> String {
+    let fragment = scraper::Html::parse_fragment(html);
+    let mut text = String::new();
+    for node in fragment.root_element().descendants() {
+        match node.value() {
+            scraper::Node::Text(chunk) => text.push_str(chunk),
+            scraper::Node::Element(element) if is_block(element.name()) => text.push('\n'),
+            _ => {}
+        }
+    }
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "br"
+            | "li"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "blockquote"
+            | "tr"
+            | "figcaption"
+            | "pre"
+            | "section"
+            | "article"
+    )
+}
+
+/// The first `max_chars` characters of `text`, cut at a word boundary, with an ellipsis.
+pub fn truncate_words(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let at_word = cut
+        .rfind(char::is_whitespace)
+        .map_or(cut.as_str(), |end| &cut[..end]);
+    format!("{}…", at_word.trim_end())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plain_text_keeps_block_boundaries() {
+        assert_eq!(
+            plain_text("<p>Un  deux</p><p>trois<br>quatre &amp; cinq</p>"),
+            "Un deux\ntrois\nquatre & cinq"
+        );
+        assert_eq!(truncate_words("alpha beta gamma", 12), "alpha beta…");
+        assert_eq!(truncate_words("alpha", 12), "alpha");
+    }
+
     use super::*;
 
     #[test]
@@ -63,7 +132,10 @@ mod tests {
             Some(&base),
             &hosts,
         );
-        assert!(clean.contains(r#"src="https://news.example/i.jpg""#), "{clean}");
+        assert!(
+            clean.contains(r#"src="https://news.example/i.jpg""#),
+            "{clean}"
+        );
         assert!(!clean.contains("evil.example"));
         assert!(clean.contains("youtube.com/embed/1"));
     }

@@ -127,7 +127,10 @@ fn build(raw: RawConfig, problems: &mut Problems<'_>) -> Config {
         problems.add(
             Some(value.span()),
             "listen",
-            format!("{:?} is not an address like 127.0.0.1:8080", value.get_ref()),
+            format!(
+                "{:?} is not an address like 127.0.0.1:8080",
+                value.get_ref()
+            ),
         );
     }
     let default_schedule = raw
@@ -162,9 +165,13 @@ fn build(raw: RawConfig, problems: &mut Problems<'_>) -> Config {
         fetch,
         output,
         video_hosts: raw.extract.video_hosts.clone().unwrap_or_else(|| {
-            ["www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com"]
-                .map(String::from)
-                .to_vec()
+            [
+                "www.youtube.com",
+                "www.youtube-nocookie.com",
+                "player.vimeo.com",
+            ]
+            .map(String::from)
+            .to_vec()
         }),
         sources,
     }
@@ -456,7 +463,11 @@ timeout = \"ten\"
         assert!(lines.contains(&Some(8)), "bad schedule on line 8");
         assert!(lines.contains(&Some(9)), "bad duration on line 9");
         assert_eq!(problems[1].key.as_deref(), Some("sources[1].name"));
-        assert!(problems[1].to_string().starts_with("t.toml:6: sources[1].name"));
+        assert!(
+            problems[1]
+                .to_string()
+                .starts_with("t.toml:6: sources[1].name")
+        );
     }
 
     #[test]
@@ -488,8 +499,11 @@ content_selector = \"article .body\"
 
     #[test]
     fn the_shipped_example_is_valid() {
-        let config = validate(super::super::EXAMPLE_CONFIG, Path::new("config/tributary.toml"))
-            .expect("config/tributary.toml must validate");
+        let config = validate(
+            super::super::EXAMPLE_CONFIG,
+            Path::new("config/tributary.toml"),
+        )
+        .expect("config/tributary.toml must validate");
         assert!(config.sources.len() >= 3);
     }
 }

@@ -31,6 +31,38 @@ pub fn fingerprint(text: &str) -> Option<Fingerprint> {
     None
 }
 
+impl Fingerprint {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0
+            .iter()
+            .flat_map(|value| value.to_le_bytes())
+            .collect()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<Fingerprint> {
+        (bytes.len() % 8 == 0).then(|| {
+            Fingerprint(
+                bytes
+                    .chunks_exact(8)
+                    .map(|chunk| u64::from_le_bytes(chunk.try_into().expect("8 bytes")))
+                    .collect(),
+            )
+        })
+    }
+}
+
+/// A hash that never changes across builds (stored ids depend on it): FNV-1a, 64 bits.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Whether two fingerprints are the same story.
+pub fn is_same_story(a: &Fingerprint, b: &Fingerprint) -> bool {
+    similarity(a, b) >= 0.8
+}
+
 /// Similarity in [0, 1] of two fingerprints.
 pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f64 {
     if a == b { 1.0 } else { 0.0 }

@@ -65,3 +65,29 @@ pub fn extract_html(
         metadata: Default::default(),
     })
 }
+
+/// Extracts every `IN/NAME.html` into `OUT/NAME.txt` (plain text); a page that fails gives an
+/// empty file. Returns the number of pages.
+pub fn batch(
+    in_dir: &std::path::Path,
+    out_dir: &std::path::Path,
+    options: &ExtractOptions,
+) -> std::io::Result<usize> {
+    std::fs::create_dir_all(out_dir)?;
+    let mut count = 0;
+    for entry in std::fs::read_dir(in_dir)? {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("html") {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let url = url::Url::parse("http://localhost/").expect("static url");
+        let text = extract(&bytes, None, &url, options)
+            .map(|article| article.text)
+            .unwrap_or_default();
+        let name = path.file_stem().unwrap_or_default().to_string_lossy();
+        std::fs::write(out_dir.join(format!("{name}.txt")), text)?;
+        count += 1;
+    }
+    Ok(count)
+}

@@ -100,7 +100,9 @@ impl Fetcher {
         if response.status().as_u16() == 304 {
             return Ok(FeedResponse::NotModified);
         }
-        self.read(response, settings).await.map(FeedResponse::Fetched)
+        self.read(response, settings)
+            .await
+            .map(FeedResponse::Fetched)
     }
 
     /// Fetches an article page.

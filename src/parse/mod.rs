@@ -53,3 +53,21 @@ pub fn parse_feed(
         ..Default::default()
     })
 }
+
+/// The feed as `tributary parse --json` prints it.
+pub fn to_json(feed: &ParsedFeed) -> serde_json::Value {
+    let entries: Vec<serde_json::Value> = feed
+        .entries
+        .iter()
+        .map(|entry| {
+            serde_json::json!({
+                "id": entry.id,
+                "title": entry.title,
+                "link": entry.link,
+                "published": entry.published.or(entry.updated).map(|d| d.to_rfc3339()),
+                "content": entry.content_html.as_ref().or(entry.summary_html.as_ref()),
+            })
+        })
+        .collect();
+    serde_json::json!({ "title": feed.title, "entries": entries })
+}

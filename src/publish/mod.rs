@@ -71,3 +71,10 @@ pub fn content_type(format: OutputFormat) -> &'static str {
         OutputFormat::Json => "application/feed+json; charset=utf-8",
     }
 }
+
+/// Newest first (ties by id), capped at `max`.
+pub fn select(mut entries: Vec<PublishedEntry>, max: usize) -> Vec<PublishedEntry> {
+    entries.sort_by(|a, b| b.published.cmp(&a.published).then(a.id.cmp(&b.id)));
+    entries.truncate(max);
+    entries
+}

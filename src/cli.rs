@@ -1,0 +1,509 @@
+//! Subcommands: each parses its arguments and calls the library; exit codes live here.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, ConfigError, OutputFormat};
+use crate::extract::{self, ExtractOptions};
+use crate::fetch::{FeedResponse, Fetcher, Validators};
+use crate::output;
+use crate::pipeline::{self, Context, Outcome, SourceReport};
+use crate::store::{self, Store};
+
+/// The process's exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    /// Something failed at run time (database, network for a one-off command, bad input).
+    Failure = 1,
+    /// The configuration is invalid.
+    BadConfig = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+const DEFAULT_CONFIG: &str = "config/tributary.toml";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tributary",
+    version,
+    about = "A feed aggregator daemon: many feeds in, one clean merged feed out."
+)]
+pub struct Args {
+    /// The configuration file.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate the configuration; exit 2 listing every problem (file, line, key).
+    Check,
+    /// Poll every source once now, whatever its schedule, then exit.
+    Poll,
+    /// Run the daemon: scheduler and HTTP server, until SIGTERM or SIGINT.
+    Run,
+    /// Write the merged feed to stdout or, atomically, to a file.
+    Export {
+        #[arg(long, value_enum)]
+        format: FormatArg,
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Show the title, metadata and extracted text of one page.
+    Extract {
+        /// A URL or a local HTML file.
+        #[arg(required_unless_present = "batch")]
+        url_or_file: Option<String>,
+        /// A CSS selector for the article, to compare with the heuristics' result.
+        #[arg(long, value_name = "CSS")]
+        selector: Option<String>,
+        /// Extract every IN_DIR/NAME.html into OUT_DIR/NAME.txt.
+        #[arg(long, num_args = 2, value_names = ["IN_DIR", "OUT_DIR"], conflicts_with = "url_or_file")]
+        batch: Option<Vec<PathBuf>>,
+    },
+    /// Show the entries of one feed.
+    Parse {
+        /// A URL or a local feed file.
+        url_or_file: String,
+        /// Print one JSON object {"title", "entries": [{"id","title","link","published","content"}]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show each source's polling state as a table.
+    Status {
+        /// Print JSON (as served at /status) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Atom,
+    Rss,
+    Json,
+}
+
+impl From<FormatArg> for OutputFormat {
+    fn from(format: FormatArg) -> OutputFormat {
+        match format {
+            FormatArg::Atom => OutputFormat::Atom,
+            FormatArg::Rss => OutputFormat::Rss,
+            FormatArg::Json => OutputFormat::Json,
+        }
+    }
+}
+
+/// Runs the command line; errors are printed here and become exit codes.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging();
+    match run(args) {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            if let Some(config_error) = error.downcast_ref::<ConfigError>() {
+                eprintln!("{config_error}");
+                return Exit::BadConfig.into();
+            }
+            eprintln!("error: {error:#}");
+            Exit::Failure.into()
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRIBUTARY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn run(args: Args) -> anyhow::Result<Exit> {
+    match args.command {
+        Command::Check => check(args.config.as_deref()),
+        Command::Poll => poll(&load_config(args.config.as_deref())?.0),
+        Command::Run => {
+            let (config, path) = load_config(args.config.as_deref())?;
+            runtime()?.block_on(crate::daemon::run(config, path))?;
+            Ok(Exit::Ok)
+        }
+        Command::Export { format, output } => export(
+            &load_config(args.config.as_deref())?.0,
+            format.into(),
+            output,
+        ),
+        Command::Extract {
+            url_or_file,
+            selector,
+            batch,
+        } => {
+            let config = optional_config(args.config.as_deref())?;
+            match batch {
+                Some(dirs) => extract_batch(&config, &dirs[0], &dirs[1]),
+                None => extract_one(&config, &url_or_file.unwrap_or_default(), selector),
+            }
+        }
+        Command::Parse { url_or_file, json } => parse(
+            &optional_config(args.config.as_deref())?,
+            &url_or_file,
+            json,
+        ),
+        Command::Status { json } => status(&load_config(args.config.as_deref())?.0, json),
+    }
+}
+
+/// Loads `--config`, or the default file, or (when the default file does not exist) the
+/// embedded example, so `tributary run` works on a fresh checkout. Returns the file watched
+/// for reloads, if any.
+fn load_config(path: Option<&Path>) -> anyhow::Result<(Config, Option<PathBuf>)> {
+    let path_buf = path.map_or_else(|| PathBuf::from(DEFAULT_CONFIG), Path::to_path_buf);
+    if path.is_none() && !path_buf.exists() {
+        eprintln!("note: {DEFAULT_CONFIG} not found: using the embedded example configuration");
+        let config = Config::from_str(crate::config::EXAMPLE_CONFIG, Path::new("(embedded)"))?;
+        return Ok((config, None));
+    }
+    Ok((Config::load(&path_buf)?, Some(path_buf)))
+}
+
+/// For the one-page tools: the config when there is one (for fetch settings and per-source
+/// selectors), defaults otherwise.
+fn optional_config(path: Option<&Path>) -> anyhow::Result<Option<Config>> {
+    match path {
+        Some(path) => Ok(Some(Config::load(path)?)),
+        None if Path::new(DEFAULT_CONFIG).exists() => {
+            Ok(Some(Config::load(Path::new(DEFAULT_CONFIG))?))
+        }
+        None => Ok(None),
+    }
+}
+
+fn check(path: Option<&Path>) -> anyhow::Result<Exit> {
+    let path = path.unwrap_or(Path::new(DEFAULT_CONFIG));
+    match Config::load(path) {
+        Ok(config) => {
+            println!(
+                "{}: ok ({} sources, database {}, listening on {})",
+                path.display(),
+                config.sources.len(),
+                config.database.display(),
+                config.listen
+            );
+            Ok(Exit::Ok)
+        }
+        Err(ConfigError::Invalid(problems)) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            eprintln!("{} problem(s) found", problems.len());
+            Ok(Exit::BadConfig)
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            Ok(Exit::BadConfig)
+        }
+    }
+}
+
+fn poll(config: &Config) -> anyhow::Result<Exit> {
+    let store = Store::open(&config.database)
+        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let context = Context {
+        config: std::sync::Arc::new(config.clone()),
+        fetcher: Fetcher::new(&config.fetch)?,
+        store,
+    };
+    let progress = progress_bar(config.sources.len());
+    let reports = runtime()?.block_on(pipeline::poll_all(&context, true, |report| {
+        if let Some(bar) = &progress {
+            bar.set_message(report.name.clone());
+            bar.inc(1);
+        }
+    }));
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    print_poll_summary(&reports);
+    if let Some(path) = &config.output.file {
+        let snapshot = output::build_snapshot_blocking(&context.store, config)?;
+        output::write_atomically(path, &snapshot.get(config.output.file_format).body)?;
+    }
+    Ok(Exit::Ok)
+}
+
+fn progress_bar(length: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(length as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} sources  {msg}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn print_poll_summary(reports: &[SourceReport]) {
+    let width = reports.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    for report in reports {
+        let (outcome, detail) = match &report.outcome {
+            Outcome::Updated { merged, .. } => (
+                "updated",
+                if *merged > 0 {
+                    format!("({merged} merged into stories from other sources)")
+                } else {
+                    String::new()
+                },
+            ),
+            Outcome::NotModified => ("not-modified", String::new()),
+            Outcome::Failed(error) => ("FAILED", format!("error: {error}")),
+            Outcome::Skipped(why) => ("skipped", why.clone()),
+        };
+        let extraction = if report.extraction_failures > 0 {
+            format!(
+                " [{} article page(s) kept the feed's text]",
+                report.extraction_failures
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "{:<width$}  {:<12}  {:>3} new  {detail}{extraction}",
+            report.name,
+            outcome,
+            report.new_entries()
+        );
+        for note in &report.notes {
+            println!("{:<width$}  note: {note}", "");
+        }
+    }
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.is_failure())
+        .map(|r| r.name.as_str())
+        .collect();
+    let new: usize = reports.iter().map(SourceReport::new_entries).sum();
+    if failed.is_empty() {
+        println!("{} sources polled, {new} new entries", reports.len());
+    } else {
+        println!(
+            "{} sources polled, {new} new entries, {} failed: {}",
+            reports.len(),
+            failed.len(),
+            failed.join(", ")
+        );
+    }
+}
+
+fn export(config: &Config, format: OutputFormat, output: Option<PathBuf>) -> anyhow::Result<Exit> {
+    let store = Store::open(&config.database)?;
+    let snapshot = output::build_snapshot_blocking(&store, config)?;
+    let body = &snapshot.get(format).body;
+    match output {
+        Some(path) => output::write_atomically(&path, body)
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(body)?;
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
+    let store = Store::open(&config.database)?;
+    let keys = crate::status::source_keys(config);
+    let statuses = store.call_blocking(|connection| store::load_statuses(connection, &keys))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&crate::status::to_json(&statuses))?
+        );
+    } else {
+        println!("{}", crate::status::to_table(&statuses));
+    }
+    Ok(Exit::Ok)
+}
+
+/// A page or feed named on the command line: a local file, or a URL fetched politely.
+struct Input {
+    bytes: Vec<u8>,
+    content_type: Option<String>,
+    url: url::Url,
+}
+
+fn read_input(config: &Option<Config>, target: &str, as_feed: bool) -> anyhow::Result<Input> {
+    let path = Path::new(target);
+    if path.exists() {
+        let absolute = std::fs::canonicalize(path)?;
+        return Ok(Input {
+            bytes: std::fs::read(path).with_context(|| format!("reading {target}"))?,
+            content_type: None,
+            url: url::Url::from_file_path(&absolute)
+                .map_err(|()| anyhow::anyhow!("cannot make a URL of {target}"))?,
+        });
+    }
+    let url = url::Url::parse(target)
+        .with_context(|| format!("{target} is neither an existing file nor a URL"))?;
+    let settings = config.as_ref().map(|c| c.fetch.clone()).unwrap_or_default();
+    let fetcher = Fetcher::new(&settings)?;
+    let fetched = runtime()?.block_on(async {
+        if as_feed {
+            match fetcher
+                .fetch_feed(&url, &Validators::default(), &settings)
+                .await?
+            {
+                FeedResponse::Fetched(fetched) => Ok(fetched),
+                FeedResponse::NotModified => Err(crate::fetch::FetchError::Network(
+                    "unexpected 304 Not Modified".into(),
+                )),
+            }
+        } else {
+            fetcher.fetch_page(&url, &settings).await
+        }
+    })?;
+    Ok(Input {
+        bytes: fetched.body,
+        content_type: fetched.content_type,
+        url: fetched.final_url,
+    })
+}
+
+fn extract_one(
+    config: &Option<Config>,
+    target: &str,
+    selector: Option<String>,
+) -> anyhow::Result<Exit> {
+    let input = read_input(config, target, false)?;
+    let video_hosts = config
+        .as_ref()
+        .map(|c| c.video_hosts.clone())
+        .unwrap_or_default();
+    let heuristics = ExtractOptions {
+        video_hosts: video_hosts.clone(),
+        ..ExtractOptions::default()
+    };
+    let source = config.as_ref().and_then(|c| {
+        c.sources
+            .iter()
+            .find(|s| s.url.host_str().is_some() && s.url.host_str() == input.url.host_str())
+    });
+    let tuned = ExtractOptions {
+        content_selector: selector.or_else(|| source.and_then(|s| s.content_selector.clone())),
+        remove_selectors: source
+            .map(|s| s.remove_selectors.clone())
+            .unwrap_or_default(),
+        video_hosts,
+    };
+    let with_overrides = tuned.content_selector.is_some() || !tuned.remove_selectors.is_empty();
+    let content_type = input.content_type.as_deref();
+    let result = extract::extract(&input.bytes, content_type, &input.url, &heuristics);
+    print_article("heuristics", &result);
+    if with_overrides {
+        let tuned_result = extract::extract(&input.bytes, content_type, &input.url, &tuned);
+        println!();
+        print_article("with overrides", &tuned_result);
+        return Ok(if tuned_result.is_ok() {
+            Exit::Ok
+        } else {
+            Exit::Failure
+        });
+    }
+    Ok(if result.is_ok() {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    })
+}
+
+fn print_article(
+    label: &str,
+    result: &Result<crate::model::Article, crate::extract::ExtractError>,
+) {
+    println!("== {label} ==");
+    let article = match result {
+        Ok(article) => article,
+        Err(error) => {
+            println!("no article: {error}");
+            return;
+        }
+    };
+    let metadata = &article.metadata;
+    let field = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            println!("{name:<10} {value}");
+        }
+    };
+    field("title:", article.title.clone());
+    field("author:", metadata.author.clone());
+    field("published:", metadata.published.map(|d| d.to_rfc3339()));
+    field("modified:", metadata.modified.map(|d| d.to_rfc3339()));
+    field("language:", metadata.language.clone());
+    field("site:", metadata.site_name.clone());
+    field("image:", metadata.image.clone());
+    field("canonical:", metadata.canonical_url.clone());
+    println!("words:     {}\n", article.text.split_whitespace().count());
+    println!("{}", article.text);
+}
+
+fn extract_batch(config: &Option<Config>, in_dir: &Path, out_dir: &Path) -> anyhow::Result<Exit> {
+    let options = ExtractOptions {
+        video_hosts: config
+            .as_ref()
+            .map(|c| c.video_hosts.clone())
+            .unwrap_or_default(),
+        ..ExtractOptions::default()
+    };
+    let count = extract::batch(in_dir, out_dir, &options)
+        .with_context(|| format!("extracting {} into {}", in_dir.display(), out_dir.display()))?;
+    eprintln!("{count} pages extracted");
+    Ok(Exit::Ok)
+}
+
+fn parse(config: &Option<Config>, target: &str, json: bool) -> anyhow::Result<Exit> {
+    let input = read_input(config, target, true)?;
+    let feed =
+        match crate::parse::parse_feed(&input.bytes, input.content_type.as_deref(), &input.url) {
+            Ok(feed) => feed,
+            Err(error) => bail!("{target}: {error}"),
+        };
+    if json {
+        println!("{}", crate::parse::to_json(&feed));
+        return Ok(Exit::Ok);
+    }
+    println!("feed: {}", feed.title.as_deref().unwrap_or("(untitled)"));
+    println!("{} entries", feed.entries.len());
+    for entry in &feed.entries {
+        println!(
+            "- {}  {}\n  {}",
+            entry
+                .published
+                .or(entry.updated)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_else(|| "(no date)".into()),
+            entry.title.as_deref().unwrap_or("(untitled)"),
+            entry.link.as_deref().unwrap_or("(no link)")
+        );
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,298 @@
+//! The daemon: builds every part from the config, owns start-up, live reload and shutdown order.
+//!
+//! Start-up: signal handlers, store, first render, HTTP listener, scheduler, then a first look
+//! at every source. Shutdown (SIGTERM/SIGINT): stop the scheduler and the dispatcher, let the
+//! server finish its requests, give in-flight polls a few seconds, then abandon them; a poll's
+//! writes are one transaction, so an abandoned poll leaves nothing half-written.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{Notify, RwLock, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::output::{self, FeedCache};
+use crate::pipeline::{self, Context, Outcome};
+use crate::schedule::driver::Driver;
+use crate::serve::{self, ServeState};
+use crate::store::Store;
+
+/// How long in-flight polls get to finish after a shutdown signal.
+const DRAIN_TIME: Duration = Duration::from_secs(3);
+/// How often the config file's modification time is checked.
+const RELOAD_CHECK: Duration = Duration::from_secs(2);
+
+/// The parts the dispatcher hands to each poll; swapped whole on reload.
+struct Shared {
+    context: std::sync::RwLock<Context>,
+    config: Arc<RwLock<Arc<Config>>>,
+    in_flight: Mutex<HashSet<String>>,
+    feed_changed: Notify,
+}
+
+impl Shared {
+    fn context(&self) -> Context {
+        self.context
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+/// Runs until SIGTERM or SIGINT. `config_path` is `None` when running on the embedded example.
+pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
+    // Handlers first, so a signal during start-up is not the default "die at once".
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let shutdown = CancellationToken::new();
+    let polls = TaskTracker::new();
+
+    let store = Store::open(&config.database)
+        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let fetcher = Fetcher::new(&config.fetch)?;
+    let config = Arc::new(config);
+    let cache = FeedCache::new(output::build_snapshot(&store, &config).await?);
+    let shared = Arc::new(Shared {
+        context: std::sync::RwLock::new(Context {
+            config: config.clone(),
+            fetcher,
+            store: store.clone(),
+        }),
+        config: Arc::new(RwLock::new(config.clone())),
+        in_flight: Mutex::new(HashSet::new()),
+        feed_changed: Notify::new(),
+    });
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    tracing::info!(
+        "serving {0}/feed.atom, /feed.rss, /feed.json on http://{1}",
+        config.public_url,
+        listener.local_addr()?
+    );
+    let router = serve::router(ServeState {
+        cache: cache.clone(),
+        store: store.clone(),
+        config: shared.config.clone(),
+    });
+    let server = tokio::spawn(
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .into_future(),
+    );
+    let renderer = tokio::spawn(render_on_change(
+        shared.clone(),
+        cache.clone(),
+        shutdown.clone(),
+    ));
+
+    if config.output.file.is_some() {
+        shared.feed_changed.notify_one();
+    }
+    let (ticks, mut tick_receiver) = mpsc::unbounded_channel();
+    let mut driver = Driver::start(ticks.clone()).await?;
+    driver.sync(&config.sources).await?;
+    for source in &config.sources {
+        let _ = ticks.send(source.name.clone());
+    }
+    let mut last_mtime = config_path.as_deref().and_then(modified_time);
+    let mut reload_check = tokio::time::interval(RELOAD_CHECK);
+
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+            _ = hangup.recv() => {
+                if let Some(path) = &config_path {
+                    last_mtime = modified_time(path);
+                    reload(path, &shared, &mut driver, &ticks).await;
+                }
+            }
+            _ = reload_check.tick() => {
+                if let Some(path) = &config_path {
+                    let mtime = modified_time(path);
+                    if mtime.is_some() && mtime != last_mtime {
+                        last_mtime = mtime;
+                        reload(path, &shared, &mut driver, &ticks).await;
+                    }
+                }
+            }
+            Some(name) = tick_receiver.recv() => dispatch(&shared, &polls, &shutdown, name),
+        }
+    }
+
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    driver.shutdown().await;
+    polls.close();
+    if tokio::time::timeout(DRAIN_TIME, polls.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("abandoning polls still in flight (their passes are not committed)");
+    }
+    let _ = tokio::time::timeout(DRAIN_TIME, server).await;
+    renderer.abort();
+    Ok(())
+}
+
+fn modified_time(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Starts a poll of `name` unless one is already running or the source is gone from the config.
+fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationToken, name: String) {
+    if shutdown.is_cancelled() {
+        return;
+    }
+    let context = shared.context();
+    let Some(source) = context.config.source(&name).cloned() else {
+        return;
+    };
+    {
+        let mut in_flight = shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !in_flight.insert(name.clone()) {
+            tracing::debug!(source = %name, "still polling: tick skipped");
+            return;
+        }
+    }
+    let shared = shared.clone();
+    let shutdown = shutdown.clone();
+    polls.spawn(async move {
+        tokio::select! {
+            report = pipeline::poll_source(&context, &source, false) => {
+                log_report(&report);
+                if report.new_entries() > 0 {
+                    shared.feed_changed.notify_one();
+                }
+            }
+            _ = shutdown.cancelled() => {}
+        }
+        shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&name);
+    });
+}
+
+fn log_report(report: &pipeline::SourceReport) {
+    match &report.outcome {
+        Outcome::Updated { new, merged } => {
+            tracing::info!(source = %report.name, new, merged, "polled")
+        }
+        Outcome::NotModified => tracing::debug!(source = %report.name, "not modified"),
+        Outcome::Failed(error) => {
+            tracing::warn!(source = %report.name, %error, "could not poll source")
+        }
+        Outcome::Skipped(why) => tracing::debug!(source = %report.name, %why, "skipped"),
+    }
+    for note in &report.notes {
+        tracing::info!(source = %report.name, "{note}");
+    }
+    if report.extraction_failures > 0 {
+        tracing::info!(
+            source = %report.name,
+            failures = report.extraction_failures,
+            "article pages kept the feed's text"
+        );
+    }
+}
+
+/// Re-renders the merged feed (and rewrites the output file) after polls that changed it.
+async fn render_on_change(shared: Arc<Shared>, cache: FeedCache, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shared.feed_changed.notified() => {}
+            _ = shutdown.cancelled() => return,
+        }
+        let context = shared.context();
+        match output::build_snapshot(&context.store, &context.config).await {
+            Ok(snapshot) => {
+                if let Some(path) = &context.config.output.file {
+                    let format = context.config.output.file_format;
+                    let body = snapshot.get(format).body.clone();
+                    let path = path.clone();
+                    let written =
+                        tokio::task::spawn_blocking(move || output::write_atomically(&path, &body))
+                            .await;
+                    if let Ok(Err(error)) = written {
+                        tracing::error!(%error, "writing the output file");
+                    }
+                }
+                cache.replace(snapshot);
+            }
+            Err(error) => tracing::error!(%error, "rendering the merged feed"),
+        }
+    }
+}
+
+/// Loads the config file again; an invalid file is logged and the running config stays.
+async fn reload(
+    path: &Path,
+    shared: &Arc<Shared>,
+    driver: &mut Driver,
+    ticks: &mpsc::UnboundedSender<String>,
+) {
+    let new_config = match Config::load(path) {
+        Ok(config) => Arc::new(config),
+        Err(error) => {
+            tracing::error!("config reload rejected, keeping the running configuration:\n{error}");
+            return;
+        }
+    };
+    let old = shared.context();
+    let fetcher = if new_config.fetch == old.config.fetch {
+        old.fetcher.clone()
+    } else {
+        match Fetcher::new(&new_config.fetch) {
+            Ok(fetcher) => fetcher,
+            Err(error) => {
+                tracing::error!(%error, "config reload rejected");
+                return;
+            }
+        }
+    };
+    if let Err(error) = driver.sync(&new_config.sources).await {
+        tracing::error!(%error, "config reload: scheduling failed");
+        return;
+    }
+    let added: Vec<String> = new_config
+        .sources
+        .iter()
+        .filter(|source| old.config.source(&source.name).is_none())
+        .map(|source| source.name.clone())
+        .collect();
+    *shared
+        .context
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Context {
+        config: new_config.clone(),
+        fetcher,
+        store: old.store.clone(),
+    };
+    *shared.config.write().await = new_config.clone();
+    tracing::info!(
+        sources = new_config.sources.len(),
+        added = added.len(),
+        "configuration reloaded"
+    );
+    for name in added {
+        let _ = ticks.send(name);
+    }
+    if new_config.output != old.config.output || new_config.public_url != old.config.public_url {
+        shared.feed_changed.notify_one();
+    }
+}

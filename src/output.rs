@@ -1,0 +1,234 @@
+//! The merged feed as bytes: read from the store, rendered in the three formats once per
+//! change, compressed once, and written atomically to a file when asked.
+//!
+//! The HTTP server only ever hands out a ready [`Snapshot`]; requests never render.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, OutputFormat};
+use crate::publish::{self, FeedMeta, PublishedEntry, SourceRef};
+use crate::store::{self, Store, StoreError, StoredSource, StoredStory};
+
+/// One format of the merged feed, ready to serve.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub body: Vec<u8>,
+    /// The same bytes gzip-compressed, for clients that accept it.
+    pub gzip: Vec<u8>,
+    /// A strong validator: a hash of the bytes.
+    pub etag: String,
+    pub last_modified: DateTime<Utc>,
+    pub content_type: &'static str,
+}
+
+/// The three formats rendered from the same stories.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub atom: Rendered,
+    pub rss: Rendered,
+    pub json: Rendered,
+}
+
+impl Snapshot {
+    pub fn get(&self, format: OutputFormat) -> &Rendered {
+        match format {
+            OutputFormat::Atom => &self.atom,
+            OutputFormat::Rss => &self.rss,
+            OutputFormat::Json => &self.json,
+        }
+    }
+}
+
+/// The latest snapshot, shared between the poller (writer) and the HTTP server (readers).
+#[derive(Clone)]
+pub struct FeedCache {
+    current: Arc<RwLock<Arc<Snapshot>>>,
+}
+
+impl FeedCache {
+    pub fn new(snapshot: Snapshot) -> FeedCache {
+        FeedCache {
+            current: Arc::new(RwLock::new(Arc::new(snapshot))),
+        }
+    }
+
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub fn replace(&self, snapshot: Snapshot) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(snapshot);
+    }
+}
+
+/// Reads the newest stories and renders all three formats.
+pub async fn build_snapshot(store: &Store, config: &Config) -> Result<Snapshot, StoreError> {
+    let limit = config.output.max_entries;
+    let stories = store
+        .call(move |connection| store::latest_stories(connection, limit))
+        .await?;
+    Ok(snapshot_from(config, stories))
+}
+
+/// Synchronous twin of [`build_snapshot`] for the CLI.
+pub fn build_snapshot_blocking(store: &Store, config: &Config) -> Result<Snapshot, StoreError> {
+    let limit = config.output.max_entries;
+    let stories = store.call_blocking(|connection| store::latest_stories(connection, limit))?;
+    Ok(snapshot_from(config, stories))
+}
+
+fn snapshot_from(config: &Config, stories: Vec<StoredStory>) -> Snapshot {
+    let entries = publish::select(
+        stories.into_iter().map(to_published).collect(),
+        config.output.max_entries,
+    );
+    let updated = entries
+        .iter()
+        .map(|entry| entry.updated)
+        .max()
+        .unwrap_or(DateTime::UNIX_EPOCH);
+    let meta = FeedMeta {
+        title: config.output.title.clone(),
+        description: config.output.description.clone(),
+        public_url: config.public_url.clone(),
+        updated,
+    };
+    let render = |format| rendered(publish::render(&meta, &entries, format), updated, format);
+    Snapshot {
+        atom: render(OutputFormat::Atom),
+        rss: render(OutputFormat::Rss),
+        json: render(OutputFormat::Json),
+    }
+}
+
+fn rendered(text: String, updated: DateTime<Utc>, format: OutputFormat) -> Rendered {
+    let body = text.into_bytes();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let gzip = encoder
+        .write_all(&body)
+        .and_then(|()| encoder.finish())
+        .unwrap_or_default();
+    Rendered {
+        etag: format!("\"{:016x}\"", crate::dedupe::stable_hash(&body)),
+        gzip,
+        body,
+        last_modified: updated,
+        content_type: publish::content_type(format),
+    }
+}
+
+fn source_ref(source: &StoredSource) -> SourceRef {
+    SourceRef {
+        name: source.name.clone(),
+        feed_url: source.feed_url.clone().unwrap_or_default(),
+        feed_title: source.feed_title.clone(),
+        site_link: source.site_link.clone(),
+        link: source.link.clone(),
+    }
+}
+
+fn to_published(story: StoredStory) -> PublishedEntry {
+    let mut sources = story.sources.iter().map(source_ref);
+    let origin = sources.next().unwrap_or_else(|| SourceRef {
+        name: "unknown".into(),
+        feed_url: String::new(),
+        feed_title: None,
+        site_link: None,
+        link: story.link.clone(),
+    });
+    PublishedEntry {
+        id: story.uid,
+        title: story.title,
+        link: story.link,
+        published: story.published,
+        updated: story.updated.max(story.published),
+        content_html: story.content_html,
+        summary: story.summary,
+        authors: story.authors,
+        categories: story.categories,
+        enclosures: story.enclosures,
+        image: story.image,
+        also: sources.collect(),
+        origin,
+    }
+}
+
+/// Writes `bytes` to `path` so a reader never sees a half-written file: a temporary file in
+/// the same folder, flushed to disk, then renamed over the target.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder)?;
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "feed".into());
+    let temporary = folder.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_the_file_and_leaves_no_temporary() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("out/feed.xml");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
+        assert_eq!(leftovers, 1);
+    }
+
+    #[test]
+    fn the_first_source_is_the_origin_and_the_others_are_named() {
+        let source = |name: &str| StoredSource {
+            name: name.into(),
+            link: Some(format!("https://{name}.example/story")),
+            feed_url: Some(format!("https://{name}.example/feed")),
+            feed_title: None,
+            site_link: None,
+        };
+        let story = StoredStory {
+            uid: "urn:x".into(),
+            title: "T".into(),
+            link: None,
+            published: DateTime::UNIX_EPOCH,
+            updated: DateTime::UNIX_EPOCH,
+            content_html: None,
+            summary: None,
+            authors: vec![],
+            categories: vec![],
+            enclosures: vec![],
+            image: None,
+            sources: vec![source("a"), source("b")],
+        };
+        let entry = to_published(story);
+        assert_eq!(entry.origin.name, "a");
+        assert_eq!(entry.also.len(), 1);
+        assert_eq!(entry.also[0].name, "b");
+    }
+}

@@ -1,0 +1,531 @@
+//! The only place that knows the order of stages: fetch -> parse -> extract -> dedupe -> store.
+//!
+//! One call polls one source. Whatever happens (network error, broken feed, parser panic, one
+//! bad article page), the result is recorded on that source and returned as a report; nothing
+//! here can stop another source's poll.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, Source};
+use crate::dedupe;
+use crate::extract::{self, ExtractOptions};
+use crate::fetch::{FeedResponse, FetchError, Fetched, Fetcher, Validators};
+use crate::model::{Article, ExtractionStatus, FeedEntry, ParsedFeed};
+use crate::parse;
+use crate::sanitize::{plain_text, truncate_words};
+use crate::schedule::{self, PollResult};
+use crate::store::{self, NewItem, SourceState, Store, StoreError};
+
+/// Everything a poll needs, shared by every source.
+#[derive(Clone)]
+pub struct Context {
+    pub config: Arc<Config>,
+    pub fetcher: Fetcher,
+    pub store: Store,
+}
+
+/// How a source's poll ended, for the summary line and logs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The feed was read; `new` stories stored, `merged` entries joined known stories.
+    Updated {
+        new: usize,
+        merged: usize,
+    },
+    NotModified,
+    Failed(String),
+    /// Not polled: the server said to stop or wait.
+    Skipped(String),
+}
+
+/// One source's poll, as reported to the admin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceReport {
+    pub name: String,
+    pub outcome: Outcome,
+    /// Article pages whose extraction fell back to the feed's text or failed in this pass.
+    pub extraction_failures: usize,
+    /// Notes for the admin (a remembered redirect, a deferred backlog...).
+    pub notes: Vec<String>,
+}
+
+impl SourceReport {
+    pub fn new_entries(&self) -> usize {
+        match self.outcome {
+            Outcome::Updated { new, merged } => new + merged,
+            _ => 0,
+        }
+    }
+
+    pub fn is_failure(&self) -> bool {
+        matches!(self.outcome, Outcome::Failed(_))
+    }
+}
+
+/// Polls of a permanent redirect needed before tributary fetches its target instead.
+const REDIRECT_POLLS_TO_TRUST: u32 = 3;
+
+/// Polls one source now; `manual` polls (the `poll` command) ignore the schedule but still
+/// respect a server's 410 and Retry-After.
+pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> SourceReport {
+    let now = Utc::now();
+    let mut report = SourceReport {
+        name: source.name.clone(),
+        outcome: Outcome::Skipped(String::new()),
+        extraction_failures: 0,
+        notes: Vec::new(),
+    };
+    let mut state = match load_state(context, source).await {
+        Ok(state) => state,
+        Err(error) => {
+            report.outcome = Outcome::Failed(error.to_string());
+            return report;
+        }
+    };
+    let gate = if manual {
+        schedule::blocked_by_server(now, &state)
+    } else {
+        schedule::due(now, &state)
+    };
+    if let Err(not_due) = gate {
+        report.outcome = Outcome::Skipped(not_due.to_string());
+        return report;
+    }
+    let (result, items) = fetch_and_process(context, source, &mut state, &mut report).await;
+    let (cron_next, cron_period) = schedule::cron_next(&source.schedule, now).unwrap_or((
+        now + chrono::Duration::minutes(15),
+        chrono::Duration::minutes(15),
+    ));
+    schedule::record_poll(
+        Utc::now(),
+        &mut state,
+        &result,
+        &source.fetch,
+        cron_next,
+        cron_period,
+    );
+    let committed = context
+        .store
+        .call(move |connection| store::commit_pass(connection, &state, &items, now))
+        .await;
+    report.outcome = match (result, committed) {
+        (_, Err(error)) => Outcome::Failed(format!("storing the pass: {error}")),
+        (PollResult::Fetched { .. }, Ok(summary)) => Outcome::Updated {
+            new: summary.new_stories,
+            merged: summary.merged,
+        },
+        (PollResult::NotModified, Ok(_)) => Outcome::NotModified,
+        (PollResult::Failed { error, .. }, Ok(_)) => Outcome::Failed(error),
+        (PollResult::Gone, Ok(_)) => Outcome::Failed("HTTP 410 Gone: polling stopped".into()),
+    };
+    report
+}
+
+async fn load_state(context: &Context, source: &Source) -> Result<SourceState, StoreError> {
+    let name = source.name.clone();
+    let url = source.url.to_string();
+    context
+        .store
+        .call(move |connection| store::load_state(connection, &name, &url))
+        .await
+}
+
+/// Fetches and parses the feed and builds the new items; the state takes the answer's
+/// validators, caching hints and redirect.
+async fn fetch_and_process(
+    context: &Context,
+    source: &Source,
+    state: &mut SourceState,
+    report: &mut SourceReport,
+) -> (PollResult, Vec<NewItem>) {
+    let feed_url = state
+        .redirect_url
+        .as_deref()
+        .and_then(|url| url::Url::parse(url).ok())
+        .unwrap_or_else(|| source.url.clone());
+    let validators = Validators {
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+    };
+    let fetched = match context
+        .fetcher
+        .fetch_feed(&feed_url, &validators, &source.fetch)
+        .await
+    {
+        Ok(FeedResponse::NotModified) => return (PollResult::NotModified, Vec::new()),
+        Ok(FeedResponse::Fetched(fetched)) => fetched,
+        Err(error) => return (failure_result(error), Vec::new()),
+    };
+    note_answer(state, &fetched, report);
+    let feed = match parse_off_thread(&fetched).await {
+        Ok(feed) => feed,
+        Err(error) => return (failed(error, None), Vec::new()),
+    };
+    note_feed(state, &feed);
+    let items = build_items(context, source, state, feed.entries, report).await;
+    let new_entries = items.len();
+    (PollResult::Fetched { new_entries }, items)
+}
+
+fn failed(error: String, http_status: Option<u16>) -> PollResult {
+    PollResult::Failed {
+        error,
+        http_status,
+        retry_after: None,
+    }
+}
+
+fn failure_result(error: FetchError) -> PollResult {
+    match error {
+        FetchError::Status { status: 410, .. } => PollResult::Gone,
+        FetchError::Status {
+            status,
+            retry_after,
+        } => PollResult::Failed {
+            error: error.to_string(),
+            http_status: Some(status),
+            retry_after,
+        },
+        other => failed(other.to_string(), None),
+    }
+}
+
+/// Keeps the answer's validators and caching hints, and tracks a permanent redirect until it
+/// has held long enough to be trusted.
+fn note_answer(state: &mut SourceState, fetched: &Fetched, report: &mut SourceReport) {
+    state.etag = fetched.validators.etag.clone();
+    state.last_modified = fetched.validators.last_modified.clone();
+    state.cache_until = fetched
+        .cache_lifetime
+        .and_then(|lifetime| chrono::Duration::from_std(lifetime).ok())
+        .map(|lifetime| Utc::now() + lifetime);
+    match &fetched.permanent_redirect {
+        Some(target) => {
+            let target = target.to_string();
+            if state.redirect_candidate.as_deref() == Some(target.as_str()) {
+                state.redirect_count += 1;
+            } else {
+                state.redirect_candidate = Some(target.clone());
+                state.redirect_count = 1;
+            }
+            if state.redirect_count >= REDIRECT_POLLS_TO_TRUST
+                && state.redirect_url.as_deref() != Some(target.as_str())
+            {
+                state.redirect_url = Some(target.clone());
+                report.notes.push(format!(
+                    "feed moved permanently to {target}: now fetched there; update the config"
+                ));
+            } else if state.redirect_url.as_deref() != Some(target.as_str()) {
+                report.notes.push(format!(
+                    "permanent redirect to {target} (seen {} times)",
+                    state.redirect_count
+                ));
+            }
+        }
+        None => {
+            state.redirect_candidate = None;
+            state.redirect_count = 0;
+        }
+    }
+}
+
+fn note_feed(state: &mut SourceState, feed: &ParsedFeed) {
+    state.feed_title = feed.title.clone().or(state.feed_title.take());
+    state.site_link = feed.site_link.clone().or(state.site_link.take());
+    state.ttl_minutes = feed.ttl_minutes;
+    state.skip_hours = feed.skip_hours.clone();
+    state.skip_days = feed.skip_days.clone();
+}
+
+/// Parsing is CPU work: it runs on the blocking pool, not on the async workers.
+async fn parse_off_thread(fetched: &Fetched) -> Result<ParsedFeed, String> {
+    let body = fetched.body.clone();
+    let content_type = fetched.content_type.clone();
+    let url = fetched.final_url.clone();
+    tokio::task::spawn_blocking(move || parse::parse_feed(&body, content_type.as_deref(), &url))
+        .await
+        .map_err(|error| format!("parser task failed: {error}"))?
+        .map_err(|error| format!("not a usable feed: {error}"))
+}
+
+/// Turns the feed's entries that the source has not stored yet into items, fetching and
+/// extracting their article pages when the source asks for full text.
+async fn build_items(
+    context: &Context,
+    source: &Source,
+    state: &mut SourceState,
+    mut entries: Vec<FeedEntry>,
+    report: &mut SourceReport,
+) -> Vec<NewItem> {
+    entries.truncate(source.fetch.max_entries_per_pass);
+    let fresh = match unseen_entries(context, source, entries).await {
+        Ok(fresh) => fresh,
+        Err(error) => {
+            report.notes.push(format!("store: {error}"));
+            return Vec::new();
+        }
+    };
+    let fresh_count = fresh.len();
+    let mut items = Vec::with_capacity(fresh_count);
+    let mut pages_fetched = 0;
+    for (entry_key, entry) in fresh {
+        let wants_page = source.full_text && entry.link.is_some();
+        if wants_page && pages_fetched >= source.fetch.max_articles_per_pass {
+            // Leave the rest for the next pass, and forget the validators so that pass gets
+            // the whole feed again instead of a 304 that would hide these entries.
+            state.etag = None;
+            state.last_modified = None;
+            report.notes.push(format!(
+                "{} entries left for the next pass (max_articles_per_pass)",
+                fresh_count - items.len()
+            ));
+            break;
+        }
+        let item = build_item(context, source, entry_key, entry, &mut pages_fetched).await;
+        if matches!(
+            item.extraction,
+            ExtractionStatus::FeedFallback | ExtractionStatus::Failed
+        ) {
+            report.extraction_failures += 1;
+        }
+        items.push(item);
+    }
+    items
+}
+
+/// The entries whose key the source has not stored yet, each with its key, without repeats.
+async fn unseen_entries(
+    context: &Context,
+    source: &Source,
+    entries: Vec<FeedEntry>,
+) -> Result<Vec<(String, FeedEntry)>, StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    let keyed: Vec<(String, FeedEntry)> = entries
+        .into_iter()
+        .map(|entry| (dedupe::entry_key(&entry), entry))
+        .filter(|(key, _)| seen.insert(key.clone()))
+        .collect();
+    let keys: Vec<String> = keyed.iter().map(|(key, _)| key.clone()).collect();
+    let name = source.name.clone();
+    let known = context
+        .store
+        .call(move |connection| store::known_keys(connection, &name, &keys))
+        .await?;
+    Ok(keyed
+        .into_iter()
+        .filter(|(key, _)| !known.contains(key))
+        .collect())
+}
+
+async fn build_item(
+    context: &Context,
+    source: &Source,
+    entry_key: String,
+    entry: FeedEntry,
+    pages_fetched: &mut usize,
+) -> NewItem {
+    let mut item = item_from_entry(entry_key, &entry);
+    if !source.full_text {
+        item.extraction = ExtractionStatus::NotRequested;
+        return finish(item);
+    }
+    let Some(link) = entry.link.as_deref().and_then(|l| url::Url::parse(l).ok()) else {
+        item.extraction = ExtractionStatus::FeedFallback;
+        return finish(item);
+    };
+    if already_stored(context, &item.canonical_urls).await {
+        // Another source (or URL) brought this story in already: its page is not fetched
+        // again, and the entry is merged by the store.
+        item.extraction = ExtractionStatus::NotRequested;
+        return finish(item);
+    }
+    *pages_fetched += 1;
+    match context.fetcher.fetch_page(&link, &source.fetch).await {
+        Ok(page) => match extract_off_thread(context, source, &page).await {
+            Some(article) => apply_article(&mut item, article, &page.final_url),
+            None => item.extraction = ExtractionStatus::FeedFallback,
+        },
+        Err(error) => {
+            tracing::info!(source = %source.name, %link, %error, "article page not fetched");
+            item.extraction = ExtractionStatus::Failed;
+        }
+    }
+    finish(item)
+}
+
+async fn already_stored(context: &Context, canonical_urls: &[String]) -> bool {
+    if canonical_urls.is_empty() {
+        return false;
+    }
+    let urls = canonical_urls.to_vec();
+    context
+        .store
+        .call(move |connection| store::story_by_canonical(connection, &urls))
+        .await
+        .map(|found| found.is_some())
+        .unwrap_or(false)
+}
+
+/// The item as the feed alone describes it; the feed's content is the fallback text.
+fn item_from_entry(entry_key: String, entry: &FeedEntry) -> NewItem {
+    let content_html = entry
+        .content_html
+        .clone()
+        .or_else(|| entry.summary_html.clone());
+    let summary = entry
+        .summary_html
+        .as_deref()
+        .or(entry.content_html.as_deref())
+        .map(|html| truncate_words(&plain_text(html), 400))
+        .filter(|text| !text.is_empty());
+    let when = entry.published.or(entry.updated);
+    NewItem {
+        entry_key,
+        link: entry.link.clone(),
+        canonical_urls: entry
+            .link
+            .as_deref()
+            .and_then(dedupe::canonical_url)
+            .into_iter()
+            .collect(),
+        title: entry.title.clone().unwrap_or_default(),
+        published: when.unwrap_or_else(Utc::now),
+        updated: entry.updated.or(when).unwrap_or_else(Utc::now),
+        content_html,
+        summary,
+        text: None,
+        authors: entry.authors.clone(),
+        categories: entry.categories.clone(),
+        enclosures: entry.enclosures.clone(),
+        image: None,
+        fingerprint: None,
+        extraction: ExtractionStatus::FeedFallback,
+    }
+}
+
+async fn extract_off_thread(context: &Context, source: &Source, page: &Fetched) -> Option<Article> {
+    let options = ExtractOptions {
+        content_selector: source.content_selector.clone(),
+        remove_selectors: source.remove_selectors.clone(),
+        video_hosts: context.config.video_hosts.clone(),
+    };
+    let body = page.body.clone();
+    let content_type = page.content_type.clone();
+    let url = page.final_url.clone();
+    let extracted = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(|| {
+            extract::extract(&body, content_type.as_deref(), &url, &options)
+        })
+    })
+    .await;
+    match extracted {
+        Ok(Ok(Ok(article))) => Some(article),
+        Ok(Ok(Err(error))) => {
+            tracing::info!(source = %source.name, url = %page.final_url, %error, "extraction gave nothing");
+            None
+        }
+        _ => {
+            tracing::warn!(source = %source.name, url = %page.final_url, "extractor crashed on a page");
+            None
+        }
+    }
+}
+
+/// Takes the extracted article as the item's text, and fills what the feed lacked from the
+/// page's metadata.
+fn apply_article(item: &mut NewItem, article: Article, page_url: &url::Url) {
+    let metadata = article.metadata;
+    for url in [Some(page_url.as_str()), metadata.canonical_url.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(canonical) = dedupe::canonical_url(url)
+            && !item.canonical_urls.contains(&canonical)
+        {
+            item.canonical_urls.push(canonical);
+        }
+    }
+    if item.title.trim().is_empty() {
+        item.title = article.title.or(metadata.title).unwrap_or_default();
+    }
+    if item.authors.is_empty() {
+        item.authors.extend(metadata.author);
+    }
+    if let Some(published) = metadata.published
+        && item.summary.is_none()
+    {
+        item.published = item.published.min(published);
+    }
+    item.image = metadata.image;
+    if item.summary.is_none() {
+        item.summary = metadata
+            .description
+            .or_else(|| Some(truncate_words(&article.text, 400)));
+    }
+    item.content_html = Some(article.content_html);
+    item.text = Some(article.text);
+    item.extraction = ExtractionStatus::Extracted;
+}
+
+/// Last touches: a title for untitled entries and the text fingerprint.
+fn finish(mut item: NewItem) -> NewItem {
+    let text = item
+        .text
+        .clone()
+        .or_else(|| item.content_html.as_deref().map(plain_text))
+        .unwrap_or_default();
+    item.fingerprint = dedupe::fingerprint(&text);
+    if item.title.trim().is_empty() {
+        let fallback = item.summary.as_deref().unwrap_or(text.as_str());
+        item.title = truncate_words(fallback, 80);
+    }
+    if item.title.trim().is_empty() {
+        item.title = item.link.clone().unwrap_or_else(|| "(untitled)".into());
+    }
+    item
+}
+
+/// Polls every source once, concurrently (the fetcher's limits keep it polite), in config
+/// order of reports. `on_done` is told after each source (for a progress bar).
+pub async fn poll_all(
+    context: &Context,
+    manual: bool,
+    on_done: impl Fn(&SourceReport),
+) -> Vec<SourceReport> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, source) in context.config.sources.iter().enumerate() {
+        let context = context.clone();
+        let source = source.clone();
+        tasks.spawn(async move { (index, poll_source(&context, &source, manual).await) });
+    }
+    let mut reports: Vec<Option<SourceReport>> = vec![None; context.config.sources.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, report)) => {
+                on_done(&report);
+                reports[index] = Some(report);
+            }
+            Err(error) => tracing::error!(%error, "a poll task crashed"),
+        }
+    }
+    reports
+        .into_iter()
+        .enumerate()
+        .map(|(index, report)| {
+            report.unwrap_or_else(|| SourceReport {
+                name: context.config.sources[index].name.clone(),
+                outcome: Outcome::Failed("the poll crashed".into()),
+                extraction_failures: 0,
+                notes: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// A DateTime helper kept here so reports can show times consistently.
+pub fn format_time(time: Option<DateTime<Utc>>) -> String {
+    time.map(|time| time.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| "-".into())
+}

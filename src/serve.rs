@@ -1,0 +1,195 @@
+//! HTTP routes: the merged feed with caching headers, `/status`, `/healthz`. The one place
+//! errors become HTTP statuses.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::RwLock;
+
+use crate::config::{Config, OutputFormat};
+use crate::output::{FeedCache, Rendered};
+use crate::store::{self, Store};
+
+/// What the routes read: the rendered feeds, the store (for `/status`) and the live config.
+#[derive(Clone)]
+pub struct ServeState {
+    pub cache: FeedCache,
+    pub store: Store,
+    pub config: Arc<RwLock<Arc<Config>>>,
+}
+
+pub fn router(state: ServeState) -> Router {
+    Router::new()
+        .route("/feed.atom", get(atom))
+        .route("/feed.rss", get(rss))
+        .route("/feed.json", get(json))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/status", get(status))
+        .with_state(state)
+}
+
+async fn atom(State(state): State<ServeState>, headers: HeaderMap) -> Response {
+    feed(&state, &headers, OutputFormat::Atom)
+}
+
+async fn rss(State(state): State<ServeState>, headers: HeaderMap) -> Response {
+    feed(&state, &headers, OutputFormat::Rss)
+}
+
+async fn json(State(state): State<ServeState>, headers: HeaderMap) -> Response {
+    feed(&state, &headers, OutputFormat::Json)
+}
+
+fn feed(state: &ServeState, request: &HeaderMap, format: OutputFormat) -> Response {
+    let snapshot = state.cache.current();
+    let rendered = snapshot.get(format);
+    let last_modified = httpdate::fmt_http_date(rendered.last_modified.into());
+    let mut response = if not_modified(request, rendered) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if accepts_gzip(request) {
+        let mut response = rendered.gzip.clone().into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        response
+    } else {
+        rendered.body.clone().into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(rendered.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(value) = HeaderValue::from_str(&rendered.etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&last_modified) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    response
+}
+
+/// RFC 9110: If-None-Match wins over If-Modified-Since when both are sent.
+fn not_modified(request: &HeaderMap, rendered: &Rendered) -> bool {
+    if let Some(tags) = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return tags
+            .split(',')
+            .map(|tag| tag.trim().trim_start_matches("W/"))
+            .any(|tag| tag == "*" || tag == rendered.etag);
+    }
+    request
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .is_some_and(|since| {
+            chrono::DateTime::<chrono::Utc>::from(since).timestamp()
+                >= rendered.last_modified.timestamp()
+        })
+}
+
+fn accepts_gzip(request: &HeaderMap) -> bool {
+    request
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+async fn status(State(state): State<ServeState>) -> Response {
+    let config = state.config.read().await.clone();
+    let keys = crate::status::source_keys(&config);
+    match state
+        .store
+        .call(move |connection| store::load_statuses(connection, &keys))
+        .await
+    {
+        Ok(statuses) => axum::Json(crate::status::to_json(&statuses)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "status");
+            (StatusCode::INTERNAL_SERVER_ERROR, "database error\n").into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered() -> Rendered {
+        Rendered {
+            body: b"x".to_vec(),
+            gzip: vec![],
+            etag: "\"abc\"".into(),
+            last_modified: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            content_type: "text/plain",
+        }
+    }
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn conditional_requests_match_etag_then_date() {
+        let r = rendered();
+        assert!(not_modified(
+            &headers(&[(header::IF_NONE_MATCH, "\"abc\"")]),
+            &r
+        ));
+        assert!(not_modified(
+            &headers(&[(header::IF_NONE_MATCH, "W/\"abc\", \"d\"")]),
+            &r
+        ));
+        assert!(!not_modified(
+            &headers(&[(header::IF_NONE_MATCH, "\"old\"")]),
+            &r
+        ));
+        let date = httpdate::fmt_http_date(r.last_modified.into());
+        assert!(not_modified(
+            &headers(&[(header::IF_MODIFIED_SINCE, &date)]),
+            &r
+        ));
+        assert!(!not_modified(
+            &headers(&[
+                (header::IF_NONE_MATCH, "\"old\""),
+                (header::IF_MODIFIED_SINCE, &date)
+            ]),
+            &r
+        ));
+    }
+
+    #[test]
+    fn gzip_only_when_accepted() {
+        assert!(accepts_gzip(&headers(&[(
+            header::ACCEPT_ENCODING,
+            "br, gzip"
+        )])));
+        assert!(!accepts_gzip(&headers(&[(
+            header::ACCEPT_ENCODING,
+            "gzip;q=0"
+        )])));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+}

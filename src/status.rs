@@ -1,0 +1,132 @@
+//! Per-source state as the admin sees it: a table for `tributary status`, JSON for `/status`.
+
+use crate::config::Config;
+use crate::pipeline::format_time;
+use crate::store::SourceStatus;
+
+/// The (name, url) pairs whose state the store should load, in config order.
+pub fn source_keys(config: &Config) -> Vec<(String, String)> {
+    config
+        .sources
+        .iter()
+        .map(|source| (source.name.clone(), source.url.to_string()))
+        .collect()
+}
+
+/// What the source's state says about its health, in a few words.
+pub fn health(status: &SourceStatus) -> String {
+    let state = &status.state;
+    let mut words = Vec::new();
+    if state.gone {
+        words.push("gone (410)".to_string());
+    } else if state.consecutive_failures > 0 {
+        words.push(format!("failing ({}x)", state.consecutive_failures));
+    } else if state.last_attempt.is_none() {
+        words.push("never polled".to_string());
+    } else {
+        words.push("ok".to_string());
+    }
+    if status.extraction_degraded() {
+        words.push(format!(
+            "extraction failing ({}/{} recent)",
+            status.recent_not_extracted,
+            status.recent_extracted + status.recent_not_extracted
+        ));
+    }
+    if state.redirect_url.is_some() {
+        words.push("moved".to_string());
+    }
+    words.join(", ")
+}
+
+pub fn to_json(statuses: &[SourceStatus]) -> serde_json::Value {
+    let time = |time: Option<chrono::DateTime<chrono::Utc>>| time.map(|t| t.to_rfc3339());
+    let sources: Vec<serde_json::Value> = statuses
+        .iter()
+        .map(|status| {
+            let state = &status.state;
+            serde_json::json!({
+                "name": state.name,
+                "url": state.url,
+                "health": health(status),
+                "feed_title": state.feed_title,
+                "last_attempt": time(state.last_attempt),
+                "last_success": time(state.last_success),
+                "last_status": state.last_status,
+                "last_http_status": state.last_http_status,
+                "consecutive_failures": state.consecutive_failures,
+                "last_error": state.last_error,
+                "next_poll": time(state.next_poll),
+                "next_reason": state.next_reason,
+                "retry_after_until": time(state.retry_after_until),
+                "gone": state.gone,
+                "etag": state.etag,
+                "last_modified": state.last_modified,
+                "redirect_url": state.redirect_url,
+                "redirect_candidate": state.redirect_candidate,
+                "entries": status.entry_count,
+                "extraction": {
+                    "recent_extracted": status.recent_extracted,
+                    "recent_not_extracted": status.recent_not_extracted,
+                    "degraded": status.extraction_degraded(),
+                },
+            })
+        })
+        .collect();
+    serde_json::json!({ "sources": sources })
+}
+
+/// A fixed-width table, one line per source.
+pub fn to_table(statuses: &[SourceStatus]) -> String {
+    let mut rows = vec![[
+        "SOURCE".to_string(),
+        "HEALTH".to_string(),
+        "LAST ATTEMPT".to_string(),
+        "LAST STATUS".to_string(),
+        "ENTRIES".to_string(),
+        "NEXT POLL".to_string(),
+        "WHY / LAST ERROR".to_string(),
+    ]];
+    for status in statuses {
+        let state = &status.state;
+        let last_status = match (&state.last_status, state.last_http_status) {
+            (Some(status), Some(http)) => format!("{status} ({http})"),
+            (Some(status), None) => status.clone(),
+            _ => "-".into(),
+        };
+        let why = state
+            .last_error
+            .clone()
+            .or_else(|| state.next_reason.clone())
+            .unwrap_or_default();
+        rows.push([
+            state.name.clone(),
+            health(status),
+            format_time(state.last_attempt),
+            last_status,
+            status.entry_count.to_string(),
+            format_time(state.next_poll),
+            why,
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            row.iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

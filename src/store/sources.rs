@@ -1,0 +1,264 @@
+//! Per-source polling state: validators, failures, backoff, redirects, and extraction health.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{StoreError, from_epoch, to_epoch};
+
+/// Everything remembered about one source between polls.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceState {
+    pub name: String,
+    /// The configured feed URL the state belongs to.
+    pub url: String,
+    pub feed_title: Option<String>,
+    pub site_link: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    /// "ok", "not_modified", "failed", "skipped".
+    pub last_status: Option<String>,
+    pub last_http_status: Option<u16>,
+    pub consecutive_failures: u32,
+    pub last_error: Option<String>,
+    pub next_poll: Option<DateTime<Utc>>,
+    /// Why `next_poll` is what it is, in words for the admin.
+    pub next_reason: Option<String>,
+    /// A server's `Retry-After` for this source.
+    pub retry_after_until: Option<DateTime<Utc>>,
+    /// The feed answered 410 Gone: it is not polled again until its URL changes.
+    pub gone: bool,
+    /// A permanent redirect that has held for several polls: fetched instead of `url`.
+    pub redirect_url: Option<String>,
+    /// A permanent redirect seen but not yet trusted, and how many polls in a row it held.
+    pub redirect_candidate: Option<String>,
+    pub redirect_count: u32,
+    /// Caching headers (`max-age`, `Expires`) of the last answer: no poll before this.
+    pub cache_until: Option<DateTime<Utc>>,
+    pub ttl_minutes: Option<u32>,
+    pub skip_hours: Vec<u32>,
+    pub skip_days: Vec<u32>,
+    pub last_new_entry: Option<DateTime<Utc>>,
+    /// Smoothed time between new entries, in seconds, for the adaptive interval.
+    pub publish_interval: Option<i64>,
+}
+
+impl SourceState {
+    /// A fresh state for a source never polled.
+    pub fn new(name: &str, url: &str) -> SourceState {
+        SourceState {
+            name: name.to_string(),
+            url: url.to_string(),
+            ..SourceState::default()
+        }
+    }
+}
+
+/// A source's state plus what the status table and `/status` show about its entries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceStatus {
+    pub state: SourceState,
+    pub entry_count: u64,
+    /// Of the source's most recent entries that asked for full text: how many were extracted,
+    /// and how many fell back to the feed's text or failed.
+    pub recent_extracted: u32,
+    pub recent_not_extracted: u32,
+}
+
+impl SourceStatus {
+    /// Recent extractions mostly fail: the site changed its layout or started blocking us.
+    pub fn extraction_degraded(&self) -> bool {
+        let total = self.recent_extracted + self.recent_not_extracted;
+        total >= 3 && self.recent_not_extracted * 2 > total
+    }
+}
+
+fn join_numbers(numbers: &[u32]) -> String {
+    numbers
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn split_numbers(text: &str) -> Vec<u32> {
+    text.split(',')
+        .filter_map(|part| part.trim().parse().ok())
+        .collect()
+}
+
+fn epoch_opt(value: Option<DateTime<Utc>>) -> Option<i64> {
+    value.map(to_epoch)
+}
+
+fn state_from_row(row: &Row<'_>) -> rusqlite::Result<SourceState> {
+    let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(row.get::<_, Option<i64>>(index)?.map(from_epoch))
+    };
+    Ok(SourceState {
+        name: row.get(0)?,
+        url: row.get(1)?,
+        feed_title: row.get(2)?,
+        site_link: row.get(3)?,
+        etag: row.get(4)?,
+        last_modified: row.get(5)?,
+        last_attempt: time(6)?,
+        last_success: time(7)?,
+        last_status: row.get(8)?,
+        last_http_status: row.get(9)?,
+        consecutive_failures: row.get(10)?,
+        last_error: row.get(11)?,
+        next_poll: time(12)?,
+        next_reason: row.get(13)?,
+        retry_after_until: time(14)?,
+        gone: row.get(15)?,
+        redirect_url: row.get(16)?,
+        redirect_candidate: row.get(17)?,
+        redirect_count: row.get(18)?,
+        cache_until: time(19)?,
+        ttl_minutes: row.get(20)?,
+        skip_hours: split_numbers(&row.get::<_, String>(21)?),
+        skip_days: split_numbers(&row.get::<_, String>(22)?),
+        last_new_entry: time(23)?,
+        publish_interval: row.get(24)?,
+    })
+}
+
+const COLUMNS: &str = "name, url, feed_title, site_link, etag, last_modified, last_attempt, \
+    last_success, last_status, last_http_status, consecutive_failures, last_error, next_poll, \
+    next_reason, retry_after_until, gone, redirect_url, redirect_candidate, redirect_count, \
+    cache_until, ttl_minutes, skip_hours, skip_days, last_new_entry, publish_interval";
+
+/// Loads a source's state. A state stored for another URL (the admin changed the source's
+/// URL) is reset, keeping nothing that belonged to the old feed.
+pub fn load_state(
+    connection: &Connection,
+    name: &str,
+    url: &str,
+) -> Result<SourceState, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM sources WHERE name = ?1");
+    let state = connection
+        .query_row(&sql, params![name], state_from_row)
+        .optional()?;
+    Ok(match state {
+        Some(state) if state.url == url => state,
+        _ => SourceState::new(name, url),
+    })
+}
+
+/// Writes a source's state (insert or replace).
+pub fn save_state(connection: &Connection, state: &SourceState) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT OR REPLACE INTO sources ({COLUMNS}) VALUES \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+          ?20, ?21, ?22, ?23, ?24, ?25)"
+    );
+    connection.execute(
+        &sql,
+        params![
+            state.name,
+            state.url,
+            state.feed_title,
+            state.site_link,
+            state.etag,
+            state.last_modified,
+            epoch_opt(state.last_attempt),
+            epoch_opt(state.last_success),
+            state.last_status,
+            state.last_http_status,
+            state.consecutive_failures,
+            state.last_error,
+            epoch_opt(state.next_poll),
+            state.next_reason,
+            epoch_opt(state.retry_after_until),
+            state.gone,
+            state.redirect_url,
+            state.redirect_candidate,
+            state.redirect_count,
+            epoch_opt(state.cache_until),
+            state.ttl_minutes,
+            join_numbers(&state.skip_hours),
+            join_numbers(&state.skip_days),
+            epoch_opt(state.last_new_entry),
+            state.publish_interval,
+        ],
+    )?;
+    Ok(())
+}
+
+/// How many recent entries the extraction-health flag looks at.
+const HEALTH_WINDOW: i64 = 10;
+
+/// The status of each named source (those never polled get a fresh state).
+pub fn load_statuses(
+    connection: &Connection,
+    sources: &[(String, String)],
+) -> Result<Vec<SourceStatus>, StoreError> {
+    let mut statuses = Vec::with_capacity(sources.len());
+    for (name, url) in sources {
+        let state = load_state(connection, name, url)?;
+        let entry_count: i64 = connection.query_row(
+            "SELECT COUNT(*) FROM story_sources WHERE source = ?1",
+            params![name],
+            |row| row.get(0),
+        )?;
+        let mut statement = connection.prepare_cached(
+            "SELECT extraction FROM story_sources WHERE source = ?1 \
+             AND extraction != 'not_requested' ORDER BY seen DESC, rowid DESC LIMIT ?2",
+        )?;
+        let recent: Vec<String> = statement
+            .query_map(params![name, HEALTH_WINDOW], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let recent_extracted = recent.iter().filter(|s| *s == "extracted").count() as u32;
+        statuses.push(SourceStatus {
+            state,
+            entry_count: entry_count.max(0) as u64,
+            recent_extracted,
+            recent_not_extracted: recent.len() as u32 - recent_extracted,
+        });
+    }
+    Ok(statuses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn state_round_trips_and_resets_on_url_change() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .call_blocking(|connection| {
+                let mut state = SourceState::new("a", "https://a.example/feed");
+                state.etag = Some("\"v1\"".into());
+                state.consecutive_failures = 3;
+                state.skip_hours = vec![1, 2, 23];
+                state.gone = true;
+                state.next_poll = Some(from_epoch(1_700_000_000));
+                save_state(connection, &state)?;
+                let loaded = load_state(connection, "a", "https://a.example/feed")?;
+                assert_eq!(loaded, state);
+                let moved = load_state(connection, "a", "https://a.example/other")?;
+                assert_eq!(moved, SourceState::new("a", "https://a.example/other"));
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn degraded_extraction_needs_a_majority_of_failures() {
+        let mut status = SourceStatus {
+            recent_extracted: 1,
+            recent_not_extracted: 2,
+            ..SourceStatus::default()
+        };
+        assert!(status.extraction_degraded());
+        status.recent_extracted = 2;
+        assert!(!status.extraction_degraded());
+        status.recent_extracted = 0;
+        status.recent_not_extracted = 1;
+        assert!(!status.extraction_degraded(), "too few entries to judge");
+    }
+}

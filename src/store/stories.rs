@@ -1,0 +1,382 @@
+//! Stories and the sources that carried them: a pass's atomic commit with cross-source matching,
+//! and the reads the merged feed is built from.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::sources::{SourceState, save_state};
+use super::{StoreError, from_epoch, to_epoch};
+use crate::dedupe::{self, Fingerprint};
+use crate::model::{Enclosure, ExtractionStatus};
+
+/// One new entry of a source's pass, ready to be stored or merged into a known story.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    /// The key the entry is known by within its source (`dedupe::entry_key`).
+    pub entry_key: String,
+    pub link: Option<String>,
+    /// Canonical URLs the story is known by: the entry link's and the page's `rel=canonical`.
+    pub canonical_urls: Vec<String>,
+    pub title: String,
+    pub published: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub content_html: Option<String>,
+    pub summary: Option<String>,
+    /// Extracted plain text (for fingerprints and future matching).
+    pub text: Option<String>,
+    pub authors: Vec<String>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+    pub image: Option<String>,
+    pub fingerprint: Option<Fingerprint>,
+    pub extraction: ExtractionStatus,
+}
+
+/// What a pass's commit did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassSummary {
+    /// Stories stored for the first time.
+    pub new_stories: usize,
+    /// Entries recognised as a story already stored (another URL, feed or site).
+    pub merged: usize,
+}
+
+/// One source's appearance of a stored story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSource {
+    pub name: String,
+    pub link: Option<String>,
+    pub feed_url: Option<String>,
+    pub feed_title: Option<String>,
+    pub site_link: Option<String>,
+}
+
+/// A stored story with every source that carried it, first source first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredStory {
+    pub uid: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub published: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub content_html: Option<String>,
+    pub summary: Option<String>,
+    pub authors: Vec<String>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+    pub image: Option<String>,
+    pub sources: Vec<StoredSource>,
+}
+
+/// How far back fingerprints are compared: wire copy is republished within days, not months.
+const FINGERPRINT_WINDOW_SECONDS: i64 = 14 * 24 * 3600;
+/// Cap on stories compared by fingerprint in one pass.
+const FINGERPRINT_WINDOW_STORIES: i64 = 5000;
+
+/// Which of `keys` the source already has.
+pub fn known_keys(
+    connection: &Connection,
+    source: &str,
+    keys: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    let mut statement = connection
+        .prepare_cached("SELECT 1 FROM story_sources WHERE source = ?1 AND entry_key = ?2")?;
+    let mut known = HashSet::new();
+    for key in keys {
+        if statement.exists(params![source, key])? {
+            known.insert(key.clone());
+        }
+    }
+    Ok(known)
+}
+
+/// The story already stored under any of these canonical URLs, if one is.
+pub fn story_by_canonical(
+    connection: &Connection,
+    canonical_urls: &[String],
+) -> Result<Option<i64>, StoreError> {
+    let mut by_story =
+        connection.prepare_cached("SELECT id FROM stories WHERE canonical_url = ?1 LIMIT 1")?;
+    let mut by_source = connection
+        .prepare_cached("SELECT story_id FROM story_sources WHERE canonical_url = ?1 LIMIT 1")?;
+    for url in canonical_urls {
+        if let Some(id) = by_story
+            .query_row(params![url], |row| row.get(0))
+            .optional()?
+        {
+            return Ok(Some(id));
+        }
+        if let Some(id) = by_source
+            .query_row(params![url], |row| row.get(0))
+            .optional()?
+        {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+fn recent_fingerprints(
+    transaction: &Transaction<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, Fingerprint)>, StoreError> {
+    let mut statement = transaction.prepare_cached(
+        "SELECT id, fingerprint FROM stories WHERE fingerprint IS NOT NULL AND created >= ?1 \
+         ORDER BY created DESC LIMIT ?2",
+    )?;
+    let rows = statement.query_map(
+        params![
+            to_epoch(now) - FINGERPRINT_WINDOW_SECONDS,
+            FINGERPRINT_WINDOW_STORIES
+        ],
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)),
+    )?;
+    let mut fingerprints = Vec::new();
+    for row in rows {
+        let (id, bytes) = row?;
+        if let Some(fingerprint) = Fingerprint::from_bytes(&bytes) {
+            fingerprints.push((id, fingerprint));
+        }
+    }
+    Ok(fingerprints)
+}
+
+/// Commits one source's pass atomically: every new item is either merged into the story it
+/// duplicates (same canonical URL, or same text by fingerprint) or stored as a new story, and
+/// the source's state is saved. Matching happens here, inside the write transaction, so two
+/// sources' concurrent passes carrying the same story cannot both store it.
+pub fn commit_pass(
+    connection: &mut Connection,
+    state: &SourceState,
+    items: &[NewItem],
+    now: DateTime<Utc>,
+) -> Result<PassSummary, StoreError> {
+    let transaction = connection.transaction()?;
+    let mut summary = PassSummary::default();
+    let mut fingerprints: Option<Vec<(i64, Fingerprint)>> = None;
+    for item in items {
+        if !known_keys(
+            &transaction,
+            &state.name,
+            std::slice::from_ref(&item.entry_key),
+        )?
+        .is_empty()
+        {
+            continue;
+        }
+        let mut existing = story_by_canonical(&transaction, &item.canonical_urls)?;
+        if existing.is_none()
+            && let Some(fingerprint) = &item.fingerprint
+        {
+            let candidates = match &mut fingerprints {
+                Some(candidates) => candidates,
+                None => fingerprints.insert(recent_fingerprints(&transaction, now)?),
+            };
+            existing = candidates
+                .iter()
+                .find(|(_, known)| dedupe::is_same_story(known, fingerprint))
+                .map(|(id, _)| *id);
+        }
+        let story_id = match existing {
+            Some(story_id) => {
+                upgrade_story(&transaction, story_id, item)?;
+                summary.merged += 1;
+                story_id
+            }
+            None => {
+                let story_id = insert_story(&transaction, &state.name, item, now)?;
+                if let (Some(candidates), Some(fingerprint)) =
+                    (&mut fingerprints, &item.fingerprint)
+                {
+                    candidates.push((story_id, fingerprint.clone()));
+                }
+                summary.new_stories += 1;
+                story_id
+            }
+        };
+        insert_story_source(&transaction, story_id, &state.name, item, now)?;
+    }
+    save_state(&transaction, state)?;
+    transaction.commit()?;
+    Ok(summary)
+}
+
+fn story_uid(source: &str, entry_key: &str) -> String {
+    format!(
+        "urn:tributary:{:016x}",
+        dedupe::stable_hash(format!("{source}\u{0}{entry_key}").as_bytes())
+    )
+}
+
+fn enclosures_json(enclosures: &[Enclosure]) -> String {
+    let values: Vec<serde_json::Value> = enclosures
+        .iter()
+        .map(|enclosure| {
+            serde_json::json!({
+                "url": enclosure.url,
+                "type": enclosure.mime_type,
+                "length": enclosure.length,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(values).to_string()
+}
+
+fn enclosures_from_json(text: &str) -> Vec<Enclosure> {
+    let values: Vec<serde_json::Value> = serde_json::from_str(text).unwrap_or_default();
+    values
+        .iter()
+        .filter_map(|value| {
+            Some(Enclosure {
+                url: value.get("url")?.as_str()?.to_string(),
+                mime_type: value
+                    .get("type")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                length: value.get("length").and_then(|v| v.as_u64()),
+            })
+        })
+        .collect()
+}
+
+fn insert_story(
+    transaction: &Transaction<'_>,
+    source: &str,
+    item: &NewItem,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    transaction.execute(
+        "INSERT INTO stories (uid, title, link, canonical_url, published, updated, content_html, \
+         summary, text, authors, categories, enclosures, image, fingerprint, extraction, \
+         first_source, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
+         ?14, ?15, ?16, ?17)",
+        params![
+            story_uid(source, &item.entry_key),
+            item.title,
+            item.link,
+            item.canonical_urls.first(),
+            to_epoch(item.published),
+            to_epoch(item.updated),
+            item.content_html,
+            item.summary,
+            item.text,
+            serde_json::to_string(&item.authors).unwrap_or_default(),
+            serde_json::to_string(&item.categories).unwrap_or_default(),
+            enclosures_json(&item.enclosures),
+            item.image,
+            item.fingerprint.as_ref().map(Fingerprint::to_bytes),
+            item.extraction.as_str(),
+            source,
+            to_epoch(now),
+        ],
+    )?;
+    Ok(transaction.last_insert_rowid())
+}
+
+/// A story first stored with only its feed's summary takes the full text a later source
+/// extracted, so the merged entry is the best copy any source offered.
+fn upgrade_story(
+    transaction: &Transaction<'_>,
+    story_id: i64,
+    item: &NewItem,
+) -> Result<(), StoreError> {
+    if item.extraction != ExtractionStatus::Extracted {
+        return Ok(());
+    }
+    transaction.execute(
+        "UPDATE stories SET content_html = ?2, text = ?3, extraction = ?4, \
+         fingerprint = COALESCE(fingerprint, ?5) WHERE id = ?1 AND extraction != ?4",
+        params![
+            story_id,
+            item.content_html,
+            item.text,
+            ExtractionStatus::Extracted.as_str(),
+            item.fingerprint.as_ref().map(Fingerprint::to_bytes),
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_story_source(
+    transaction: &Transaction<'_>,
+    story_id: i64,
+    source: &str,
+    item: &NewItem,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    transaction.execute(
+        "INSERT OR IGNORE INTO story_sources (story_id, source, entry_key, link, canonical_url, \
+         title, extraction, seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            story_id,
+            source,
+            item.entry_key,
+            item.link,
+            item.canonical_urls.first(),
+            item.title,
+            item.extraction.as_str(),
+            to_epoch(now),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The newest `limit` stories (by published date), each with all its sources.
+pub fn latest_stories(
+    connection: &Connection,
+    limit: usize,
+) -> Result<Vec<StoredStory>, StoreError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT id, uid, title, link, published, updated, content_html, summary, authors, \
+         categories, enclosures, image FROM stories ORDER BY published DESC, id DESC LIMIT ?1",
+    )?;
+    let rows = statement.query_map(params![limit as i64], |row| {
+        let json_list = |index: usize| -> rusqlite::Result<Vec<String>> {
+            Ok(serde_json::from_str(&row.get::<_, String>(index)?).unwrap_or_default())
+        };
+        Ok((
+            row.get::<_, i64>(0)?,
+            StoredStory {
+                uid: row.get(1)?,
+                title: row.get(2)?,
+                link: row.get(3)?,
+                published: from_epoch(row.get(4)?),
+                updated: from_epoch(row.get(5)?),
+                content_html: row.get(6)?,
+                summary: row.get(7)?,
+                authors: json_list(8)?,
+                categories: json_list(9)?,
+                enclosures: enclosures_from_json(&row.get::<_, String>(10)?),
+                image: row.get(11)?,
+                sources: Vec::new(),
+            },
+        ))
+    })?;
+    let mut stories = Vec::new();
+    for row in rows {
+        let (id, mut story) = row?;
+        story.sources = story_sources(connection, id)?;
+        stories.push(story);
+    }
+    Ok(stories)
+}
+
+fn story_sources(connection: &Connection, story_id: i64) -> Result<Vec<StoredSource>, StoreError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT ss.source, ss.link, s.url, s.feed_title, s.site_link FROM story_sources ss \
+         LEFT JOIN sources s ON s.name = ss.source WHERE ss.story_id = ?1 \
+         ORDER BY ss.seen, ss.rowid",
+    )?;
+    let rows = statement.query_map(params![story_id], |row| {
+        Ok(StoredSource {
+            name: row.get(0)?,
+            link: row.get(1)?,
+            feed_url: row.get(2)?,
+            feed_title: row.get(3)?,
+            site_link: row.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
