@@ -1,0 +1,6 @@
+//! The integration tests: one binary, one module per area. Everything runs against loopback
+//! servers started by the tests; nothing reaches the internet.
+
+mod daemon;
+mod end_to_end;
+mod support;
