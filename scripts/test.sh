@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs tributary's whole test suite. Installs what the tests drive besides tributary itself:
+# newsboat (Debian) and feedparser (PyPI, in a venv under target/), the real clients the merged
+# feed is checked against. Safe to run again: installs are skipped when already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v newsboat >/dev/null 2>&1; then
+  echo "installing newsboat (Debian package)..." >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq newsboat >/dev/null
+fi
+
+venv=target/test-venv
+if ! "$venv/bin/python" -c "import feedparser" >/dev/null 2>&1; then
+  echo "installing feedparser into $venv..." >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q feedparser
+fi
+export TRIBUTARY_TEST_PYTHON="$PWD/$venv/bin/python"
+
+cargo test --all-targets "$@"
