@@ -40,7 +40,7 @@ impl Fingerprint {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Option<Fingerprint> {
-        (bytes.len() % 8 == 0).then(|| {
+        bytes.len().is_multiple_of(8).then(|| {
             Fingerprint(
                 bytes
                     .chunks_exact(8)

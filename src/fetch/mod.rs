@@ -30,6 +30,7 @@ pub struct Fetched {
 
 /// What a conditional feed request gave.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum FeedResponse {
     NotModified,
     Fetched(Fetched),
