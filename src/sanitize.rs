@@ -37,9 +37,7 @@ pub fn clean_html(html: &str, base: Option<&url::Url>, video_hosts: &[String]) -
                 .ok()
                 .and_then(|url| url.host_str().map(str::to_string));
             return match host {
-                Some(host) if allowed_hosts.contains(&host) => {
-                    Some(value.into())
-                }
+                Some(host) if allowed_hosts.contains(&host) => Some(value.into()),
                 _ => None,
             };
         }

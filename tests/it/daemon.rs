@@ -9,9 +9,15 @@ use crate::end_to_end::{Newsroom, newsroom_config};
 use crate::support::{Page, Site, tributary};
 
 /// A minimal HTTP/1.1 GET: status, headers (lower-cased names) and body.
-pub fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+pub fn http_get(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
@@ -23,7 +29,14 @@ pub fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<(S
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
@@ -57,7 +70,10 @@ impl Daemon {
             .spawn()
             .unwrap();
         let daemon = Daemon { child, port };
-        daemon.wait_until(|| TcpStream::connect(("127.0.0.1", port)).is_ok(), "listening");
+        daemon.wait_until(
+            || TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            "listening",
+        );
         daemon
     }
 
@@ -65,7 +81,10 @@ impl Daemon {
     fn wait_until(&self, mut condition: impl FnMut() -> bool, what: &str) {
         let start = Instant::now();
         while !condition() {
-            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "timed out waiting for {what}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -95,7 +114,10 @@ impl Daemon {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code();
             }
-            assert!(start.elapsed() < Duration::from_secs(10), "did not exit after SIGTERM");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "did not exit after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -118,7 +140,9 @@ fn run_serves_three_formats_with_working_304s_and_exits_on_sigterm() {
         assert_eq!(status, 200);
         assert!(!body.is_empty());
         let etag = header(&headers, "etag").expect("ETag").to_string();
-        let modified = header(&headers, "last-modified").expect("Last-Modified").to_string();
+        let modified = header(&headers, "last-modified")
+            .expect("Last-Modified")
+            .to_string();
         let (status, _, body) = http_get(daemon.port, path, &[("If-None-Match", &etag)]);
         assert_eq!((status, body.len()), (304, 0), "{path} If-None-Match");
         let (status, _, _) = http_get(daemon.port, path, &[("If-Modified-Since", &modified)]);
@@ -168,8 +192,14 @@ fn reload_adds_a_source_now_and_rejects_an_invalid_file() {
             base = site.base()
         )
     };
-    site.set("/one.xml", Page::ok("application/rss+xml", rss("First", "/one")));
-    site.set("/two.xml", Page::ok("application/rss+xml", rss("Second", "/two")));
+    site.set(
+        "/one.xml",
+        Page::ok("application/rss+xml", rss("First", "/one")),
+    );
+    site.set(
+        "/two.xml",
+        Page::ok("application/rss+xml", rss("Second", "/two")),
+    );
     let folder = tempfile::tempdir().unwrap();
     let config = folder.path().join("tributary.toml");
     let port = crate::support::free_port();
@@ -185,7 +215,10 @@ fn reload_adds_a_source_now_and_rejects_an_invalid_file() {
     let (status, _, body) = http_get(port, "/status", &[]);
     assert_eq!(status, 200);
     let sources: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(sources["sources"][0]["name"], "one", "old config still in force");
+    assert_eq!(
+        sources["sources"][0]["name"], "one",
+        "old config still in force"
+    );
 
     // A valid file adding a source: the new source is polled right away.
     let mut both = one.clone();

@@ -30,7 +30,10 @@ impl Newsroom {
         ];
         let rss = "application/rss+xml; charset=utf-8";
         let html = "text/html; charset=utf-8";
-        quotidien.set("/feed.xml", Page::ok(rss, fixture("sites/quotidien/feed.xml", &names)));
+        quotidien.set(
+            "/feed.xml",
+            Page::ok(rss, fixture("sites/quotidien/feed.xml", &names)),
+        );
         quotidien.set(
             "/economie/article/secheresse-sud-ouest.html",
             Page::ok(html, fixture("sites/quotidien/secheresse.html", &names)),
@@ -41,7 +44,10 @@ impl Newsroom {
         );
         wire.set(
             "/atom.xml",
-            Page::ok("application/atom+xml", fixture("sites/wire/atom.xml", &names)),
+            Page::ok(
+                "application/atom+xml",
+                fixture("sites/wire/atom.xml", &names),
+            ),
         );
         wire.set(
             "/2026/11/24/ocean-heatwave",
@@ -54,9 +60,15 @@ impl Newsroom {
         );
         courrier.set(
             "/region/2026/11/24/agriculteurs-aides-secheresse",
-            Page::ok("text/html", fixture("sites/courrier/agriculteurs.html", &names)),
+            Page::ok(
+                "text/html",
+                fixture("sites/courrier/agriculteurs.html", &names),
+            ),
         );
-        broken.set("/feed.xml", Page::ok(rss, fixture("sites/broken/feed.xml", &names)));
+        broken.set(
+            "/feed.xml",
+            Page::ok(rss, fixture("sites/broken/feed.xml", &names)),
+        );
         down.set("/feed.xml", Page::status(500));
         let folder = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -103,7 +115,11 @@ impl Newsroom {
 
     pub fn export(&self, format: &str) -> String {
         let output = self.tributary(&["export", "--format", format]);
-        assert!(output.status.success(), "export failed: {}", stderr(&output));
+        assert!(
+            output.status.success(),
+            "export failed: {}",
+            stderr(&output)
+        );
         stdout(&output)
     }
 
@@ -125,7 +141,9 @@ pub fn newsroom_config(port: u16, sources: &[(&str, String)]) -> String {
          max_entries = 200\n"
     );
     for (name, url) in sources {
-        config.push_str(&format!("\n[[sources]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
+        config.push_str(&format!(
+            "\n[[sources]]\nname = \"{name}\"\nurl = \"{url}\"\n"
+        ));
     }
     config
 }
@@ -136,7 +154,10 @@ fn items(json_feed: &str) -> Vec<serde_json::Value> {
 }
 
 fn content_of(item: &serde_json::Value) -> String {
-    item["content_html"].as_str().unwrap_or_default().to_string()
+    item["content_html"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The one item whose content contains `needle` (panics if none or several).
@@ -165,7 +186,10 @@ fn poll_stores_every_story_once_clean_and_names_broken_sources() {
     let summary = stdout(&output);
     let failed_line = summary.lines().last().unwrap();
     assert!(failed_line.contains("2 failed"), "{summary}");
-    assert!(failed_line.contains("casse") && failed_line.contains("en-panne"), "{summary}");
+    assert!(
+        failed_line.contains("casse") && failed_line.contains("en-panne"),
+        "{summary}"
+    );
     assert!(summary.contains("HTTP 500"), "{summary}");
 
     let json = newsroom.export("json");
@@ -174,7 +198,11 @@ fn poll_stores_every_story_once_clean_and_names_broken_sources() {
 
     let shared = only_item_with(&items, "Bernard Lacoste");
     let text = content_of(shared);
-    assert_eq!(count(&text, "Après trois mois presque sans pluie"), 1, "{text}");
+    assert_eq!(
+        count(&text, "Après trois mois presque sans pluie"),
+        1,
+        "{text}"
+    );
     assert_eq!(count(&text, "retenues collinaires"), 1, "{text}");
     for furniture in [
         "Autres articles",
@@ -186,21 +214,41 @@ fn poll_stores_every_story_once_clean_and_names_broken_sources() {
         "Petites annonces",
         "tracteur",
     ] {
-        assert!(!text.contains(furniture), "{furniture:?} leaked into {text}");
+        assert!(
+            !text.contains(furniture),
+            "{furniture:?} leaked into {text}"
+        );
     }
     let shared_json = shared.to_string();
     for site in ["quotidien", "wire", "courrier"] {
-        assert!(shared_json.contains(site), "the shared story names {site}: {shared_json}");
+        assert!(
+            shared_json.contains(site),
+            "the shared story names {site}: {shared_json}"
+        );
     }
 
     let ocean = content_of(only_item_with(&items, "Sea surface temperatures"));
     assert!(ocean.contains("We have never seen a heatwave"), "{ocean}");
-    assert!(ocean.contains("Nine months of record temperatures"), "list kept: {ocean}");
-    for furniture in ["We use cookies", "Most popular", "Share on Facebook", "All rights reserved"] {
-        assert!(!ocean.contains(furniture), "{furniture:?} leaked into {ocean}");
+    assert!(
+        ocean.contains("Nine months of record temperatures"),
+        "list kept: {ocean}"
+    );
+    for furniture in [
+        "We use cookies",
+        "Most popular",
+        "Share on Facebook",
+        "All rights reserved",
+    ] {
+        assert!(
+            !ocean.contains(furniture),
+            "{furniture:?} leaked into {ocean}"
+        );
     }
     let lyon = content_of(only_item_with(&items, "Les six listes candidates"));
-    assert!(lyon.contains("Une participation attendue en hausse"), "heading kept: {lyon}");
+    assert!(
+        lyon.contains("Une participation attendue en hausse"),
+        "heading kept: {lyon}"
+    );
     assert!(!lyon.contains("Les plus lus"), "{lyon}");
 
     // The Courrier's second entry has no page any more: it keeps its feed summary, decoded
@@ -227,8 +275,16 @@ fn a_second_poll_is_conditional_fetches_no_page_and_adds_nothing() {
     }
     let output = newsroom.tributary(&["poll"]);
     assert!(output.status.success());
-    assert!(stdout(&output).contains(", 0 new entries"), "{}", stdout(&output));
-    assert_eq!(newsroom.article_requests(), 0, "no article page fetched again");
+    assert!(
+        stdout(&output).contains(", 0 new entries"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        newsroom.article_requests(),
+        0,
+        "no article page fetched again"
+    );
     for (site, feed) in [
         (&newsroom.quotidien, "/feed.xml"),
         (&newsroom.wire, "/atom.xml"),
@@ -257,11 +313,18 @@ fn the_three_formats_carry_the_same_entries() {
             assert!(!entry.links.is_empty(), "{format}: {entry:?}");
             assert!(entry.published.is_some() || entry.updated.is_some());
         }
-        assert_eq!(count(&text, "Bernard Lacoste"), 1, "{format}: shared story once");
+        assert_eq!(
+            count(&text, "Bernard Lacoste"),
+            1,
+            "{format}: shared story once"
+        );
     }
     let atom = newsroom.export("atom");
     assert!(atom.contains("rel=\"self\""), "{atom}");
-    assert!(atom.contains("<source>") || atom.contains("<source "), "{atom}");
+    assert!(
+        atom.contains("<source>") || atom.contains("<source "),
+        "{atom}"
+    );
 }
 
 #[test]
@@ -269,7 +332,13 @@ fn export_writes_a_file_atomically() {
     let newsroom = Newsroom::start();
     assert!(newsroom.tributary(&["poll"]).status.success());
     let path = newsroom.folder.path().join("public/merged.rss");
-    let output = newsroom.tributary(&["export", "--format", "rss", "--output", path.to_str().unwrap()]);
+    let output = newsroom.tributary(&[
+        "export",
+        "--format",
+        "rss",
+        "--output",
+        path.to_str().unwrap(),
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let written = std::fs::read_to_string(&path).unwrap();
     assert!(written.contains("<rss"), "{written}");
@@ -315,7 +384,10 @@ fn newsboat_reads_every_entry(files: &[PathBuf]) {
     let mut urls = String::new();
     for (index, file) in files.iter().enumerate() {
         let path = format!("/merged-{index}");
-        site.set(&path, Page::ok("application/xml", std::fs::read(file).unwrap()));
+        site.set(
+            &path,
+            Page::ok("application/xml", std::fs::read(file).unwrap()),
+        );
         urls.push_str(&format!("{}{path}\n", site.base()));
     }
     std::fs::write(folder.path().join("urls"), urls).unwrap();
@@ -352,14 +424,14 @@ fn newsboat_reads_every_entry(files: &[PathBuf]) {
 fn check_lists_every_problem_with_file_and_line() {
     let folder = tempfile::tempdir().unwrap();
     let config = folder.path().join("bad.toml");
-    std::fs::write(
-        &config,
-        "listen = \"127.0.0.1:8080\"\ncolour = \"blue\"\n",
-    )
-    .unwrap();
+    std::fs::write(&config, "listen = \"127.0.0.1:8080\"\ncolour = \"blue\"\n").unwrap();
     let output = run_tributary(folder.path(), &config, &["check"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("bad.toml:2"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("bad.toml:2"),
+        "{}",
+        stderr(&output)
+    );
     std::fs::write(
         &config,
         "[[sources]]\nname = \"a\"\nurl = \"ftp://x\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://e.example/\"\nschedule = \"nope\"\n",
@@ -368,7 +440,11 @@ fn check_lists_every_problem_with_file_and_line() {
     let output = run_tributary(folder.path(), &config, &["check"]);
     assert_eq!(output.status.code(), Some(2));
     let errors = stderr(&output);
-    for expected in ["bad.toml:3: sources[0].url", "bad.toml:6: sources[1].name", "bad.toml:8: sources[1].schedule"] {
+    for expected in [
+        "bad.toml:3: sources[0].url",
+        "bad.toml:6: sources[1].name",
+        "bad.toml:8: sources[1].schedule",
+    ] {
         assert!(errors.contains(expected), "{expected} in {errors}");
     }
 }

@@ -16,6 +16,8 @@ pub struct Page {
     pub content_type: String,
     pub body: Vec<u8>,
     pub extra_headers: Vec<(String, String)>,
+    /// Time the site takes before answering (to make overlapping requests observable).
+    pub delay: std::time::Duration,
 }
 
 impl Page {
@@ -25,6 +27,7 @@ impl Page {
             content_type: content_type.to_string(),
             body: body.into(),
             extra_headers: Vec::new(),
+            delay: std::time::Duration::ZERO,
         }
     }
 
@@ -34,7 +37,19 @@ impl Page {
             content_type: "text/html".into(),
             body: format!("<h1>{status}</h1>").into_bytes(),
             extra_headers: Vec::new(),
+            delay: std::time::Duration::ZERO,
         }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Page {
+        self.extra_headers
+            .push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn with_delay(mut self, delay: std::time::Duration) -> Page {
+        self.delay = delay;
+        self
     }
 }
 
@@ -46,6 +61,9 @@ pub struct Logged {
     pub if_none_match: Option<String>,
     pub if_modified_since: Option<String>,
     pub status: u16,
+    /// When the request arrived, and how many requests were in flight then (this one included).
+    pub arrived: std::time::Instant,
+    pub in_flight: usize,
 }
 
 /// A loopback HTTP site: pages by path (query ignored), with ETag/Last-Modified and 304s.
@@ -71,11 +89,21 @@ impl Site {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let address = listener.local_addr().unwrap();
+        let in_flight: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
         let (handler_pages, handler_log) = (pages.clone(), log.clone());
+        let handler_in_flight = in_flight.clone();
         let app = axum::Router::new().fallback(move |request: Request<Body>| {
             let pages = handler_pages.clone();
             let log = handler_log.clone();
-            async move { respond(&pages, &log, request) }
+            let in_flight = handler_in_flight.clone();
+            async move {
+                use std::sync::atomic::Ordering;
+                let now_in_flight = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                let (response, delay) = respond(&pages, &log, request, now_in_flight);
+                tokio::time::sleep(delay).await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                response
+            }
         });
         runtime.spawn(async move { axum::serve(listener, app).await });
         Site {
@@ -118,7 +146,8 @@ fn respond(
     pages: &Mutex<HashMap<String, Page>>,
     log: &Mutex<Vec<Logged>>,
     request: Request<Body>,
-) -> Response<Body> {
+    in_flight: usize,
+) -> (Response<Body>, std::time::Duration) {
     let path = request.uri().path().to_string();
     let headers = request.headers();
     let page = pages
@@ -127,7 +156,10 @@ fn respond(
         .get(&path)
         .cloned()
         .unwrap_or_else(|| Page::status(404));
-    let etag = format!("\"{:x}\"", page.body.len() * 31 + page.body.iter().map(|b| *b as usize).sum::<usize>());
+    let etag = format!(
+        "\"{:x}\"",
+        page.body.len() * 31 + page.body.iter().map(|b| *b as usize).sum::<usize>()
+    );
     let if_none_match = header_text(headers, header::IF_NONE_MATCH);
     let fresh = page.status == 200 && if_none_match.as_deref() == Some(etag.as_str());
     let status = if fresh { 304 } else { page.status };
@@ -137,6 +169,8 @@ fn respond(
         if_none_match,
         if_modified_since: header_text(headers, header::IF_MODIFIED_SINCE),
         status,
+        arrived: std::time::Instant::now(),
+        in_flight,
     });
     let mut response = Response::builder()
         .status(StatusCode::from_u16(status).unwrap())
@@ -150,7 +184,7 @@ fn respond(
         response = response.header(name.as_str(), value.as_str());
     }
     let body = if fresh { Vec::new() } else { page.body };
-    response.body(Body::from(body)).unwrap()
+    (response.body(Body::from(body)).unwrap(), page.delay)
 }
 
 /// The fixtures folder.
