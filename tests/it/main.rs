@@ -2,5 +2,7 @@
 //! servers started by the tests; nothing reaches the internet.
 
 mod daemon;
+mod dedupe;
 mod end_to_end;
+mod publish;
 mod support;
