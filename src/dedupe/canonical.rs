@@ -176,12 +176,18 @@ mod tests {
     #[test]
     fn empty_query_is_removed() {
         check("https://example.org/a?", "https://example.org/a");
-        check("https://example.org/a?utm_source=x&&", "https://example.org/a");
+        check(
+            "https://example.org/a?utm_source=x&&",
+            "https://example.org/a",
+        );
     }
 
     #[test]
     fn percent_encoding_is_normalised() {
-        check("https://example.org/%7euser/caf%c3%a9", "https://example.org/~user/caf%C3%A9");
+        check(
+            "https://example.org/%7euser/caf%c3%a9",
+            "https://example.org/~user/caf%C3%A9",
+        );
         check("https://example.org/café", "https://example.org/caf%C3%A9");
         check("https://example.org/a/./b/../c", "https://example.org/a/c");
     }

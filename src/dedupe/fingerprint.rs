@@ -63,7 +63,7 @@ impl Fingerprint {
         if bytes.first() != Some(&FORMAT_VERSION) {
             return Err(bad("unknown format version"));
         }
-        if bytes.len() < HEADER_LEN || (bytes.len() - HEADER_LEN) % 4 != 0 {
+        if bytes.len() < HEADER_LEN || !(bytes.len() - HEADER_LEN).is_multiple_of(4) {
             return Err(bad("truncated"));
         }
         let shingle_count = u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
@@ -72,7 +72,8 @@ impl Fingerprint {
             .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
             .collect();
         let ascending = sketch.windows(2).all(|pair| pair[0] < pair[1]);
-        let plausible_size = sketch.len() <= SKETCH_SIZE && sketch.len() as u64 <= u64::from(shingle_count);
+        let plausible_size =
+            sketch.len() <= SKETCH_SIZE && sketch.len() as u64 <= u64::from(shingle_count);
         if sketch.is_empty() || !ascending || !plausible_size {
             return None;
         }

@@ -74,7 +74,10 @@ mod tests {
         assert_eq!(entry_key(&with_link), "link:https://example.org/a");
 
         let hashed = entry_key(&entry());
-        assert!(hashed.starts_with("hash:") && hashed.len() == 5 + 16, "{hashed}");
+        assert!(
+            hashed.starts_with("hash:") && hashed.len() == 5 + 16,
+            "{hashed}"
+        );
     }
 
     #[test]

@@ -112,7 +112,8 @@ mod tests {
     #[test]
     fn decomposed_and_composed_accents_give_the_same_tokens() {
         let composed = "Le député a été élu à Besançon";
-        let decomposed = "Le de\u{301}pute\u{301} a e\u{301}te\u{301} e\u{301}lu a\u{300} Besanc\u{327}on";
+        let decomposed =
+            "Le de\u{301}pute\u{301} a e\u{301}te\u{301} e\u{301}lu a\u{300} Besanc\u{327}on";
         assert_eq!(tokens(composed), tokens(decomposed));
     }
 

@@ -98,7 +98,7 @@ fn write_links(xml: &mut XmlWriter, entry: &PublishedEntry) {
             &[
                 ("rel", "related"),
                 ("type", "text/html"),
-                ("href", page),
+                ("href", &page),
                 ("title", source_display_name(source)),
             ],
         );
@@ -109,7 +109,11 @@ fn write_links(xml: &mut XmlWriter, entry: &PublishedEntry) {
             .filter(|length| *length > 0)
             .map(|length| length.to_string());
         let mut attributes = vec![("rel", "enclosure"), ("href", enclosure.url.as_str())];
-        if let Some(mime_type) = enclosure.mime_type.as_deref().filter(|m| valid_mime_type(m)) {
+        if let Some(mime_type) = enclosure
+            .mime_type
+            .as_deref()
+            .filter(|m| valid_mime_type(m))
+        {
             attributes.push(("type", mime_type));
         }
         if let Some(length) = length.as_deref() {

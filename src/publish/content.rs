@@ -18,9 +18,13 @@ pub fn source_display_name(source: &SourceRef) -> &str {
         .unwrap_or(&source.name)
 }
 
-/// The best page to send a reader to for this source: the story there, else the site.
-fn source_page(source: &SourceRef) -> Option<&str> {
-    source.link.as_deref().or(source.site_link.as_deref())
+/// The best page to send a reader to for this source: the story there, else the site; an
+/// absolute web URL in canonical form (without the tracking tags the source's feed added).
+fn source_page(source: &SourceRef) -> Option<String> {
+    [source.link.as_deref(), source.site_link.as_deref()]
+        .into_iter()
+        .flatten()
+        .find_map(canonical_url)
 }
 
 /// The entry's title, never empty (a blank title makes some readers drop the entry).
@@ -92,15 +96,15 @@ fn sources_paragraph(entry: &PublishedEntry) -> Option<String> {
 
 fn source_anchor(source: &SourceRef) -> String {
     let name = escape_html(source_display_name(source));
-    match source_page(source).filter(|page| is_web_url(page)) {
-        Some(page) => format!("<a href=\"{}\">{name}</a>", escape_html(page)),
+    match source_page(source) {
+        Some(page) => format!("<a href=\"{}\">{name}</a>", escape_html(&page)),
         None => name,
     }
 }
 
 /// Pages of the other sources worth linking as related: web URLs, not the entry's own page, each
 /// once. Returned with the source each belongs to.
-pub fn related_links(entry: &PublishedEntry) -> Vec<(&str, &SourceRef)> {
+pub fn related_links(entry: &PublishedEntry) -> Vec<(String, &SourceRef)> {
     let mut seen: Vec<String> = entry
         .link
         .as_deref()
@@ -109,12 +113,11 @@ pub fn related_links(entry: &PublishedEntry) -> Vec<(&str, &SourceRef)> {
         .collect();
     let mut links = Vec::new();
     for source in &entry.also {
-        let Some(page) = source_page(source).filter(|page| is_web_url(page)) else {
+        let Some(page) = source_page(source) else {
             continue;
         };
-        let key = canonical_url(page).unwrap_or_else(|| page.to_string());
-        if !seen.contains(&key) {
-            seen.push(key);
+        if !seen.contains(&page) {
+            seen.push(page.clone());
             links.push((page, source));
         }
     }

@@ -114,7 +114,10 @@ fn item(meta: &FeedMeta, entry: &PublishedEntry) -> JsonItem {
             .iter()
             .map(|name| JsonAuthor { name: clean(name) })
             .collect(),
-        tags: content::categories(entry).iter().map(|t| clean(t)).collect(),
+        tags: content::categories(entry)
+            .iter()
+            .map(|t| clean(t))
+            .collect(),
         attachments: attachments(entry),
         _tributary: JsonExtension { sources },
     }

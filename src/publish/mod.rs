@@ -154,8 +154,16 @@ mod tests {
 
     #[test]
     fn select_orders_newest_first_breaks_ties_by_id_and_caps() {
-        let entries = vec![entry("urn:b", 2), entry("urn:old", 1), entry("urn:new", 3), entry("urn:a", 2)];
-        let ids: Vec<String> = select(entries.clone(), 10).into_iter().map(|e| e.id).collect();
+        let entries = vec![
+            entry("urn:b", 2),
+            entry("urn:old", 1),
+            entry("urn:new", 3),
+            entry("urn:a", 2),
+        ];
+        let ids: Vec<String> = select(entries.clone(), 10)
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
         assert_eq!(ids, ["urn:new", "urn:a", "urn:b", "urn:old"]);
         let capped: Vec<String> = select(entries, 2).into_iter().map(|e| e.id).collect();
         assert_eq!(capped, ["urn:new", "urn:a"]);
@@ -177,7 +185,10 @@ mod tests {
             updated: Utc::now(),
             video_hosts: Vec::new(),
         };
-        assert_eq!(meta.feed_url("feed.atom"), "http://127.0.0.1:8080/feed.atom");
+        assert_eq!(
+            meta.feed_url("feed.atom"),
+            "http://127.0.0.1:8080/feed.atom"
+        );
         assert_eq!(meta.home_page_url(), "http://127.0.0.1:8080/");
     }
 }

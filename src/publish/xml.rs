@@ -133,8 +133,14 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_strips_forbidden_characters() {
-        assert_eq!(escape_text("a < b && c > d\u{0}\u{8}\u{1b}\u{85}\u{FFFF}"), "a &lt; b &amp;&amp; c &gt; d");
-        assert_eq!(escape_attribute("say \"hi\"\n<&>"), "say &quot;hi&quot;&#10;&lt;&amp;&gt;");
+        assert_eq!(
+            escape_text("a < b && c > d\u{0}\u{8}\u{1b}\u{85}\u{FFFF}"),
+            "a &lt; b &amp;&amp; c &gt; d"
+        );
+        assert_eq!(
+            escape_attribute("say \"hi\"\n<&>"),
+            "say &quot;hi&quot;&#10;&lt;&amp;&gt;"
+        );
         assert_eq!(escape_text("tab\tnew\nline"), "tab\tnew\nline");
     }
 

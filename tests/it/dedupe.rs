@@ -133,7 +133,11 @@ fn different_french_stories_on_one_topic_sharing_boilerplate_are_not_merged() {
 fn english_wire_copy_with_a_dropped_paragraph_is_one_story() {
     let site_a = print(WIRE_EN_SITE_A);
     let site_b = print(WIRE_EN_SITE_B);
-    assert!(is_same_story(&site_a, &site_b), "{}", similarity(&site_a, &site_b));
+    assert!(
+        is_same_story(&site_a, &site_b),
+        "{}",
+        similarity(&site_a, &site_b)
+    );
     let other = print(OTHER_EN_SAME_TOPIC);
     assert!(similarity(&site_a, &other) < 0.1);
     assert!(similarity(&site_b, &other) < 0.1);
@@ -164,13 +168,12 @@ fn fingerprints_survive_storage() {
 
 #[test]
 fn tracking_variants_of_one_link_share_a_canonical_url() {
-    let from_rss = canonical_url("https://site-a.example/politique/retraites-agricoles-1234.html?utm_source=rss&utm_medium=feed");
-    let from_atom = canonical_url("https://SITE-A.example:443/politique/retraites-agricoles-1234.html?xtor=RSS-12&fbclid=AbC#reactions");
+    let from_rss = canonical_url(
+        "https://site-a.example/politique/retraites-agricoles-1234.html?utm_source=rss&utm_medium=feed",
+    );
+    let from_atom = canonical_url(
+        "https://SITE-A.example:443/politique/retraites-agricoles-1234.html?xtor=RSS-12&fbclid=AbC#reactions",
+    );
     assert!(from_rss.is_some());
     assert_eq!(from_rss, from_atom);
-}
-#[test]
-fn zz_scores() {
-    let all = [WIRE_FR_SITE_A, WIRE_FR_SITE_B, OTHER_FR_SAME_TOPIC, SHORT_FR_WITH_BOILERPLATE, WIRE_EN_SITE_A, WIRE_EN_SITE_B, OTHER_EN_SAME_TOPIC];
-    for a in all { let pa = print(a); eprintln!("{:?}", all.iter().map(|b| format!("{:.2}", similarity(&pa, &print(b)))).collect::<Vec<_>>()); }
 }
