@@ -57,14 +57,14 @@ impl Fingerprint {
         bytes
     }
 
-    /// Reads bytes written by [`Fingerprint::to_bytes`], checking they are well formed.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Fingerprint, DedupeError> {
-        let bad = |reason: &str| DedupeError::BadFingerprint(reason.to_string());
-        if bytes.first() != Some(&FORMAT_VERSION) {
-            return Err(bad("unknown format version"));
-        }
-        if bytes.len() < HEADER_LEN || !(bytes.len() - HEADER_LEN).is_multiple_of(4) {
-            return Err(bad("truncated"));
+    /// Reads bytes written by [`Fingerprint::to_bytes`]; `None` when they are not well formed
+    /// (another format version, truncation), and the caller fingerprints the text again.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Fingerprint> {
+        if bytes.first() != Some(&FORMAT_VERSION)
+            || bytes.len() < HEADER_LEN
+            || !(bytes.len() - HEADER_LEN).is_multiple_of(4)
+        {
+            return None;
         }
         let shingle_count = u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
         let sketch: Vec<u32> = bytes[HEADER_LEN..]

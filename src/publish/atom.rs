@@ -10,7 +10,7 @@ use super::{FeedMeta, PublishedEntry, rfc3339};
 const ATOM_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
 const MEDIA_NAMESPACE: &str = "http://search.yahoo.com/mrss/";
 
-pub fn render(meta: &FeedMeta, entries: &[PublishedEntry]) -> String {
+pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], video_hosts: &[String]) -> String {
     let mut xml = XmlWriter::new();
     xml.open(
         "feed",
@@ -18,7 +18,7 @@ pub fn render(meta: &FeedMeta, entries: &[PublishedEntry]) -> String {
     );
     write_feed_metadata(&mut xml, meta);
     for entry in entries {
-        write_entry(&mut xml, meta, entry);
+        write_entry(&mut xml, entry, video_hosts);
     }
     xml.finish()
 }
@@ -58,7 +58,7 @@ fn write_feed_metadata(xml: &mut XmlWriter, meta: &FeedMeta) {
     );
 }
 
-fn write_entry(xml: &mut XmlWriter, meta: &FeedMeta, entry: &PublishedEntry) {
+fn write_entry(xml: &mut XmlWriter, entry: &PublishedEntry, video_hosts: &[String]) {
     xml.open("entry", &[]);
     xml.text("id", &[], &entry.id);
     xml.text("title", &[("type", "text")], &content::title(entry));
@@ -76,7 +76,7 @@ fn write_entry(xml: &mut XmlWriter, meta: &FeedMeta, entry: &PublishedEntry) {
     if let Some(summary) = entry.summary.as_deref().filter(|s| !s.trim().is_empty()) {
         xml.text("summary", &[("type", "text")], summary.trim());
     }
-    let html = content::content_html(entry, &meta.video_hosts);
+    let html = content::content_html(entry, video_hosts);
     xml.text("content", &[("type", "html")], &html);
     write_source(xml, entry);
     if let Some(image) = entry.image.as_deref().filter(|url| is_web_url(url)) {

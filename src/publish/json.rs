@@ -70,7 +70,7 @@ struct JsonSource {
     url: Option<String>,
 }
 
-pub fn render(meta: &FeedMeta, entries: &[PublishedEntry]) -> String {
+pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], video_hosts: &[String]) -> String {
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
         title: clean(&meta.title),
@@ -84,14 +84,17 @@ pub fn render(meta: &FeedMeta, entries: &[PublishedEntry]) -> String {
         authors: vec![JsonAuthor {
             name: clean(&meta.title),
         }],
-        items: entries.iter().map(|entry| item(meta, entry)).collect(),
+        items: entries
+            .iter()
+            .map(|entry| item(entry, video_hosts))
+            .collect(),
     };
     let mut json = serde_json::to_string_pretty(&feed).expect("plain data always serializes");
     json.push('\n');
     json
 }
 
-fn item(meta: &FeedMeta, entry: &PublishedEntry) -> JsonItem {
+fn item(entry: &PublishedEntry, video_hosts: &[String]) -> JsonItem {
     let web_url = |value: Option<&str>| value.filter(|url| is_web_url(url)).map(clean);
     let sources = std::iter::once(&entry.origin)
         .chain(&entry.also)
@@ -101,7 +104,7 @@ fn item(meta: &FeedMeta, entry: &PublishedEntry) -> JsonItem {
         id: clean(&entry.id),
         url: web_url(entry.link.as_deref()),
         title: clean(&content::title(entry)),
-        content_html: clean(&content::content_html(entry, &meta.video_hosts)),
+        content_html: clean(&content::content_html(entry, video_hosts)),
         summary: entry
             .summary
             .as_deref()

@@ -26,8 +26,6 @@ pub struct FeedMeta {
     pub public_url: String,
     /// Newest change among the entries (or now, when there are none).
     pub updated: DateTime<Utc>,
-    /// Hosts whose `<iframe>` embeds survive the last sanitizing pass (`extract.video_hosts`).
-    pub video_hosts: Vec<String>,
 }
 
 impl FeedMeta {
@@ -94,12 +92,24 @@ pub fn select(mut entries: Vec<PublishedEntry>, max: usize) -> Vec<PublishedEntr
     entries
 }
 
-/// Renders the merged feed. Entries are expected newest first and already capped.
+/// Renders the merged feed. Entries are expected newest first and already capped. The last
+/// sanitizing pass keeps no `<iframe>`; see [`render_with`] to keep video embeds.
 pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], format: OutputFormat) -> String {
+    render_with(meta, entries, format, &[])
+}
+
+/// [`render`], keeping `<iframe>` embeds from `video_hosts` (the config's
+/// `extract.video_hosts`) through the last sanitizing pass.
+pub fn render_with(
+    meta: &FeedMeta,
+    entries: &[PublishedEntry],
+    format: OutputFormat,
+    video_hosts: &[String],
+) -> String {
     match format {
-        OutputFormat::Atom => atom::render(meta, entries),
-        OutputFormat::Rss => rss::render(meta, entries),
-        OutputFormat::Json => json::render(meta, entries),
+        OutputFormat::Atom => atom::render(meta, entries, video_hosts),
+        OutputFormat::Rss => rss::render(meta, entries, video_hosts),
+        OutputFormat::Json => json::render(meta, entries, video_hosts),
     }
 }
 
@@ -183,7 +193,6 @@ mod tests {
             description: None,
             public_url: "http://127.0.0.1:8080/".into(),
             updated: Utc::now(),
-            video_hosts: Vec::new(),
         };
         assert_eq!(
             meta.feed_url("feed.atom"),

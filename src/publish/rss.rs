@@ -6,7 +6,7 @@ use super::xml::XmlWriter;
 use super::{FeedMeta, PublishedEntry, rfc822};
 use crate::model::Enclosure;
 
-pub fn render(meta: &FeedMeta, entries: &[PublishedEntry]) -> String {
+pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], video_hosts: &[String]) -> String {
     let mut xml = XmlWriter::new();
     xml.open(
         "rss",
@@ -21,7 +21,7 @@ pub fn render(meta: &FeedMeta, entries: &[PublishedEntry]) -> String {
     xml.open("channel", &[]);
     write_channel_metadata(&mut xml, meta);
     for entry in entries {
-        write_item(&mut xml, meta, entry);
+        write_item(&mut xml, entry, video_hosts);
     }
     xml.finish()
 }
@@ -52,7 +52,7 @@ fn write_channel_metadata(xml: &mut XmlWriter, meta: &FeedMeta) {
     xml.text("docs", &[], "https://www.rssboard.org/rss-specification");
 }
 
-fn write_item(xml: &mut XmlWriter, meta: &FeedMeta, entry: &PublishedEntry) {
+fn write_item(xml: &mut XmlWriter, entry: &PublishedEntry, video_hosts: &[String]) {
     xml.open("item", &[]);
     xml.text("title", &[], &content::title(entry));
     let link = entry.link.as_deref().filter(|url| is_web_url(url));
@@ -71,7 +71,7 @@ fn write_item(xml: &mut XmlWriter, meta: &FeedMeta, entry: &PublishedEntry) {
     for category in content::categories(entry) {
         xml.text("category", &[], &category);
     }
-    let html = content::content_html(entry, &meta.video_hosts);
+    let html = content::content_html(entry, video_hosts);
     match entry.summary.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(summary) => xml.text("description", &[], summary.trim()),
         None => xml.text("description", &[], &html),

@@ -7,7 +7,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use tributary::config::OutputFormat;
 use tributary::model::Enclosure;
-use tributary::publish::{FeedMeta, PublishedEntry, SourceRef, content_type, render, select};
+use tributary::publish::{
+    FeedMeta, PublishedEntry, SourceRef, content_type, render, render_with, select,
+};
 
 fn date(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, day, hour, 15, 0).unwrap()
@@ -19,7 +21,6 @@ fn meta() -> FeedMeta {
         description: Some("Toute l'actualité & plus encore".into()),
         public_url: "http://127.0.0.1:8080".into(),
         updated: date(6, 12),
-        video_hosts: vec!["www.youtube.com".into()],
     }
 }
 
@@ -180,7 +181,8 @@ fn snapshot(name: &str, actual: &str) {
 }
 
 fn rendered(format: OutputFormat) -> String {
-    render(&meta(), &fixture_entries(), format)
+    let video_hosts = ["www.youtube.com".to_string()];
+    render_with(&meta(), &fixture_entries(), format, &video_hosts)
 }
 
 #[test]
