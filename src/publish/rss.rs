@@ -93,32 +93,48 @@ fn write_item(xml: &mut XmlWriter, entry: &PublishedEntry, video_hosts: &[String
 }
 
 /// RSS allows one `<enclosure>`, and it must state a positive length and a MIME type. The first
-/// enclosure that can meets that; the others (and one of unknown length) go out as Media RSS
-/// `media:content`, which has neither constraint, so no attachment is lost.
+/// enclosure that can meets that; the others (and those of unknown length) go out as Media RSS
+/// `media:content`, which has neither constraint, so no attachment is lost. The `<enclosure>` is
+/// written last because some readers (newsboat) keep the last media element they see.
 fn write_enclosures(xml: &mut XmlWriter, enclosures: &[Enclosure]) {
-    let mut enclosure_written = false;
-    for enclosure in enclosures.iter().filter(|e| is_web_url(&e.url)) {
-        let mime_type = enclosure
-            .mime_type
-            .as_deref()
-            .filter(|mime| valid_mime_type(mime))
-            .unwrap_or("application/octet-stream");
-        match enclosure.length.filter(|length| *length > 0) {
-            Some(length) if !enclosure_written => {
-                enclosure_written = true;
-                xml.empty(
-                    "enclosure",
-                    &[
-                        ("url", &enclosure.url),
-                        ("length", &length.to_string()),
-                        ("type", mime_type),
-                    ],
-                );
+    let web_enclosures: Vec<&Enclosure> =
+        enclosures.iter().filter(|e| is_web_url(&e.url)).collect();
+    let primary = web_enclosures
+        .iter()
+        .position(|enclosure| enclosure.length.is_some_and(|length| length > 0));
+    for (index, enclosure) in web_enclosures.iter().enumerate() {
+        if Some(index) != primary {
+            let size = enclosure
+                .length
+                .filter(|length| *length > 0)
+                .map(|l| l.to_string());
+            let mut attributes = vec![
+                ("url", enclosure.url.as_str()),
+                ("type", mime_type_or_default(enclosure)),
+            ];
+            if let Some(size) = size.as_deref() {
+                attributes.push(("fileSize", size));
             }
-            _ => xml.empty(
-                "media:content",
-                &[("url", &enclosure.url), ("type", mime_type)],
-            ),
+            xml.empty("media:content", &attributes);
         }
     }
+    if let Some(enclosure) = primary.map(|index| web_enclosures[index]) {
+        let length = enclosure.length.unwrap_or_default().to_string();
+        xml.empty(
+            "enclosure",
+            &[
+                ("url", &enclosure.url),
+                ("length", &length),
+                ("type", mime_type_or_default(enclosure)),
+            ],
+        );
+    }
+}
+
+fn mime_type_or_default(enclosure: &Enclosure) -> &str {
+    enclosure
+        .mime_type
+        .as_deref()
+        .filter(|mime| valid_mime_type(mime))
+        .unwrap_or("application/octet-stream")
 }
