@@ -1,8 +1,18 @@
 //! Which entries make the merged feed, and the Atom / RSS 2.0 / JSON Feed writers. Pure.
 //!
-//! (Skeleton: the writers land in this module.)
+//! [`select`] picks and orders the entries; [`render`] writes them in one format. The three
+//! writers share `content` (the final HTML of an entry, re-sanitized, with the list of sites that
+//! carried it) so every format publishes the same thing. Output is meant to pass the W3C feed
+//! validator without errors: absolute links only, RFC 3339 / RFC 822 dates, self links, an author
+//! for every entry, and no character XML forbids.
 
-use chrono::{DateTime, Utc};
+mod atom;
+mod content;
+mod json;
+mod rss;
+mod xml;
+
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::config::OutputFormat;
 use crate::model::Enclosure;
@@ -16,6 +26,18 @@ pub struct FeedMeta {
     pub public_url: String,
     /// Newest change among the entries (or now, when there are none).
     pub updated: DateTime<Utc>,
+}
+
+impl FeedMeta {
+    /// The absolute URL one of the merged feeds is served at, e.g. `feed_url("feed.atom")`.
+    pub fn feed_url(&self, file_name: &str) -> String {
+        format!("{}/{file_name}", self.public_url.trim_end_matches('/'))
+    }
+
+    /// The merged feed's home page: the server's root.
+    pub fn home_page_url(&self) -> String {
+        self.feed_url("")
+    }
 }
 
 /// One source that carried a story.
@@ -57,10 +79,38 @@ pub struct PublishedEntry {
     pub also: Vec<SourceRef>,
 }
 
-/// Renders the merged feed. Entries are expected newest first and already capped.
+/// The entries of the merged feed: newest first by publication date (ties by id, so the order is
+/// stable between renders), at most `max`.
+pub fn select(mut entries: Vec<PublishedEntry>, max: usize) -> Vec<PublishedEntry> {
+    entries.sort_by(|left, right| {
+        right
+            .published
+            .cmp(&left.published)
+            .then_with(|| left.id.cmp(&right.id))
+    });
+    entries.truncate(max);
+    entries
+}
+
+/// Renders the merged feed. Entries are expected newest first and already capped. The last
+/// sanitizing pass keeps no `<iframe>`; see [`render_with`] to keep video embeds.
 pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], format: OutputFormat) -> String {
-    let _ = (meta, entries, format);
-    String::new()
+    render_with(meta, entries, format, &[])
+}
+
+/// [`render`], keeping `<iframe>` embeds from `video_hosts` (the config's
+/// `extract.video_hosts`) through the last sanitizing pass.
+pub fn render_with(
+    meta: &FeedMeta,
+    entries: &[PublishedEntry],
+    format: OutputFormat,
+    video_hosts: &[String],
+) -> String {
+    match format {
+        OutputFormat::Atom => atom::render(meta, entries, video_hosts),
+        OutputFormat::Rss => rss::render(meta, entries, video_hosts),
+        OutputFormat::Json => json::render(meta, entries, video_hosts),
+    }
 }
 
 /// The MIME type each format is served with.
@@ -72,9 +122,82 @@ pub fn content_type(format: OutputFormat) -> &'static str {
     }
 }
 
-/// Newest first (ties by id), capped at `max`.
-pub fn select(mut entries: Vec<PublishedEntry>, max: usize) -> Vec<PublishedEntry> {
-    entries.sort_by(|a, b| b.published.cmp(&a.published).then(a.id.cmp(&b.id)));
-    entries.truncate(max);
-    entries
+/// RFC 3339 in UTC with a `Z`, as Atom and JSON Feed want.
+fn rfc3339(date: DateTime<Utc>) -> String {
+    date.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// RFC 822 with a four-digit year and a two-digit day, the form every RSS reader parses.
+fn rfc822(date: DateTime<Utc>) -> String {
+    date.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn entry(id: &str, day: u32) -> PublishedEntry {
+        let date = Utc.with_ymd_and_hms(2024, 5, day, 9, 0, 0).unwrap();
+        PublishedEntry {
+            id: id.to_string(),
+            title: id.to_string(),
+            link: None,
+            published: date,
+            updated: date,
+            content_html: None,
+            summary: None,
+            authors: Vec::new(),
+            categories: Vec::new(),
+            enclosures: Vec::new(),
+            image: None,
+            origin: SourceRef {
+                name: "a".into(),
+                feed_url: "https://a.example/rss".into(),
+                feed_title: None,
+                site_link: None,
+                link: None,
+            },
+            also: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn select_orders_newest_first_breaks_ties_by_id_and_caps() {
+        let entries = vec![
+            entry("urn:b", 2),
+            entry("urn:old", 1),
+            entry("urn:new", 3),
+            entry("urn:a", 2),
+        ];
+        let ids: Vec<String> = select(entries.clone(), 10)
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids, ["urn:new", "urn:a", "urn:b", "urn:old"]);
+        let capped: Vec<String> = select(entries, 2).into_iter().map(|e| e.id).collect();
+        assert_eq!(capped, ["urn:new", "urn:a"]);
+    }
+
+    #[test]
+    fn dates_use_rfc_3339_and_rfc_822() {
+        let date = Utc.with_ymd_and_hms(2024, 5, 3, 7, 8, 9).unwrap();
+        assert_eq!(rfc3339(date), "2024-05-03T07:08:09Z");
+        assert_eq!(rfc822(date), "Fri, 03 May 2024 07:08:09 +0000");
+    }
+
+    #[test]
+    fn feed_urls_are_built_on_the_public_url() {
+        let meta = FeedMeta {
+            title: "t".into(),
+            description: None,
+            public_url: "http://127.0.0.1:8080/".into(),
+            updated: Utc::now(),
+        };
+        assert_eq!(
+            meta.feed_url("feed.atom"),
+            "http://127.0.0.1:8080/feed.atom"
+        );
+        assert_eq!(meta.home_page_url(), "http://127.0.0.1:8080/");
+    }
 }

@@ -2,6 +2,9 @@
 //! servers started by the tests; nothing reaches the internet.
 
 mod daemon;
+mod dedupe;
 mod end_to_end;
+mod fetch;
 mod politeness;
+mod publish;
 mod support;
