@@ -52,7 +52,7 @@ enum Hop {
         status: StatusCode,
         location: String,
     },
-    Final(RawResponse),
+    Final(Box<RawResponse>),
 }
 
 /// The two HTTP clients and the politeness state behind every request.
@@ -108,7 +108,7 @@ impl Transport {
                     if redirects > 0 && every_hop_permanent {
                         response.permanent_redirect = Some(current);
                     }
-                    return Ok(response);
+                    return Ok(*response);
                 }
                 Hop::Redirect { status, location } => {
                     let next = current
@@ -228,13 +228,13 @@ async fn finish_hop(
     } else {
         Vec::new()
     };
-    Ok(Hop::Final(RawResponse {
+    Ok(Hop::Final(Box::new(RawResponse {
         final_url,
         status,
         headers,
         body,
         permanent_redirect: None,
-    }))
+    })))
 }
 
 /// Reads the (already decompressed) body chunk by chunk, stopping as soon as it passes the cap,

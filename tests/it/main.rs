@@ -3,4 +3,5 @@
 
 mod daemon;
 mod end_to_end;
+mod fetch;
 mod support;
