@@ -62,6 +62,16 @@ pub enum FeedResponse {
     Fetched(Fetched),
 }
 
+/// A feed answer with the hints that hold whether or not the feed changed.
+#[derive(Debug, Clone)]
+pub struct FeedAnswer {
+    pub response: FeedResponse,
+    /// As [`Fetched::permanent_redirect`], also for a 304.
+    pub permanent_redirect: Option<url::Url>,
+    /// As [`Fetched::cache_lifetime`], also for a 304 (which may refresh it).
+    pub cache_lifetime: Option<Duration>,
+}
+
 /// Why a request failed; every variant says enough for the admin to act.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
@@ -168,6 +178,20 @@ impl Fetcher {
         validators: &Validators,
         settings: &FetchSettings,
     ) -> Result<FeedResponse, FetchError> {
+        self.fetch_feed_answer(url, validators, settings)
+            .await
+            .map(|answer| answer.response)
+    }
+
+    /// Like [`Fetcher::fetch_feed`], also telling the redirect and caching hints of a 304,
+    /// which `FeedResponse::NotModified` cannot carry. Without them a moved feed that keeps
+    /// answering 304 at its new address would never have its permanent redirect noticed.
+    pub async fn fetch_feed_answer(
+        &self,
+        url: &url::Url,
+        validators: &Validators,
+        settings: &FetchSettings,
+    ) -> Result<FeedAnswer, FetchError> {
         let conditional =
             (validators.etag.is_some() || validators.last_modified.is_some()).then_some(validators);
         let response = self
@@ -176,9 +200,18 @@ impl Fetcher {
             .get(url, RequestKind::Feed, conditional, settings)
             .await?;
         if response.status == StatusCode::NOT_MODIFIED {
-            return Ok(FeedResponse::NotModified);
+            return Ok(FeedAnswer {
+                permanent_redirect: response.permanent_redirect,
+                cache_lifetime: cache_lifetime(&response.headers, SystemTime::now()),
+                response: FeedResponse::NotModified,
+            });
         }
-        into_fetched(response).map(FeedResponse::Fetched)
+        let fetched = into_fetched(response)?;
+        Ok(FeedAnswer {
+            permanent_redirect: fetched.permanent_redirect.clone(),
+            cache_lifetime: fetched.cache_lifetime,
+            response: FeedResponse::Fetched(fetched),
+        })
     }
 
     /// Fetches an article page, after checking robots.txt when the source respects it.

@@ -655,6 +655,37 @@ async fn conditional_get_gives_not_modified() {
 }
 
 #[tokio::test]
+async fn not_modified_after_a_permanent_redirect_still_reports_it() {
+    let router = Router::new()
+        .route(
+            "/old",
+            get(|| async { redirect(StatusCode::MOVED_PERMANENTLY, "/new") }),
+        )
+        .route(
+            "/new",
+            get(|| async {
+                (
+                    StatusCode::NOT_MODIFIED,
+                    [(header::CACHE_CONTROL, "max-age=60")],
+                )
+            }),
+        );
+    let address = serve(router).await;
+    let settings = settings();
+    let validators = Validators {
+        etag: Some("\"v1\"".to_string()),
+        last_modified: None,
+    };
+    let answer = fetcher(&settings)
+        .fetch_feed_answer(&url(address, "/old"), &validators, &settings)
+        .await
+        .expect("answer");
+    assert!(matches!(answer.response, FeedResponse::NotModified));
+    assert_eq!(answer.permanent_redirect, Some(url(address, "/new")));
+    assert_eq!(answer.cache_lifetime, Some(Duration::from_secs(60)));
+}
+
+#[tokio::test]
 async fn every_request_carries_the_user_agent_and_sensible_headers() {
     let log: Arc<Mutex<Vec<(String, HeaderMap)>>> = Arc::default();
     let recorded = log.clone();
@@ -842,4 +873,16 @@ async fn a_busy_host_does_not_hold_up_another() {
         slow.await.expect("task"),
         Ok(FeedResponse::Fetched(_))
     ));
+}
+
+#[tokio::test]
+async fn refused_connection_is_a_network_error_naming_the_cause() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("addr");
+    drop(listener);
+    let error = feed_error(address, "/").await;
+    assert!(
+        matches!(&error, FetchError::Network(text) if text.to_lowercase().contains("refused")),
+        "{error}"
+    );
 }
