@@ -197,7 +197,7 @@ impl Fetcher {
         let response = self
             .inner
             .transport
-            .get(url, RequestKind::Feed, conditional, settings)
+            .get(url, RequestKind::Feed, conditional, None, settings)
             .await?;
         if response.status == StatusCode::NOT_MODIFIED {
             return Ok(FeedAnswer {
@@ -220,16 +220,11 @@ impl Fetcher {
         url: &url::Url,
         settings: &FetchSettings,
     ) -> Result<Fetched, FetchError> {
-        if settings.respect_robots {
-            self.inner
-                .robots
-                .check(&self.inner.transport, url, settings)
-                .await?;
-        }
+        let robots = settings.respect_robots.then_some(&self.inner.robots);
         let response = self
             .inner
             .transport
-            .get(url, RequestKind::Page, None, settings)
+            .get(url, RequestKind::Page, None, robots, settings)
             .await?;
         into_fetched(response)
     }

@@ -1,4 +1,5 @@
-//! robots.txt fetched once per origin (scheme, host, port) and cached for its own lifetime.
+//! robots.txt fetched once per origin (scheme, host, port), cached for its own lifetime, and
+//! checked for every hop of a page request.
 //!
 //! Policy, after Google's reading of RFC 9309:
 //! - 2xx: parsed (first [`ROBOTS_MAX_BYTES`] only), kept for its `Cache-Control` max-age /
@@ -106,9 +107,15 @@ async fn download(
     robots_url.set_fragment(None);
     let mut robots_settings = settings.clone();
     robots_settings.max_body_bytes = ROBOTS_MAX_BYTES.min(settings.max_body_bytes);
-    let answer = transport
-        .get(&robots_url, RequestKind::Robots, None, &robots_settings)
-        .await;
+    // Boxed: this request is made from inside a page request's `get`.
+    let answer = Box::pin(transport.get(
+        &robots_url,
+        RequestKind::Robots,
+        None,
+        None,
+        &robots_settings,
+    ))
+    .await;
     let now = Instant::now();
     let allow_all = || Cached {
         verdict: Verdict::Rules(RobotsTxt::default()),

@@ -10,6 +10,7 @@ use url::{Host, Url};
 
 use super::guard::{AddressFilter, GuardedResolver, PrivateAddressRefused};
 use super::politeness::HostLimiter;
+use super::robots_cache::RobotsCache;
 use super::{FetchError, Validators};
 use crate::config::FetchSettings;
 
@@ -90,12 +91,15 @@ impl Transport {
         })
     }
 
-    /// GETs `url`, following up to `settings.max_redirects` redirects.
+    /// GETs `url`, following up to `settings.max_redirects` redirects. With `robots`, every
+    /// hop's URL is checked against its site's robots.txt first, so a redirect cannot lead
+    /// into a disallowed path.
     pub(crate) async fn get(
         &self,
         url: &Url,
         kind: RequestKind,
         validators: Option<&Validators>,
+        robots: Option<&RobotsCache>,
         settings: &FetchSettings,
     ) -> Result<RawResponse, FetchError> {
         let mut current = url.clone();
@@ -103,6 +107,9 @@ impl Transport {
         let mut redirects = 0;
         let mut every_hop_permanent = true;
         loop {
+            if let Some(robots) = robots {
+                robots.check(self, &current, settings).await?;
+            }
             match self.send_hop(&current, kind, validators, settings).await? {
                 Hop::Final(mut response) => {
                     if redirects > 0 && every_hop_permanent {

@@ -886,3 +886,39 @@ async fn refused_connection_is_a_network_error_naming_the_cause() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_redirect_into_a_disallowed_path_is_not_followed() {
+    let private_hits = Arc::new(AtomicUsize::new(0));
+    let counted = private_hits.clone();
+    let router = Router::new()
+        .route(
+            "/robots.txt",
+            get(|| async { "User-agent: tributary\nDisallow: /private/\n" }),
+        )
+        .route(
+            "/moved",
+            get(|| async { redirect(StatusCode::FOUND, "/private/story") }),
+        )
+        .route(
+            "/private/story",
+            get(move || {
+                let counted = counted.clone();
+                async move {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    "<html></html>"
+                }
+            }),
+        );
+    let address = serve(router).await;
+    let respectful = FetchSettings {
+        respect_robots: true,
+        ..settings()
+    };
+    let error = fetcher(&respectful)
+        .fetch_page(&url(address, "/moved"), &respectful)
+        .await
+        .expect_err("disallowed after the redirect");
+    assert!(matches!(error, FetchError::RobotsDisallowed), "{error:?}");
+    assert_eq!(private_hits.load(Ordering::SeqCst), 0);
+}
