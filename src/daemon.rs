@@ -239,6 +239,18 @@ async fn render_on_change(shared: Arc<Shared>, cache: FeedCache, shutdown: Cance
     }
 }
 
+/// The settings a `Fetcher` is built with (the others travel with each request): keeping the
+/// fetcher when they are unchanged keeps its per-host delays and robots.txt cache.
+fn same_fetcher_settings(
+    new: &crate::config::FetchSettings,
+    old: &crate::config::FetchSettings,
+) -> bool {
+    new.connect_timeout == old.connect_timeout
+        && new.max_concurrency == old.max_concurrency
+        && new.per_host_concurrency == old.per_host_concurrency
+        && new.per_host_delay == old.per_host_delay
+}
+
 /// Loads the config file again; an invalid file is logged and the running config stays.
 async fn reload(
     path: &Path,
@@ -254,7 +266,7 @@ async fn reload(
         }
     };
     let old = shared.context();
-    let fetcher = if new_config.fetch == old.config.fetch {
+    let fetcher = if same_fetcher_settings(&new_config.fetch, &old.config.fetch) {
         old.fetcher.clone()
     } else {
         match Fetcher::new(&new_config.fetch) {

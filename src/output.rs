@@ -103,7 +103,10 @@ fn snapshot_from(config: &Config, stories: Vec<StoredStory>) -> Snapshot {
         public_url: config.public_url.clone(),
         updated,
     };
-    let render = |format| rendered(publish::render(&meta, &entries, format), updated, format);
+    let render = |format| {
+        let text = publish::render_with(&meta, &entries, format, &config.video_hosts);
+        rendered(text, updated, format)
+    };
     Snapshot {
         atom: render(OutputFormat::Atom),
         rss: render(OutputFormat::Rss),

@@ -149,16 +149,25 @@ async fn fetch_and_process(
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
     };
-    let fetched = match context
+    let answer = match context
         .fetcher
-        .fetch_feed(&feed_url, &validators, &source.fetch)
+        .fetch_feed_answer(&feed_url, &validators, &source.fetch)
         .await
     {
-        Ok(FeedResponse::NotModified) => return (PollResult::NotModified, Vec::new()),
-        Ok(FeedResponse::Fetched(fetched)) => fetched,
+        Ok(answer) => answer,
         Err(error) => return (failure_result(error), Vec::new()),
     };
-    note_answer(state, &fetched, report);
+    note_redirect(state, answer.permanent_redirect.as_ref(), report);
+    state.cache_until = answer
+        .cache_lifetime
+        .and_then(|lifetime| chrono::Duration::from_std(lifetime).ok())
+        .map(|lifetime| Utc::now() + lifetime);
+    let fetched = match answer.response {
+        FeedResponse::NotModified => return (PollResult::NotModified, Vec::new()),
+        FeedResponse::Fetched(fetched) => fetched,
+    };
+    state.etag = fetched.validators.etag.clone();
+    state.last_modified = fetched.validators.last_modified.clone();
     let feed = match parse_off_thread(&fetched).await {
         Ok(feed) => feed,
         Err(error) => return (failed(error, None), Vec::new()),
@@ -178,30 +187,23 @@ fn failed(error: String, http_status: Option<u16>) -> PollResult {
 }
 
 fn failure_result(error: FetchError) -> PollResult {
-    match error {
-        FetchError::Status { status: 410, .. } => PollResult::Gone,
-        FetchError::Status {
-            status,
-            retry_after,
-        } => PollResult::Failed {
-            error: error.to_string(),
-            http_status: Some(status),
-            retry_after,
-        },
-        other => failed(other.to_string(), None),
+    if error.is_gone() {
+        return PollResult::Gone;
+    }
+    PollResult::Failed {
+        error: error.to_string(),
+        http_status: error.status(),
+        retry_after: error.retry_after(),
     }
 }
 
-/// Keeps the answer's validators and caching hints, and tracks a permanent redirect until it
-/// has held long enough to be trusted.
-fn note_answer(state: &mut SourceState, fetched: &Fetched, report: &mut SourceReport) {
-    state.etag = fetched.validators.etag.clone();
-    state.last_modified = fetched.validators.last_modified.clone();
-    state.cache_until = fetched
-        .cache_lifetime
-        .and_then(|lifetime| chrono::Duration::from_std(lifetime).ok())
-        .map(|lifetime| Utc::now() + lifetime);
-    match &fetched.permanent_redirect {
+/// Tracks a permanent redirect until it has held long enough to be trusted.
+fn note_redirect(
+    state: &mut SourceState,
+    permanent_redirect: Option<&url::Url>,
+    report: &mut SourceReport,
+) {
+    match permanent_redirect {
         Some(target) => {
             let target = target.to_string();
             if state.redirect_candidate.as_deref() == Some(target.as_str()) {
