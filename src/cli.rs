@@ -243,11 +243,32 @@ fn poll(config: &Config) -> anyhow::Result<Exit> {
         bar.finish_and_clear();
     }
     print_poll_summary(&reports);
+    warn_degraded_extraction(&context.store, config)?;
     if let Some(path) = &config.output.file {
         let snapshot = output::build_snapshot_blocking(&context.store, config)?;
         output::write_atomically(path, &snapshot.get(config.output.file_format).body)?;
     }
     Ok(Exit::Ok)
+}
+
+/// Names the sources whose recent article extractions mostly failed: a site that changed its
+/// layout or started blocking us should be noticed, not silently published as summaries.
+fn warn_degraded_extraction(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let keys = crate::status::source_keys(config);
+    let statuses = store.call_blocking(|connection| store::load_statuses(connection, &keys))?;
+    for status in statuses
+        .iter()
+        .filter(|status| status.extraction_degraded())
+    {
+        println!(
+            "warning: {}: {} of its last {} article pages could not be extracted; the feed's \
+             text was published instead (check `tributary extract` on one of its pages)",
+            status.state.name,
+            status.recent_not_extracted,
+            status.recent_extracted + status.recent_not_extracted
+        );
+    }
+    Ok(())
 }
 
 fn progress_bar(length: usize) -> Option<indicatif::ProgressBar> {

@@ -5,6 +5,7 @@ mod daemon;
 mod dedupe;
 mod end_to_end;
 mod fetch;
+mod health;
 mod politeness;
 mod publish;
 mod support;
