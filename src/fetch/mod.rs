@@ -57,7 +57,6 @@ pub struct Fetched {
 // change the interface the pipeline matches on.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 pub enum FeedResponse {
     NotModified,
     Fetched(Fetched),
