@@ -185,10 +185,8 @@ fn fifty_sources_on_one_host_keep_the_per_host_limits() {
         .map(|(name, url)| (name.as_str(), url.clone()))
         .collect();
     let delay_ms = 30;
-    let (folder, config) = config_with(
-        &sources,
-        &format!("per_host_concurrency = 2\nmax_concurrency = 16\n"),
-    );
+    let (folder, config) =
+        config_with(&sources, "per_host_concurrency = 2\nmax_concurrency = 16\n");
     let text = std::fs::read_to_string(&config).unwrap().replace(
         "per_host_delay = \"5ms\"",
         &format!("per_host_delay = \"{delay_ms}ms\""),
