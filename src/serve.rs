@@ -27,9 +27,27 @@ pub fn router(state: ServeState) -> Router {
         .route("/feed.atom", get(atom))
         .route("/feed.rss", get(rss))
         .route("/feed.json", get(json))
+        .route("/", get(index))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/status", get(status))
         .with_state(state)
+}
+
+/// A small page for people who open the server in a browser: what to subscribe to.
+async fn index(State(state): State<ServeState>) -> Response {
+    let config = state.config.read().await.clone();
+    let title = ammonia::clean_text(&config.output.title);
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <link rel=\"alternate\" type=\"application/atom+xml\" href=\"/feed.atom\">\
+         <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.rss\">\
+         <link rel=\"alternate\" type=\"application/feed+json\" href=\"/feed.json\"></head>\
+         <body><h1>{title}</h1><p>Subscribe: <a href=\"/feed.atom\">Atom</a> · \
+         <a href=\"/feed.rss\">RSS</a> · <a href=\"/feed.json\">JSON Feed</a></p>\
+         <p>{} sources. <a href=\"/status\">Status</a></p></body></html>",
+        config.sources.len()
+    );
+    axum::response::Html(page).into_response()
 }
 
 async fn atom(State(state): State<ServeState>, headers: HeaderMap) -> Response {

@@ -203,10 +203,22 @@ pub fn commit_pass(
     Ok(summary)
 }
 
+/// A stable id for a story, as a `urn:uuid:` (what feed validators and readers expect of an
+/// Atom id / RSS guid): 128 bits hashed from where the story was first seen.
 fn story_uid(source: &str, entry_key: &str) -> String {
+    let seed = format!("{source}\u{0}{entry_key}");
+    let high = dedupe::stable_hash(seed.as_bytes());
+    let low = dedupe::stable_hash(format!("{seed}\u{0}tributary").as_bytes());
+    // Version 8 (custom) and the RFC 4122 variant bits, so the value is a well-formed UUID.
+    let high = (high & !0xf000) | 0x8000;
+    let low = (low & !(0xc << 60)) | (0x8 << 60);
     format!(
-        "urn:tributary:{:016x}",
-        dedupe::stable_hash(format!("{source}\u{0}{entry_key}").as_bytes())
+        "urn:uuid:{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0xffff,
+        low >> 48,
+        low & 0xffff_ffff_ffff
     )
 }
 
@@ -379,4 +391,27 @@ fn story_sources(connection: &Connection, story_id: i64) -> Result<Vec<StoredSou
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn story_ids_are_stable_well_formed_uuids() {
+        let id = story_uid("quotidien", "id:42");
+        assert_eq!(id, story_uid("quotidien", "id:42"));
+        assert_ne!(id, story_uid("quotidien", "id:43"));
+        let uuid = id.strip_prefix("urn:uuid:").unwrap();
+        let groups: Vec<&str> = uuid.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(groups[2].starts_with('8'), "version 8: {id}");
+        assert!(
+            matches!(&groups[3][..1], "8" | "9" | "a" | "b"),
+            "variant: {id}"
+        );
+    }
 }

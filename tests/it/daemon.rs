@@ -226,5 +226,28 @@ fn reload_adds_a_source_now_and_rejects_an_invalid_file() {
     std::fs::write(&config, newsroom_config(port, &both)).unwrap();
     daemon.signal("HUP");
     daemon.wait_until(|| daemon.entries("/feed.json") == 2, "the added source");
+
+    // A change of the file alone (no signal) reloads it too; a removed source stops being
+    // polled, and its entries stay in the merged feed.
+    site.set(
+        "/three.xml",
+        Page::ok("application/rss+xml", rss("Third", "/three")),
+    );
+    let two_and_three = vec![
+        ("two", format!("{}/two.xml", site.base())),
+        ("three", format!("{}/three.xml", site.base())),
+    ];
+    std::thread::sleep(Duration::from_millis(1100)); // a new modification time
+    std::fs::write(&config, newsroom_config(port, &two_and_three)).unwrap();
+    daemon.wait_until(|| daemon.entries("/feed.json") == 3, "the file change");
+    let (_, _, body) = http_get(port, "/status", &[]);
+    let status: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let names: Vec<&str> = status["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["two", "three"]);
     assert_eq!(daemon.terminate(), Some(0));
 }
