@@ -1,8 +1,37 @@
-//! Page HTML -> article: clean HTML, plain text and metadata. Pure: no IO.
+//! Page HTML -> article: clean HTML, plain text and metadata. Pure: no IO (except `batch`).
 //!
-//! (Skeleton: the engine lands in this module; this interface is what the pipeline calls.)
+//! # Layout
+//! `charset` decodes bytes like a browser; `dom` copies the parsed page into a flat preorder
+//! arena; `stats` counts text per node; `clean` flags boilerplate (furniture tags, hidden
+//! copies, furniture classes and roles, in several languages); `score` picks the container of
+//! the article and its sibling blocks; `output` renders the blocks (dropping link lists,
+//! "read also" pointers, repeated paragraphs, the headline; captions become `<figcaption>`);
+//! `media` resolves lazy images and data tables; `metadata` reads JSON-LD, OpenGraph, `<meta>`
+//! and microdata; `batch` runs a folder of pages for benchmarks.
+
+mod batch;
+mod charset;
+mod clean;
+mod dom;
+mod hints;
+mod media;
+mod metadata;
+mod output;
+mod score;
+mod stats;
+
+use std::collections::HashSet;
+
+use scraper::{ElementRef, Html, Selector};
 
 use crate::model::Article;
+pub use batch::batch;
+pub use charset::decode_html;
+use clean::Strictness;
+use dom::{Content, Dom};
+use metadata::PageFacts;
+use output::{RenderInput, Rendered};
+use stats::TextStats;
 
 /// Per-source tuning from the config.
 #[derive(Debug, Clone, Default)]
@@ -24,11 +53,11 @@ pub enum ExtractError {
     NothingCredible,
 }
 
-/// Decodes page bytes as a browser would: HTTP charset, BOM, `<meta>`, else detection.
-pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
-    let _ = content_type;
-    String::from_utf8_lossy(bytes).into_owned()
-}
+/// Below this many letters the result is a fragment, not an article.
+const MIN_CREDIBLE_CHARS: usize = 60;
+
+/// A strict pass this short is retried leniently (without class/id pruning).
+const RETRY_BELOW_CHARS: usize = 300;
 
 /// Extracts the article from raw page bytes.
 pub fn extract(
@@ -37,8 +66,18 @@ pub fn extract(
     page_url: &url::Url,
     options: &ExtractOptions,
 ) -> Result<Article, ExtractError> {
+    if looks_binary(bytes) {
+        return Err(ExtractError::NotHtml);
+    }
     let html = decode_html(bytes, content_type);
     extract_html(&html, page_url, options)
+}
+
+/// NUL bytes early on mean an image, PDF or archive, not a page.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(1024)];
+    let has_bom = encoding_rs::Encoding::for_bom(bytes).is_some();
+    !has_bom && head.iter().filter(|&&byte| byte == 0).count() > 8
 }
 
 /// Extracts the article from decoded HTML.
@@ -47,47 +86,155 @@ pub fn extract_html(
     page_url: &url::Url,
     options: &ExtractOptions,
 ) -> Result<Article, ExtractError> {
-    let _ = (page_url, options);
-    let document = scraper::Html::parse_document(html);
-    let selector = scraper::Selector::parse("p").expect("static selector");
-    let paragraphs: Vec<String> = document
-        .select(&selector)
-        .map(|p| p.text().collect::<String>().trim().to_string())
-        .filter(|text| !text.is_empty())
-        .collect();
-    if paragraphs.is_empty() {
-        return Err(ExtractError::NothingCredible);
+    let document = Html::parse_document(html);
+    let facts = metadata::read(&document, page_url);
+    let (roots, skipped) = apply_user_selectors(&document, options);
+    let dom = Dom::build(&document, &roots, &skipped);
+    let forced = !roots.is_empty();
+    let mut rendered = extract_pass(&dom, &facts, Strictness::Strict, forced, options);
+    if rendered.text_chars < RETRY_BELOW_CHARS && !forced {
+        let lenient = extract_pass(&dom, &facts, Strictness::Lenient, forced, options);
+        if lenient.text_chars > rendered.text_chars * 2 {
+            rendered = lenient;
+        }
+    }
+    if rendered.text_chars < MIN_CREDIBLE_CHARS {
+        rendered = structured_body(&facts).ok_or(ExtractError::NothingCredible)?;
     }
     Ok(Article {
-        title: None,
-        content_html: paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect(),
-        text: paragraphs.join("\n\n"),
-        metadata: Default::default(),
+        title: facts.metadata.title.clone(),
+        content_html: crate::sanitize::clean_html(
+            &rendered.html,
+            Some(page_url),
+            &options.video_hosts,
+        ),
+        text: rendered.text,
+        metadata: facts.metadata,
     })
 }
 
-/// Extracts every `IN/NAME.html` into `OUT/NAME.txt` (plain text); a page that fails gives an
-/// empty file. Returns the number of pages.
-pub fn batch(
-    in_dir: &std::path::Path,
-    out_dir: &std::path::Path,
+/// One full pass: prune, score, render.
+fn extract_pass(
+    dom: &Dom,
+    facts: &PageFacts,
+    strictness: Strictness,
+    forced: bool,
     options: &ExtractOptions,
-) -> std::io::Result<usize> {
-    std::fs::create_dir_all(out_dir)?;
-    let mut count = 0;
-    for entry in std::fs::read_dir(in_dir)? {
-        let path = entry?.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("html") {
-            continue;
+) -> Rendered {
+    let full_stats = TextStats::compute(dom, &[]);
+    let removed = clean::prune(dom, &full_stats, strictness);
+    let stats = TextStats::compute(dom, &removed);
+    let roots = if forced {
+        vec![0]
+    } else {
+        let signals = score::Signals {
+            confirmed: confirmed_blocks(dom, &stats, facts.article_body.as_deref()),
+        };
+        score::select(dom, &stats, &removed, &signals)
+    };
+    let input = RenderInput {
+        dom,
+        stats: &stats,
+        removed: &removed,
+        headlines: headlines(facts),
+        video_hosts: &options.video_hosts,
+    };
+    output::render(&input, &roots)
+}
+
+/// The normalized headline variants the body must not repeat.
+fn headlines(facts: &PageFacts) -> Vec<String> {
+    [
+        facts.metadata.title.as_deref(),
+        facts.first_heading.as_deref(),
+        facts.document_title.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(output::normalize)
+    .filter(|headline| !headline.is_empty())
+    .collect()
+}
+
+/// Marks blocks whose own text appears in the JSON-LD `articleBody`: a signal for scoring,
+/// not a substitute for the page (the field is often truncated or stale).
+fn confirmed_blocks(dom: &Dom, stats: &TextStats, article_body: Option<&str>) -> Vec<bool> {
+    let Some(article_body) = article_body else {
+        return Vec::new();
+    };
+    let body_key = output::normalize(article_body);
+    let owners = stats::block_owners(dom);
+    let mut own_text: Vec<String> = vec![String::new(); dom.len()];
+    for (index, node) in dom.nodes.iter().enumerate() {
+        if let Content::Text(text) = node.content {
+            let owner = owners[index];
+            if stats.direct_chars[owner] >= stats::PARAGRAPH_MIN_CHARS {
+                own_text[owner].push_str(text);
+            }
         }
-        let bytes = std::fs::read(&path)?;
-        let url = url::Url::parse("http://localhost/").expect("static url");
-        let text = extract(&bytes, None, &url, options)
-            .map(|article| article.text)
-            .unwrap_or_default();
-        let name = path.file_stem().unwrap_or_default().to_string_lossy();
-        std::fs::write(out_dir.join(format!("{name}.txt")), text)?;
-        count += 1;
     }
-    Ok(count)
+    own_text
+        .iter()
+        .map(|text| {
+            let key = output::normalize(text);
+            key.chars().count() >= 20 && body_key.contains(&key)
+        })
+        .collect()
+}
+
+/// The JSON-LD `articleBody` as paragraphs: the last resort when the page's HTML has no text.
+fn structured_body(facts: &PageFacts) -> Option<Rendered> {
+    let body = facts.article_body.as_deref()?;
+    let paragraphs: Vec<String> = body
+        .split('\n')
+        .map(metadata::collapse)
+        .filter(|paragraph| !paragraph.is_empty())
+        .collect();
+    let text_chars = paragraphs
+        .iter()
+        .map(|paragraph| paragraph.chars().filter(|c| !c.is_whitespace()).count())
+        .sum();
+    (text_chars >= MIN_CREDIBLE_CHARS).then(|| Rendered {
+        html: paragraphs
+            .iter()
+            .map(|paragraph| format!("<p>{}</p>", output::escape(paragraph)))
+            .collect(),
+        text: paragraphs.join("\n\n"),
+        text_chars,
+    })
+}
+
+/// Resolves the source's `content_selector` (the subtrees to use as the article) and
+/// `remove_selectors` (subtrees to drop). Invalid selectors are ignored: config validation
+/// reports them, and a bad override must not lose the article.
+fn apply_user_selectors<'a>(
+    document: &'a Html,
+    options: &ExtractOptions,
+) -> (Vec<ElementRef<'a>>, HashSet<usize>) {
+    let mut skipped = HashSet::new();
+    for css in &options.remove_selectors {
+        if let Ok(selector) = Selector::parse(css) {
+            skipped.extend(
+                document
+                    .select(&selector)
+                    .map(|element| dom::node_key((*element).value())),
+            );
+        }
+    }
+    let mut roots: Vec<ElementRef<'a>> = Vec::new();
+    if let Some(selector) = options
+        .content_selector
+        .as_deref()
+        .and_then(|css| Selector::parse(css).ok())
+    {
+        for element in document.select(&selector) {
+            let nested = element
+                .ancestors()
+                .any(|ancestor| roots.iter().any(|root| root.id() == ancestor.id()));
+            if !nested {
+                roots.push(element);
+            }
+        }
+    }
+    (roots, skipped)
 }

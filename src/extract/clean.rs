@@ -1,0 +1,109 @@
+//! Boilerplate removal before scoring: furniture tags, hidden copies, furniture classes and roles.
+
+use super::dom::{Dom, is_inline_tag};
+use super::hints::{self, ClassHints};
+use super::stats::TextStats;
+
+/// Tags that are page furniture, removed unless they wrap most of the page's text.
+fn is_furniture_tag(name: &str) -> bool {
+    matches!(
+        name,
+        "nav" | "footer" | "aside" | "header" | "form" | "menu" | "dialog" | "button" | "input"
+            | "select" | "textarea" | "option" | "fieldset" | "address"
+    )
+}
+
+fn is_furniture_role(role: &str) -> bool {
+    matches!(
+        role,
+        "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "dialog"
+            | "alertdialog" | "menu" | "menubar" | "toolbar" | "button"
+    )
+}
+
+/// How aggressive the pruning is; the lenient pass is a retry when the strict one finds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    Strict,
+    Lenient,
+}
+
+/// Flags the nodes to drop (a removed node's whole subtree is flagged).
+pub fn prune(dom: &Dom, full_stats: &TextStats, strictness: Strictness) -> Vec<bool> {
+    let total_paragraph_chars = full_stats.paragraph_chars[0].max(1) as f32;
+    let protected = |index: usize, share: f32| {
+        let chars = full_stats.paragraph_chars[index];
+        chars >= 200 && chars as f32 >= share * total_paragraph_chars
+    };
+    let mut removed = vec![false; dom.len()];
+    let mut index = 1;
+    while index < dom.len() {
+        let drop = dom.element(index).is_some() && is_boilerplate(dom, index, strictness, &protected);
+        if drop {
+            let end = dom.nodes[index].end;
+            removed[index..end].iter_mut().for_each(|flag| *flag = true);
+            index = end;
+        } else {
+            index += 1;
+        }
+    }
+    removed
+}
+
+/// Whether one element is furniture, judged by tag, visibility, role and class/id.
+fn is_boilerplate(
+    dom: &Dom,
+    index: usize,
+    strictness: Strictness,
+    protected: &dyn Fn(usize, f32) -> bool,
+) -> bool {
+    let tag = dom.tag(index);
+    if matches!(tag, "html" | "body" | "main") || dom.attr(index, "itemprop") == Some("articleBody")
+    {
+        return false;
+    }
+    if is_furniture_tag(tag) || is_hidden(dom, index) {
+        return !protected(index, 0.75);
+    }
+    if dom
+        .attr(index, "role")
+        .is_some_and(|role| is_furniture_role(role.trim()))
+    {
+        return !protected(index, 0.75);
+    }
+    if strictness == Strictness::Lenient || is_inline_tag(tag) {
+        return false;
+    }
+    let hints = element_hints(dom, index);
+    if hints.strong_negative {
+        let kept_as_article = hints.positive && protected(index, 0.3);
+        return !kept_as_article && !protected(index, 0.75);
+    }
+    hints.weak_negative && !hints.positive && !protected(index, 0.4)
+}
+
+/// The class/id hints of an element.
+pub fn element_hints(dom: &Dom, index: usize) -> ClassHints {
+    let class = dom.attr(index, "class").unwrap_or("");
+    let id = dom.attr(index, "id").unwrap_or("");
+    if class.is_empty() && id.is_empty() {
+        return ClassHints::default();
+    }
+    hints::classify(class, id)
+}
+
+/// `hidden`, `display:none` and `visibility:hidden` elements: often a duplicate copy of the body.
+fn is_hidden(dom: &Dom, index: usize) -> bool {
+    if dom.attr(index, "hidden").is_some() {
+        return true;
+    }
+    let Some(style) = dom.attr(index, "style") else {
+        return false;
+    };
+    let compact: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    compact.contains("display:none") || compact.contains("visibility:hidden")
+}

@@ -1,0 +1,164 @@
+//! Vocabulary of page furniture in several languages: class/id tokens and block phrases.
+//!
+//! Kept in one place so the heuristics read as rules, and so the word lists can grow without
+//! touching the scoring code. Nothing here names a particular site.
+
+/// What an element's `class` and `id` say about it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClassHints {
+    /// Almost never article text (comments, share bars, related links, cookie banners).
+    pub strong_negative: bool,
+    /// Usually furniture (header, sidebar, menu), but sometimes wraps the whole page.
+    pub weak_negative: bool,
+    pub positive: bool,
+    /// A photo caption or credit.
+    pub caption: bool,
+}
+
+/// Token prefixes of blocks that are never the article.
+const STRONG_NEGATIVE_PREFIXES: &[&str] = &[
+    "comment", "komment", "koment", "commentaire", "comentario", "disqus", "respond", "share",
+    "sharing", "sharer", "social", "teilen", "partage", "compartir", "cookie", "consent", "gdpr",
+    "newsletter", "subscri", "abonn", "suscri", "assinatura", "paywall", "related", "relacionad",
+    "correlat", "verwandt", "similar", "recommend", "empfehl", "recirc", "outbrain", "taboola",
+    "advert", "anzeige", "werbung", "publicidad", "sponsor", "promo", "breadcrumb", "popular",
+    "trending", "mostread", "meistgelesen", "byline", "dateline", "author", "autor", "auteur",
+    "timestamp", "tagcloud", "schlagw", "keyword", "etiquet", "printfriendly", "rating", "vote",
+    "donat", "signup", "login", "readmore", "leermas", "lireaussi", "alire", "weiterlesen",
+];
+
+/// Whole tokens (exact) of blocks that are never the article.
+const STRONG_NEGATIVE_TOKENS: &[&str] = &[
+    "ad", "ads", "adv", "tags", "topics", "meta", "date", "datum", "fecha",
+    "time", "published", "dates", "updated", "print", "pub", "reply", "more", "also",
+    "teaser", "teasers", "themen", "temas", "sticky", "banner", "bio", "follow", "contact",
+];
+
+/// Token prefixes of page furniture that occasionally wraps the whole page.
+const WEAK_NEGATIVE_PREFIXES: &[&str] = &[
+    "header", "footer", "nav", "menu", "sidebar", "aside", "widget", "masthead", "topbar",
+    "toolbar", "modal", "popup", "overlay", "pagination", "pager", "skip", "jump", "rss",
+    "sitemap", "legal", "copyright", "disclaimer", "extra", "links", "tools",
+];
+
+const POSITIVE_PREFIXES: &[&str] = &[
+    "article", "artikel", "articulo", "articolo", "artigo", "artykul", "content", "contenido",
+    "conteudo", "inhalt", "body", "entry", "post", "story", "text", "texte", "blog", "prose",
+    "richtext", "rte", "main", "hentry", "single",
+];
+
+const CAPTION_PREFIXES: &[&str] = &[
+    "caption", "legend", "legende", "bildunterschrift", "bildtext", "credit", "photocredit",
+    "imagecredit", "fotocredit", "copyright", "figcaption", "wpcaption", "imgsource",
+    "pie", "epigraf",
+];
+
+/// Splits `class` and `id` into lowercase alphanumeric tokens; `article-body__related` gives
+/// `article`, `body`, `related`, and the joined form `articlebodyrelated` is not produced.
+fn tokens(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|token| !token.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Classifies an element by its `class` and `id` attribute values.
+pub fn classify(class: &str, id: &str) -> ClassHints {
+    let mut hints = ClassHints::default();
+    for token in tokens(class).chain(tokens(id)) {
+        let has_prefix = |list: &[&str]| list.iter().any(|prefix| token.starts_with(prefix));
+        if has_prefix(CAPTION_PREFIXES) {
+            hints.caption = true;
+        } else if has_prefix(STRONG_NEGATIVE_PREFIXES)
+            || STRONG_NEGATIVE_TOKENS.contains(&token.as_str())
+        {
+            hints.strong_negative = true;
+        } else if has_prefix(WEAK_NEGATIVE_PREFIXES) {
+            hints.weak_negative = true;
+        } else if has_prefix(POSITIVE_PREFIXES) {
+            hints.positive = true;
+        }
+    }
+    let joined: String = format!("{class} {id}").to_lowercase();
+    if ["sr-only", "visually-hidden", "visuallyhidden", "screen-reader", "a-lire", "lire-aussi"]
+        .iter()
+        .any(|needle| joined.contains(needle))
+    {
+        hints.strong_negative = true;
+    }
+    hints
+}
+
+/// Block openings that announce a link to another article ("read also"), in several languages.
+const READ_ALSO_OPENINGS: &[&str] = &[
+    "read also", "read more", "also read", "see also", "related:", "related article", "more:",
+    "recommended", "watch:", "listen:", "lire aussi", "à lire aussi", "a lire aussi", "à lire",
+    "lire la suite", "voir aussi", "sur le même sujet", "notre article", "lisez aussi",
+    "lesen sie auch", "lesen sie mehr", "auch interessant", "mehr zum thema", "mehr dazu",
+    "weiterlesen", "siehe auch", "das könnte sie auch", "zum thema", "lea también", "lee también",
+    "leer también", "lea más", "lee más", "lea:", "lee:", "ver también", "vea también",
+    "mira también", "te puede interesar", "puedes ver", "más información", "también te puede",
+    "leia também", "leia mais", "veja também", "saiba mais", "leggi anche", "leggi:",
+    "czytaj też", "czytaj także", "czytaj więcej", "czytaj również", "zobacz też",
+    "zobacz także", "zobacz również", "przeczytaj", "polecamy", "lue myös", "les også",
+    "olvassa el", "ez is érdekelhet",
+];
+
+/// Short blocks that are labels of page furniture, not text ("Advertisement", "Share").
+const FURNITURE_LABELS: &[&str] = &[
+    "advertisement", "advertisement:", "anzeige", "werbung", "publicidad", "publicité",
+    "reklama", "pubblicità", "publicidade", "share", "share this", "share this article",
+    "tweet", "teilen", "partager", "compartir", "compartilhe", "udostępnij", "print", "drucken",
+    "imprimir", "imprimer", "email", "e-mail", "comments", "kommentare", "commentaires",
+    "comentarios", "komentarze", "newsletter", "follow us", "subscribe", "abonnieren",
+    "s'abonner", "suscríbete", "top", "back to top", "nach oben", "menu", "menü",
+];
+
+/// Whether a block of text opens like a "read also" pointer to another article.
+pub fn opens_like_read_also(text: &str) -> bool {
+    let head: String = text
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .chars()
+        .take(40)
+        .flat_map(char::to_lowercase)
+        .collect();
+    READ_ALSO_OPENINGS
+        .iter()
+        .any(|opening| head.starts_with(opening))
+}
+
+/// Whether a short block is only a furniture label.
+pub fn is_furniture_label(text: &str) -> bool {
+    if text.chars().count() > 40 {
+        return false;
+    }
+    let normalized: String = text
+        .trim()
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != ':' && c != '\'')
+        .to_lowercase();
+    FURNITURE_LABELS.contains(&normalized.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_classify_in_several_languages() {
+        assert!(classify("article-comments", "").strong_negative);
+        assert!(classify("", "autres-articles a-lire").strong_negative);
+        assert!(classify("bildunterschrift", "").caption);
+        assert!(classify("site-header", "").weak_negative);
+        assert!(classify("entry-content", "").positive);
+        assert!(!classify("header-image shadow", "").strong_negative);
+    }
+
+    #[test]
+    fn read_also_openings_are_recognised() {
+        assert!(opens_like_read_also("» Lire aussi : le budget"));
+        assert!(opens_like_read_also("LEA TAMBIÉN: Nicaragua"));
+        assert!(!opens_like_read_also("Il faut lire aussi ce rapport"));
+        assert!(is_furniture_label("Advertisement"));
+        assert!(!is_furniture_label("Advertisement revenue fell by a third this year."));
+    }
+}

@@ -1,0 +1,507 @@
+//! Renders the selected containers into simple HTML and plain text, block by block, dropping
+//! link lists, "read also" pointers, furniture labels, repeated paragraphs and the headline.
+
+use std::collections::HashSet;
+
+use super::dom::{Content, Dom, is_inline_tag};
+use super::hints;
+use super::media;
+use super::stats::TextStats;
+
+/// What the renderer needs besides the tree.
+pub struct RenderInput<'a, 'b> {
+    pub dom: &'b Dom<'a>,
+    pub stats: &'b TextStats,
+    pub removed: &'b [bool],
+    /// Normalized forms of the page headline, so the body does not repeat it.
+    pub headlines: Vec<String>,
+    pub video_hosts: &'b [String],
+}
+
+/// The article body: HTML (not yet sanitized) and text with blank lines between blocks.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub text: String,
+    pub text_chars: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockKind {
+    Paragraph,
+    Heading(u8),
+    ListItem,
+    Preformatted,
+    Caption,
+    /// Finished HTML with its own text (tables, media).
+    Raw,
+}
+
+/// One piece of output: a wrapper tag opening/closing, or a block of content.
+#[derive(Debug)]
+enum Item {
+    Open(&'static str),
+    Close(&'static str),
+    Block {
+        kind: BlockKind,
+        html: String,
+        text: String,
+        chars: u32,
+        link_chars: u32,
+        media: bool,
+    },
+}
+
+/// Inline content being accumulated until the next block boundary.
+#[derive(Debug, Default)]
+struct InlineRun {
+    html: String,
+    text: String,
+    chars: u32,
+    link_chars: u32,
+    media: bool,
+    pending_space: bool,
+}
+
+impl InlineRun {
+    /// Appends a text node, collapsing whitespace runs to one space as a browser would.
+    fn push_text(&mut self, text: &str, in_link: bool, preformatted: bool) {
+        if preformatted {
+            self.text.push_str(text);
+            self.html.push_str(&escape(text));
+            self.chars += text.chars().filter(|c| !c.is_whitespace()).count() as u32;
+            return;
+        }
+        if text.starts_with(char::is_whitespace) {
+            self.pending_space = true;
+        }
+        for (position, word) in text.split_whitespace().enumerate() {
+            if position > 0 || self.pending_space {
+                self.add_space();
+            }
+            self.pending_space = false;
+            self.text.push_str(word);
+            self.html.push_str(&escape(word));
+            let count = word.chars().count() as u32;
+            self.chars += count;
+            if in_link {
+                self.link_chars += count;
+            }
+        }
+        if text.ends_with(char::is_whitespace) {
+            self.pending_space = true;
+        }
+    }
+
+    fn add_space(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with([' ', '\n']) {
+            self.text.push(' ');
+            self.html.push(' ');
+        }
+    }
+
+    fn push_break(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            let trimmed = self.text.trim_end_matches(' ').len();
+            self.text.truncate(trimmed);
+            self.text.push('\n');
+            self.html.push_str("<br>");
+        }
+        self.pending_space = false;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.text.trim().is_empty() && !self.media
+    }
+}
+
+/// Walk state: where we are and what has been produced.
+struct Walker<'a, 'b, 'c> {
+    input: &'c RenderInput<'a, 'b>,
+    items: Vec<Item>,
+    run: InlineRun,
+    in_link: Vec<bool>,
+    caption_depth: usize,
+    figure_depth: usize,
+    preformatted_depth: usize,
+    block_kinds: Vec<BlockKind>,
+    seen_images: HashSet<String>,
+}
+
+/// Renders the subtrees at `roots` (in page order).
+pub fn render(input: &RenderInput, roots: &[usize]) -> Rendered {
+    let mut walker = Walker {
+        input,
+        items: Vec::new(),
+        run: InlineRun::default(),
+        in_link: super::stats::inside_links(input.dom),
+        caption_depth: 0,
+        figure_depth: 0,
+        preformatted_depth: 0,
+        block_kinds: vec![BlockKind::Paragraph],
+        seen_images: HashSet::new(),
+    };
+    for &root in roots {
+        walker.walk(root, roots);
+        walker.flush();
+    }
+    assemble(walker.items, &input.headlines)
+}
+
+enum Step {
+    Enter(usize),
+    Exit(usize),
+}
+
+impl Walker<'_, '_, '_> {
+    fn walk(&mut self, root: usize, roots: &[usize]) {
+        let dom = self.input.dom;
+        let mut stack = vec![Step::Enter(root)];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Exit(index) => self.exit(index),
+                Step::Enter(index) => {
+                    if self.input.removed[index] {
+                        continue;
+                    }
+                    if let Content::Text(text) = dom.nodes[index].content {
+                        let preformatted = self.preformatted_depth > 0;
+                        self.run.push_text(text, self.in_link[index], preformatted);
+                        continue;
+                    }
+                    if !self.enter(index, roots.contains(&index)) {
+                        continue;
+                    }
+                    stack.push(Step::Exit(index));
+                    let children: Vec<usize> = dom.children(index).collect();
+                    stack.extend(children.into_iter().rev().map(Step::Enter));
+                }
+            }
+        }
+    }
+
+    /// Handles an element's start; returns whether to descend into it.
+    fn enter(&mut self, index: usize, is_root: bool) -> bool {
+        let dom = self.input.dom;
+        let tag = dom.tag(index);
+        match tag {
+            "br" => {
+                self.run.push_break();
+                return false;
+            }
+            "img" => {
+                self.image(media::image_source(dom, index), dom.attr(index, "alt"));
+                return false;
+            }
+            "noscript" => {
+                self.noscript_images(index);
+                return false;
+            }
+            "iframe" | "video" | "audio" => {
+                self.embedded_media(index);
+                return false;
+            }
+            "hr" | "source" | "track" | "wbr" => return false,
+            _ => {}
+        }
+        if !is_root && self.is_link_list(index) {
+            return false;
+        }
+        if tag == "table" && media::is_data_table(self.input.dom, self.input.stats, index) {
+            self.flush();
+            self.data_table(index);
+            return false;
+        }
+        if is_inline_tag(tag) {
+            self.open_inline(index, tag);
+            return true;
+        }
+        self.flush();
+        self.open_block(index, tag);
+        true
+    }
+
+    fn exit(&mut self, index: usize) {
+        let tag = self.input.dom.tag(index);
+        if is_inline_tag(tag) {
+            if let Some(name) = kept_inline_tag(tag) {
+                self.run.html.push_str(&format!("</{name}>"));
+            }
+            return;
+        }
+        self.flush();
+        self.block_kinds.pop();
+        if self.is_caption(index) {
+            self.caption_depth -= 1;
+        }
+        if tag == "pre" {
+            self.preformatted_depth -= 1;
+        }
+        if tag == "figure" {
+            self.figure_depth -= 1;
+        }
+        if let Some(wrapper) = wrapper_tag(tag) {
+            self.items.push(Item::Close(wrapper));
+        }
+    }
+
+    fn open_inline(&mut self, index: usize, tag: &str) {
+        let Some(name) = kept_inline_tag(tag) else {
+            return;
+        };
+        if name == "a" {
+            let href = self.input.dom.attr(index, "href").unwrap_or("");
+            self.run
+                .html
+                .push_str(&format!("<a href=\"{}\">", escape(href.trim())));
+        } else {
+            self.run.html.push_str(&format!("<{name}>"));
+        }
+    }
+
+    fn open_block(&mut self, index: usize, tag: &str) {
+        if let Some(wrapper) = wrapper_tag(tag) {
+            self.items.push(Item::Open(wrapper));
+        }
+        if self.is_caption(index) {
+            self.caption_depth += 1;
+        }
+        if tag == "pre" {
+            self.preformatted_depth += 1;
+        }
+        if tag == "figure" {
+            self.figure_depth += 1;
+        }
+        let kind = match tag {
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                BlockKind::Heading(tag.as_bytes()[1] - b'0')
+            }
+            "li" | "dt" | "dd" => BlockKind::ListItem,
+            "pre" => BlockKind::Preformatted,
+            _ => BlockKind::Paragraph,
+        };
+        self.block_kinds.push(kind);
+    }
+
+    fn is_caption(&self, index: usize) -> bool {
+        let dom = self.input.dom;
+        matches!(dom.tag(index), "figcaption" | "caption" | "figure")
+            || super::clean::element_hints(dom, index).caption
+    }
+
+    /// Lists and boxes made mostly of links ("other articles", tag clouds, menus).
+    fn is_link_list(&self, index: usize) -> bool {
+        let stats = self.input.stats;
+        let tag = self.input.dom.tag(index);
+        if is_inline_tag(tag) || matches!(tag, "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6") {
+            return false;
+        }
+        let limit = if matches!(tag, "ul" | "ol" | "dl") { 0.4 } else { 0.5 };
+        stats.link_chars[index] > 0 && stats.link_density(index) > limit
+    }
+
+    /// Closes the current inline run as a block.
+    fn flush(&mut self) {
+        let run = std::mem::take(&mut self.run);
+        if run.is_empty() {
+            return;
+        }
+        let kind = if self.caption_depth > 0 && !run.text.trim().is_empty() {
+            BlockKind::Caption
+        } else {
+            *self.block_kinds.last().unwrap_or(&BlockKind::Paragraph)
+        };
+        let mut html = run.html.trim().to_string();
+        if kind == BlockKind::Caption {
+            html = if self.figure_depth > 0 {
+                format!("<figcaption>{html}</figcaption>")
+            } else {
+                format!("<figure><figcaption>{html}</figcaption></figure>")
+            };
+        }
+        let text = if kind == BlockKind::Preformatted {
+            run.text.trim_matches('\n').to_string()
+        } else {
+            run.text.trim().to_string()
+        };
+        self.items.push(Item::Block {
+            kind,
+            html,
+            text,
+            chars: run.chars,
+            link_chars: run.link_chars,
+            media: run.media,
+        });
+    }
+
+    fn image(&mut self, source: Option<String>, alt: Option<&str>) {
+        let Some(source) = source else {
+            return;
+        };
+        if !self.seen_images.insert(source.clone()) {
+            return;
+        }
+        let alt = alt.map(|alt| format!(" alt=\"{}\"", escape(alt))).unwrap_or_default();
+        self.run
+            .html
+            .push_str(&format!("<img src=\"{}\"{alt}>", escape(&source)));
+        self.run.media = true;
+    }
+
+    /// `<noscript>` fallbacks of lazy-loading scripts hold the real `<img>`.
+    fn noscript_images(&mut self, index: usize) {
+        for (source, alt) in media::noscript_images(self.input.dom, index) {
+            self.image(Some(source), alt.as_deref());
+        }
+    }
+
+    fn embedded_media(&mut self, index: usize) {
+        if let Some(html) = media::embedded_media(self.input.dom, index, self.input.video_hosts) {
+            self.flush();
+            self.items.push(Item::Block {
+                kind: BlockKind::Raw,
+                html,
+                text: String::new(),
+                chars: 0,
+                link_chars: 0,
+                media: true,
+            });
+        }
+    }
+
+    fn data_table(&mut self, index: usize) {
+        let (html, text) = media::render_table(self.input.dom, self.input.removed, index);
+        let chars = text.chars().filter(|c| !c.is_whitespace()).count() as u32;
+        self.items.push(Item::Block {
+            kind: BlockKind::Raw,
+            html,
+            text,
+            chars,
+            link_chars: 0,
+            media: false,
+        });
+    }
+}
+
+/// Inline tags kept in the output HTML (others are unwrapped).
+fn kept_inline_tag(tag: &str) -> Option<&'static str> {
+    Some(match tag {
+        "a" => "a",
+        "b" | "strong" => "strong",
+        "i" | "em" | "cite" => "em",
+        "code" | "kbd" | "samp" | "tt" => "code",
+        "sub" => "sub",
+        "sup" => "sup",
+        "q" => "q",
+        _ => return None,
+    })
+}
+
+/// Block tags kept as wrappers around the blocks they contain.
+fn wrapper_tag(tag: &str) -> Option<&'static str> {
+    Some(match tag {
+        "ul" => "ul",
+        "ol" => "ol",
+        "dl" => "ul",
+        "blockquote" => "blockquote",
+        "figure" => "figure",
+        _ => return None,
+    })
+}
+
+/// Whether a block (not a heading or caption) is a pointer or label rather than text.
+fn is_noise(text: &str, chars: u32, link_chars: u32, kind: BlockKind) -> bool {
+    let link_share = if chars == 0 { 0.0 } else { link_chars as f32 / chars as f32 };
+    if hints::is_furniture_label(text) {
+        return true;
+    }
+    if hints::opens_like_read_also(text) && (link_chars > 0 || chars < 150) {
+        return true;
+    }
+    match kind {
+        BlockKind::ListItem => false,
+        _ => link_share > 0.5,
+    }
+}
+
+/// Lowercase letters and digits only: the identity of a paragraph for deduplication.
+pub fn normalize(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn is_headline(text: &str, headlines: &[String]) -> bool {
+    let key = normalize(text);
+    !key.is_empty()
+        && headlines.iter().any(|headline| {
+            *headline == key || (headline.contains(&key) && key.len() * 2 >= headline.len())
+        })
+}
+
+/// Filters and deduplicates blocks, then writes the HTML and text.
+fn assemble(items: Vec<Item>, headlines: &[String]) -> Rendered {
+    let mut rendered = Rendered::default();
+    let mut seen = HashSet::new();
+    let mut text_blocks: Vec<String> = Vec::new();
+    for item in items {
+        match item {
+            Item::Open(tag) => rendered.html.push_str(&format!("<{tag}>")),
+            Item::Close(tag) => close_wrapper(&mut rendered.html, tag),
+            Item::Block { kind, html, text, chars, link_chars, media } => {
+                let key = normalize(&text);
+                let keep = match kind {
+                    BlockKind::Caption | BlockKind::Raw => key.is_empty() || seen.insert(key),
+                    BlockKind::Heading(_) if is_headline(&text, headlines) => false,
+                    _ if chars == 0 => media,
+                    _ => !is_noise(&text, chars, link_chars, kind) && seen.insert(key),
+                };
+                if !keep {
+                    continue;
+                }
+                rendered.html.push_str(&block_html(kind, &html));
+                if kind != BlockKind::Caption && !text.is_empty() {
+                    rendered.text_chars += chars as usize;
+                    text_blocks.push(text);
+                }
+            }
+        }
+    }
+    rendered.text = text_blocks.join("\n\n");
+    rendered
+}
+
+/// Closes a wrapper, or removes its opening tag when nothing was kept inside it.
+fn close_wrapper(html: &mut String, tag: &str) {
+    let opening = format!("<{tag}>");
+    if html.ends_with(&opening) {
+        html.truncate(html.len() - opening.len());
+    } else {
+        html.push_str(&format!("</{tag}>"));
+    }
+}
+
+fn block_html(kind: BlockKind, html: &str) -> String {
+    match kind {
+        BlockKind::Paragraph => format!("<p>{html}</p>"),
+        BlockKind::Heading(level) => format!("<h{level}>{html}</h{level}>"),
+        BlockKind::ListItem => format!("<li>{html}</li>"),
+        BlockKind::Preformatted => format!("<pre>{html}</pre>"),
+        BlockKind::Caption | BlockKind::Raw => html.to_string(),
+    }
+}
+
+pub fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            _ => escaped.push(character),
+        }
+    }
+    escaped
+}
