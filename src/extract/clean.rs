@@ -38,7 +38,11 @@ pub fn prune(dom: &Dom, full_stats: &TextStats, strictness: Strictness) -> Vec<b
     let mut removed = vec![false; dom.len()];
     let mut index = 1;
     while index < dom.len() {
-        let drop = dom.element(index).is_some() && is_boilerplate(dom, index, strictness, &protected);
+        // Top-level nodes are the document element or the source's `content_selector` matches.
+        let top_level = dom.nodes[index].parent == 0;
+        let drop = !top_level
+            && dom.element(index).is_some()
+            && is_boilerplate(dom, index, strictness, &protected);
         if drop {
             let end = dom.nodes[index].end;
             removed[index..end].iter_mut().for_each(|flag| *flag = true);

@@ -82,7 +82,12 @@ pub fn read(document: &Html, page_url: &url::Url) -> PageFacts {
     metadata.canonical_url = canonical(document)
         .or_else(|| meta.get(&["og:url"]))
         .and_then(|link| absolute(page_url, &link));
-    facts.article_body = ld("articleBody").filter(|body| body.chars().count() >= 200);
+    // Raw, not collapsed: its line breaks are the paragraph boundaries.
+    facts.article_body = json_ld
+        .as_ref()
+        .and_then(|article| article.get("articleBody")?.as_str())
+        .map(|body| body.trim().to_string())
+        .filter(|body| body.chars().count() >= 200);
     facts
 }
 

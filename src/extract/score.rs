@@ -108,7 +108,16 @@ pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals)
     while let Some(parent) = only_child_parent(dom, top, removed) {
         top = parent;
     }
-    with_siblings(dom, stats, removed, &scores, top)
+    let chosen = with_siblings(dom, stats, removed, &scores, top);
+    if std::env::var_os("EXTRACT_DEBUG").is_some() {
+        for &index in ranked.iter().take(6) {
+            eprintln!("cand {} {:?} {:?} score {:.1} chars {}", dom.tag(index), dom.attr(index, "class"), dom.attr(index, "id"), scores[index], stats.chars[index]);
+        }
+        for &index in &chosen {
+            eprintln!("chosen {} {:?} {:?} chars {}", dom.tag(index), dom.attr(index, "class"), dom.attr(index, "id"), stats.chars[index]);
+        }
+    }
+    chosen
 }
 
 /// When several strong candidates sit in one ancestor (a body split by ads), that ancestor.

@@ -4,6 +4,7 @@
 mod daemon;
 mod dedupe;
 mod end_to_end;
+mod extract;
 mod fetch;
 mod health;
 mod politeness;
