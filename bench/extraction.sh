@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# bench/extraction.sh: scores tributary's extractor, the naive <body> baseline, trafilatura
+# (Python) and dom_smoothie (Rust) on ../shared/extraction-dev in one run; prints precision,
+# recall, F1, pages per CPU-second (extraction loop, and whole process incl. start-up) and F1
+# per language. Peers are installed throw-away under target/bench-peers/ (never in Cargo.toml).
+#
+# Usage: bench/extraction.sh            (from anywhere; run from the repo root)
+#        SKIP_PEERS=1 bench/extraction.sh   only tributary and the baseline
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DATA=${DATA:-../shared/extraction-dev}
+OUT=target/bench-extraction
+PEERS=target/bench-peers
+mkdir -p "$OUT" "$PEERS"
+rm -f "$OUT"/*.json "$OUT"/*.log "$OUT"/*.time
+
+echo "== building tributary (release)"
+cargo build --release --quiet --bin tributary --example extract_batch || exit 1
+if target/release/tributary extract --help 2>/dev/null | grep -q -- '--batch'; then
+    TRIBUTARY="$ROOT/target/release/tributary extract --batch {in} {out}"
+else
+    TRIBUTARY="$ROOT/target/release/examples/extract_batch {in} {out}"
+fi
+BASELINE="$ROOT/target/release/examples/extract_batch --baseline {in} {out}"
+
+# --- peers -------------------------------------------------------------------------------
+TRAFILATURA=""
+DOM_SMOOTHIE=""
+if [ -z "${SKIP_PEERS:-}" ]; then
+    echo "== installing trafilatura into $PEERS/venv"
+    if [ ! -x "$PEERS/venv/bin/python" ]; then python3 -m venv "$PEERS/venv"; fi
+    if "$PEERS/venv/bin/pip" install -q trafilatura lxml_html_clean >"$PEERS/pip.log" 2>&1 \
+        && "$PEERS/venv/bin/python" -c 'import trafilatura' 2>>"$PEERS/pip.log"; then
+        cat >"$PEERS/trafilatura_batch.py" <<'PY'
+"""Batch interface for trafilatura: IN_DIR OUT_DIR -> OUT_DIR/NAME.txt + timing.json."""
+import json, os, sys, time
+import trafilatura
+
+in_dir, out_dir = sys.argv[1], sys.argv[2]
+names = sorted(n for n in os.listdir(in_dir) if n.endswith(".html"))
+wall, cpu = time.perf_counter(), time.process_time()
+for name in names:
+    with open(os.path.join(in_dir, name), "rb") as f:
+        data = f.read()
+    try:
+        text = trafilatura.extract(data, include_comments=False) or ""
+    except Exception:
+        text = ""
+    with open(os.path.join(out_dir, name[:-5] + ".txt"), "w", encoding="utf-8") as f:
+        f.write(text)
+with open(os.path.join(out_dir, "timing.json"), "w") as f:
+    json.dump({"seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}, f)
+PY
+        TRAFILATURA="$ROOT/$PEERS/venv/bin/python $ROOT/$PEERS/trafilatura_batch.py {in} {out}"
+    else
+        echo "   trafilatura could not be installed (see $PEERS/pip.log)"
+    fi
+
+    echo "== building dom_smoothie peer under $PEERS/dom_smoothie"
+    mkdir -p "$PEERS/dom_smoothie/src"
+    cat >"$PEERS/dom_smoothie/Cargo.toml" <<'TOML'
+[package]
+name = "dom-smoothie-batch"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+dom_smoothie = "0.19"
+encoding_rs = "0.8"
+chardetng = "1"
+TOML
+    cat >"$PEERS/dom_smoothie/src/main.rs" <<'RS'
+//! Benchmark peer: dom_smoothie behind the scorer's batch interface (IN_DIR OUT_DIR).
+use std::time::Instant;
+
+/// BOM, valid UTF-8, else chardetng's guess (dom_smoothie takes text, not bytes).
+fn decode(bytes: &[u8]) -> String {
+    if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(bytes) {
+        return encoding.decode(bytes).0.into_owned();
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.to_string();
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    let encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
+    encoding.decode(bytes).0.into_owned()
+}
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (in_dir, out_dir) = (&args[1], &args[2]);
+    let mut pages: Vec<_> = std::fs::read_dir(in_dir).unwrap()
+        .filter_map(|e| e.ok()).map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html")).collect();
+    pages.sort();
+    let (wall, cpu) = (Instant::now(), cpu_seconds());
+    for path in pages {
+        let html = decode(&std::fs::read(&path).unwrap_or_default());
+        let text = dom_smoothie::Readability::new(html.as_str(), None, None)
+            .ok()
+            .and_then(|mut readability| readability.parse().ok())
+            .map(|article| article.text_content.to_string())
+            .unwrap_or_default();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        std::fs::write(format!("{out_dir}/{name}.txt"), text).unwrap();
+    }
+    let timing = format!("{{\"seconds\": {}, \"cpu_seconds\": {}}}",
+        wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    std::fs::write(format!("{out_dir}/timing.json"), timing).unwrap();
+}
+RS
+    if CARGO_TARGET_DIR="$PEERS/dom_smoothie-target" cargo build --release --quiet \
+        --manifest-path "$PEERS/dom_smoothie/Cargo.toml" >"$PEERS/dom_smoothie-build.log" 2>&1; then
+        DOM_SMOOTHIE="$ROOT/$PEERS/dom_smoothie-target/release/dom-smoothie-batch {in} {out}"
+    else
+        echo "   dom_smoothie could not be built (see $PEERS/dom_smoothie-build.log)"
+    fi
+fi
+
+# --- runs --------------------------------------------------------------------------------
+run() {
+    local name=$1 command=$2
+    if [ -z "$command" ]; then echo "not installed" >"$OUT/$name.log"; return; fi
+    echo "== $name"
+    python3 "$DATA/score.py" --data "$DATA" \
+        --batch-cmd "/usr/bin/time -f '%U %S' -o $ROOT/$OUT/$name.time $command" \
+        --per-doc "$OUT/$name.json" >"$OUT/$name.log" 2>&1
+    grep -E 'precision|extraction loop' "$OUT/$name.log" | sed 's/^/   /'
+}
+run tributary "$TRIBUTARY"
+run baseline-body "$BASELINE"
+run trafilatura "$TRAFILATURA"
+run dom_smoothie "$DOM_SMOOTHIE"
+
+# --- table -------------------------------------------------------------------------------
+python3 - "$OUT" "$DATA" <<'PY'
+import json, os, re, sys
+out, data = sys.argv[1], sys.argv[2]
+names = ["tributary", "baseline-body", "trafilatura", "dom_smoothie"]
+langs = {}
+for f in os.listdir(data):
+    if f.endswith(".json"):
+        langs[f[:-5]] = json.load(open(os.path.join(data, f), encoding="utf-8")).get("lang", "und")
+def prf(tp, fp, fn):
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+main_langs = ["en", "de", "es", "fr", "pl", "pt"]
+print("\n| extractor | precision | recall | F1 | pages/CPU-s (loop) | pages/CPU-s (process) | " + " | ".join("F1 " + l for l in main_langs) + " | F1 other |")
+print("|---" * (7 + len(main_langs)) + "|")
+for name in names:
+    per_doc = os.path.join(out, name + ".json")
+    if not os.path.exists(per_doc):
+        print(f"| {name} | not installed |" + " |" * (5 + len(main_langs)))
+        continue
+    docs = json.load(open(per_doc, encoding="utf-8"))
+    totals, by_lang = [0, 0, 0], {}
+    for doc, v in docs.items():
+        lang = langs.get(doc, "und")
+        lang = lang if lang in main_langs else "other"
+        counts = by_lang.setdefault(lang, [0, 0, 0])
+        for i, key in enumerate(["tp", "fp", "fn"]):
+            totals[i] += v[key]; counts[i] += v[key]
+    p, r, f = prf(*totals)
+    log = open(os.path.join(out, name + ".log")).read()
+    loop = re.search(r"\(([\d.]+) pages per CPU-second\)", log)
+    loop = loop.group(1) if loop else "n/a"
+    proc = "n/a"
+    tfile = os.path.join(out, name + ".time")
+    if os.path.exists(tfile):
+        user, system = map(float, open(tfile).read().split()[-2:])
+        proc = f"{len(docs) / (user + system):.0f}" if user + system else "n/a"
+    lang_f1 = [f"{prf(*by_lang[l])[2]:.3f}" if l in by_lang else "-" for l in main_langs + ["other"]]
+    print(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {loop} | {proc} | " + " | ".join(lang_f1) + " |")
+PY
+echo
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
