@@ -114,6 +114,47 @@ const FURNITURE_LABELS: &[&str] = &[
     "s'abonner", "suscríbete", "top", "back to top", "nach oben", "menu", "menü",
 ];
 
+/// Stems of calls to action and legal lines that close pages (subscribe, follow us, copyright).
+const CALL_TO_ACTION_STEMS: &[&str] = &[
+    "subscribe", "subscriber", "sign up for", "newsletter", "download the", "download our",
+    "follow us", "follow the", "join us on", "all rights reserved", "suscríbete", "suscribite",
+    "suscribirte", "síguenos", "siguenos", "únete", "hazte miembro", "canal de telegram",
+    "canal de youtube", "canal de whatsapp", "todos los derechos reservados", "abonnez-vous",
+    "inscrivez-vous", "suivez-nous", "tous droits réservés", "abonnieren", "abonniere",
+    "folgen sie", "alle rechte vorbehalten", "subskrypc", "zapisz się", "obserwuj nas",
+    "wszelkie prawa zastrzeżone", "materiał chroniony", "assine", "inscreva-se", "siga-nos",
+    "iscriviti", "seguici", "riproduzione riservata", "copyright",
+];
+
+/// Labels that open a photo credit line.
+const CREDIT_OPENINGS: &[&str] = &[
+    "foto:", "fotos:", "foto ", "photo:", "photos:", "photo ", "crédit", "credit", "bild:",
+    "bildquelle", "fot.", "zdjęcie", "imagen:", "image:", "picture:", "©", "(c)", "(©",
+];
+
+/// Photo agencies whose name in a short line marks it as a credit.
+const PHOTO_AGENCIES: &[&str] = &["getty images", "shutterstock", "istock", "imago", "picture alliance"];
+
+/// Whether a short block is a photo credit ("Photo: AFP", "Crédits photos : X", "© Getty").
+pub fn is_credit_line(text: &str) -> bool {
+    let length = text.chars().count();
+    if length > 150 {
+        return false;
+    }
+    let lower = text.trim().to_lowercase();
+    CREDIT_OPENINGS.iter().any(|opening| lower.starts_with(opening))
+        || (length < 80 && PHOTO_AGENCIES.iter().any(|agency| lower.contains(agency)))
+}
+
+/// Whether a (trailing) block asks the reader to subscribe/follow, or is a legal line.
+pub fn is_call_to_action(text: &str) -> bool {
+    if text.chars().count() > 400 {
+        return false;
+    }
+    let lower = text.to_lowercase();
+    CALL_TO_ACTION_STEMS.iter().any(|stem| lower.contains(stem))
+}
+
 /// Whether a block of text opens like a "read also" pointer to another article.
 pub fn opens_like_read_also(text: &str) -> bool {
     let head: String = text

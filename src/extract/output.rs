@@ -412,7 +412,7 @@ fn wrapper_tag(tag: &str) -> Option<&'static str> {
 /// Whether a block (not a heading or caption) is a pointer or label rather than text.
 fn is_noise(text: &str, chars: u32, link_chars: u32, kind: BlockKind) -> bool {
     let link_share = if chars == 0 { 0.0 } else { link_chars as f32 / chars as f32 };
-    if hints::is_furniture_label(text) {
+    if hints::is_furniture_label(text) || hints::is_credit_line(text) {
         return true;
     }
     if hints::opens_like_read_also(text) && (link_chars > 0 || chars < 150) {
@@ -440,26 +440,58 @@ fn is_headline(text: &str, headlines: &[String]) -> bool {
         })
 }
 
-/// Filters and deduplicates blocks, then writes the HTML and text.
+/// Filters and deduplicates blocks, trims trailing furniture, then writes HTML and text.
 fn assemble(items: Vec<Item>, headlines: &[String]) -> Rendered {
-    let mut rendered = Rendered::default();
     let mut seen = HashSet::new();
+    let mut kept: Vec<Item> = Vec::with_capacity(items.len());
+    for item in items {
+        if let Item::Block { kind, text, chars, link_chars, media, .. } = &item {
+            let key = normalize(text);
+            let keep = match kind {
+                BlockKind::Caption | BlockKind::Raw => key.is_empty() || seen.insert(key),
+                BlockKind::Heading(_) if is_headline(text, headlines) => false,
+                _ if *chars == 0 => *media,
+                _ => !is_noise(text, *chars, *link_chars, *kind) && seen.insert(key),
+            };
+            if !keep {
+                continue;
+            }
+        }
+        kept.push(item);
+    }
+    trim_trailing_furniture(&mut kept);
+    write_out(kept)
+}
+
+/// Drops calls to action, credits and orphan headings at the end of the article (where
+/// paywall notices, "follow us" lines and copyright lines sit).
+fn trim_trailing_furniture(items: &mut Vec<Item>) {
+    let mut index = items.len();
+    while index > 0 {
+        index -= 1;
+        let Item::Block { kind, text, media, .. } = &items[index] else {
+            continue;
+        };
+        let trailing_noise = match kind {
+            BlockKind::Heading(_) => true,
+            BlockKind::Caption | BlockKind::Raw => false,
+            _ => !*media && (hints::is_call_to_action(text) || hints::is_credit_line(text)),
+        };
+        if !trailing_noise {
+            break;
+        }
+        items.remove(index);
+    }
+}
+
+fn write_out(items: Vec<Item>) -> Rendered {
+    let mut rendered = Rendered::default();
     let mut text_blocks: Vec<String> = Vec::new();
     for item in items {
         match item {
             Item::Open(tag) => rendered.html.push_str(&format!("<{tag}>")),
             Item::Close(tag) => close_wrapper(&mut rendered.html, tag),
-            Item::Block { kind, html, text, chars, link_chars, media } => {
-                let key = normalize(&text);
-                let keep = match kind {
-                    BlockKind::Caption | BlockKind::Raw => key.is_empty() || seen.insert(key),
-                    BlockKind::Heading(_) if is_headline(&text, headlines) => false,
-                    _ if chars == 0 => media,
-                    _ => !is_noise(&text, chars, link_chars, kind) && seen.insert(key),
-                };
-                if !keep {
-                    continue;
-                }
+            Item::Block { kind, html, text, chars, .. } => {
                 rendered.html.push_str(&block_html(kind, &html));
                 if kind != BlockKind::Caption && !text.is_empty() {
                     rendered.text_chars += chars as usize;

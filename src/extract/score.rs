@@ -127,17 +127,15 @@ fn shared_ancestor(dom: &Dom, scores: &[f32], ranked: &[usize]) -> Option<usize>
         .iter()
         .take(5)
         .copied()
-        .filter(|&index| scores[index] >= 0.75 * scores[best] && !dom.contains(index, best))
+        .filter(|&index| scores[index] >= 0.5 * scores[best] && !dom.contains(index, best))
         .collect();
-    if strong.len() < 2 {
-        return None;
-    }
-    dom.ancestors(best).find(|&ancestor| {
+    // Only a close ancestor: far apart, strong candidates are separate articles.
+    dom.ancestors(best).take(3).find(|&ancestor| {
         strong
             .iter()
             .filter(|&&index| dom.contains(ancestor, index))
             .count()
-            >= 2
+            >= 1
     })
 }
 
@@ -205,8 +203,11 @@ fn with_siblings(
             }
             let chars = stats.chars[sibling];
             let link_density = stats.link_density(sibling);
-            score >= threshold
-                || (dom.tag(sibling) == "p" && chars > 80 && link_density < 0.25)
+            // A standfirst above the body reads like the body; below it, such blocks are
+            // more often bios, disclaimers and notices.
+            let mostly_paragraphs = stats.paragraph_chars[sibling] as f32 >= 0.7 * chars as f32;
+            let paragraph_like = dom.tag(sibling) == "p" || (mostly_paragraphs && sibling < top);
+            score >= threshold || (paragraph_like && chars > 80 && link_density < 0.25)
         })
         .collect()
 }
