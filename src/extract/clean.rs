@@ -42,7 +42,10 @@ pub fn prune(dom: &Dom, full_stats: &TextStats, strictness: Strictness) -> Vec<b
         let top_level = dom.nodes[index].parent == 0;
         let drop = !top_level
             && dom.element(index).is_some()
-            && is_boilerplate(dom, index, strictness, &protected);
+            && is_boilerplate(dom, full_stats, index, strictness, &protected);
+        if drop && std::env::var_os("EXTRACT_DEBUG").is_some() && full_stats.paragraph_chars[index] > 200 {
+            eprintln!("removed {} {:?} {:?} para {}", dom.tag(index), dom.attr(index, "class"), dom.attr(index, "id"), full_stats.paragraph_chars[index]);
+        }
         if drop {
             let end = dom.nodes[index].end;
             removed[index..end].iter_mut().for_each(|flag| *flag = true);
@@ -57,6 +60,7 @@ pub fn prune(dom: &Dom, full_stats: &TextStats, strictness: Strictness) -> Vec<b
 /// Whether one element is furniture, judged by tag, visibility, role and class/id.
 fn is_boilerplate(
     dom: &Dom,
+    full_stats: &TextStats,
     index: usize,
     strictness: Strictness,
     protected: &dyn Fn(usize, f32) -> bool,
@@ -64,6 +68,10 @@ fn is_boilerplate(
     let tag = dom.tag(index);
     if matches!(tag, "html" | "body" | "main") || dom.attr(index, "itemprop") == Some("articleBody")
     {
+        return false;
+    }
+    if tag == "header" && inside_article(dom, index) {
+        // An article's own header holds its standfirst; bylines inside go by their classes.
         return false;
     }
     if is_furniture_tag(tag) || is_hidden(dom, index) {
@@ -80,10 +88,18 @@ fn is_boilerplate(
     }
     let hints = element_hints(dom, index);
     if hints.strong_negative {
-        let kept_as_article = hints.positive && protected(index, 0.3);
+        // "article-content js-truncate-related": mixed hints on a block of real paragraphs.
+        let kept_as_article = hints.positive
+            && full_stats.paragraph_chars[index] >= 300
+            && full_stats.link_density(index) < 0.3;
         return !kept_as_article && !protected(index, 0.75);
     }
     hints.weak_negative && !hints.positive && !protected(index, 0.4)
+}
+
+fn inside_article(dom: &Dom, index: usize) -> bool {
+    dom.ancestors(index)
+        .any(|ancestor| matches!(dom.tag(ancestor), "article" | "main"))
 }
 
 /// The class/id hints of an element.

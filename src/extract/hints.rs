@@ -38,7 +38,7 @@ const STRONG_NEGATIVE_TOKENS: &[&str] = &[
 const WEAK_NEGATIVE_PREFIXES: &[&str] = &[
     "header", "footer", "nav", "menu", "sidebar", "aside", "widget", "masthead", "topbar",
     "toolbar", "modal", "popup", "overlay", "pagination", "pager", "skip", "jump", "rss",
-    "sitemap", "legal", "copyright", "disclaimer", "extra", "links", "tools",
+    "sitemap", "legal", "copyright", "disclaimer", "tools",
 ];
 
 const POSITIVE_PREFIXES: &[&str] = &[
@@ -125,6 +125,26 @@ const CALL_TO_ACTION_STEMS: &[&str] = &[
     "wszelkie prawa zastrzeżone", "materiał chroniony", "assine", "inscreva-se", "siga-nos",
     "iscriviti", "seguici", "riproduzione riservata", "copyright",
 ];
+
+/// Imperative calls to action, specific enough to drop a short block anywhere in the body.
+const IMPERATIVE_STEMS: &[&str] = &[
+    "subscribe now", "subscribe to our", "subscribe today", "please subscribe", "sign up for our",
+    "download the", "download our", "follow us", "suscríbete", "suscribite", "síguenos",
+    "siguenos en", "únete a", "hazte miembro", "abonnez-vous", "inscrivez-vous",
+    "suivez-nous", "jetzt abonnieren", "abonnieren sie", "folgen sie uns", "zapisz się",
+    "obserwuj nas", "assine", "inscreva-se", "siga-nos", "iscriviti", "seguici",
+    "all rights reserved", "tous droits réservés", "alle rechte vorbehalten",
+    "todos los derechos reservados", "wszelkie prawa zastrzeżone",
+];
+
+/// Whether a short block anywhere in the body is a call to action or a legal line.
+pub fn is_imperative_call_to_action(text: &str) -> bool {
+    if text.chars().count() > 200 {
+        return false;
+    }
+    let lower = text.to_lowercase();
+    IMPERATIVE_STEMS.iter().any(|stem| lower.contains(stem))
+}
 
 /// Labels that open a photo credit line.
 const CREDIT_OPENINGS: &[&str] = &[

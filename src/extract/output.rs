@@ -80,8 +80,9 @@ impl InlineRun {
                 self.add_space();
             }
             self.pending_space = false;
-            self.text.push_str(word);
-            self.html.push_str(&escape(word));
+            let word = strip_invisible(word);
+            self.text.push_str(&word);
+            self.html.push_str(&escape(&word));
             let count = word.chars().count() as u32;
             self.chars += count;
             if in_link {
@@ -412,15 +413,21 @@ fn wrapper_tag(tag: &str) -> Option<&'static str> {
 /// Whether a block (not a heading or caption) is a pointer or label rather than text.
 fn is_noise(text: &str, chars: u32, link_chars: u32, kind: BlockKind) -> bool {
     let link_share = if chars == 0 { 0.0 } else { link_chars as f32 / chars as f32 };
-    if hints::is_furniture_label(text) || hints::is_credit_line(text) {
+    if hints::is_furniture_label(text)
+        || hints::is_credit_line(text)
+        || hints::is_imperative_call_to_action(text)
+    {
         return true;
     }
     if hints::opens_like_read_also(text) && (link_chars > 0 || chars < 150) {
         return true;
     }
+    // A link with a short lead-in ("Read: <a>...</a>") points elsewhere; a sentence that
+    // merely contains a long link is still text.
+    let lead_in_chars = chars - link_chars.min(chars);
     match kind {
         BlockKind::ListItem => false,
-        _ => link_share > 0.5,
+        _ => link_share > 0.9 || (link_share > 0.5 && lead_in_chars < 30),
     }
 }
 
@@ -521,6 +528,16 @@ fn block_html(kind: BlockKind, html: &str) -> String {
         BlockKind::ListItem => format!("<li>{html}</li>"),
         BlockKind::Preformatted => format!("<pre>{html}</pre>"),
         BlockKind::Caption | BlockKind::Raw => html.to_string(),
+    }
+}
+
+/// Removes soft hyphens and zero-width spaces: invisible in a browser, so not in the text.
+fn strip_invisible(word: &str) -> std::borrow::Cow<'_, str> {
+    let invisible = |c: char| matches!(c, '\u{ad}' | '\u{200b}' | '\u{feff}');
+    if word.contains(invisible) {
+        word.replace(invisible, "").into()
+    } else {
+        word.into()
     }
 }
 
