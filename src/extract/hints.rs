@@ -161,7 +161,10 @@ pub fn is_credit_line(text: &str) -> bool {
     if length > 150 {
         return false;
     }
-    let lower = text.trim().to_lowercase();
+    let lower = text
+        .trim()
+        .trim_start_matches(['(', '[', ' '])
+        .to_lowercase();
     CREDIT_OPENINGS.iter().any(|opening| lower.starts_with(opening))
         || (length < 80 && PHOTO_AGENCIES.iter().any(|agency| lower.contains(agency)))
 }

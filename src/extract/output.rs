@@ -213,7 +213,7 @@ impl Walker<'_, '_, '_> {
             self.data_table(index);
             return false;
         }
-        if is_inline_tag(tag) {
+        if self.acts_inline(index) {
             self.open_inline(index, tag);
             return true;
         }
@@ -224,7 +224,7 @@ impl Walker<'_, '_, '_> {
 
     fn exit(&mut self, index: usize) {
         let tag = self.input.dom.tag(index);
-        if is_inline_tag(tag) {
+        if self.acts_inline(index) {
             if let Some(name) = kept_inline_tag(tag) {
                 self.run.html.push_str(&format!("</{name}>"));
             }
@@ -282,6 +282,12 @@ impl Walker<'_, '_, '_> {
             _ => BlockKind::Paragraph,
         };
         self.block_kinds.push(kind);
+    }
+
+    /// Inline elements stay in their paragraph, except captions and credits (a
+    /// `<span class="caption">` inside a `<p>` still becomes a caption block).
+    fn acts_inline(&self, index: usize) -> bool {
+        is_inline_tag(self.input.dom.tag(index)) && !self.is_caption(index)
     }
 
     fn is_caption(&self, index: usize) -> bool {
@@ -425,6 +431,11 @@ fn is_noise(text: &str, chars: u32, link_chars: u32, kind: BlockKind) -> bool {
     // A link with a short lead-in ("Read: <a>...</a>") points elsewhere; a sentence that
     // merely contains a long link is still text.
     let lead_in_chars = chars - link_chars.min(chars);
+    // "Former commander: <a>Russia is dangerous</a>": a teaser headline, not a sentence.
+    let ends_like_sentence = text.trim_end().ends_with(['.', '!', '?', '"', '»', '”', ')', ':']);
+    if chars < 100 && link_share >= 0.3 && !ends_like_sentence && kind != BlockKind::ListItem {
+        return true;
+    }
     match kind {
         BlockKind::ListItem => false,
         _ => link_share > 0.9 || (link_share > 0.5 && lead_in_chars < 30),
