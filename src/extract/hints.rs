@@ -31,7 +31,7 @@ const STRONG_NEGATIVE_PREFIXES: &[&str] = &[
 const STRONG_NEGATIVE_TOKENS: &[&str] = &[
     "ad", "ads", "adv", "tags", "topics", "meta", "date", "datum", "fecha",
     "time", "published", "dates", "updated", "print", "pub", "reply", "more", "also",
-    "teaser", "teasers", "themen", "temas", "sticky", "banner", "bio", "follow", "contact",
+    "themen", "temas", "sticky", "banner", "bio", "follow", "contact",
 ];
 
 /// Token prefixes of page furniture that occasionally wraps the whole page.
