@@ -66,6 +66,10 @@ fn content_scores(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Sign
         let link_share = stats.direct_link_chars[index] as f32 / chars;
         let mut points = 1.0 + stats.direct_commas[index] as f32 + (chars / 100.0).min(3.0);
         points *= 1.0 - link_share;
+        // List items are often references, specs or link lists: they count, but less.
+        if matches!(dom.tag(index), "li" | "dd" | "dt" | "td") {
+            points *= 0.5;
+        }
         if signals.confirmed.get(index).copied().unwrap_or(false) {
             points *= 2.0;
         }
