@@ -37,11 +37,12 @@ pub struct Dom<'a> {
 }
 
 /// Tags whose content is never article text; they are not copied into the arena at all.
+/// (`rt`/`rp` are ruby pronunciation annotations, printed above the text, not in it.)
 fn is_dropped_tag(name: &str) -> bool {
     matches!(
         name,
         "script" | "style" | "template" | "svg" | "math" | "head" | "link" | "meta" | "canvas"
-            | "object" | "embed" | "map" | "base"
+            | "object" | "embed" | "map" | "base" | "rt" | "rp"
     )
 }
 

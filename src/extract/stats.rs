@@ -39,7 +39,8 @@ impl TextStats {
             let Content::Text(text) = dom.nodes[index].content else {
                 continue;
             };
-            if is_removed(index) {
+            // A <noscript>'s content is raw markup (the fallback image), not text.
+            if is_removed(index) || dom.tag(dom.nodes[index].parent) == "noscript" {
                 continue;
             }
             let (chars, commas) = count_text(text);
