@@ -181,7 +181,7 @@ pub fn is_inline_tag(name: &str) -> bool {
         "a" | "abbr" | "b" | "bdi" | "bdo" | "cite" | "code" | "data" | "dfn" | "em" | "font"
             | "i" | "kbd" | "mark" | "q" | "s" | "samp" | "small" | "span" | "strike" | "strong"
             | "sub" | "sup" | "time" | "tt" | "u" | "var" | "wbr" | "img" | "picture" | "source"
-            | "label" | "nobr" | "ins" | "del" | "big" | "acronym"
+            | "label" | "nobr" | "ins" | "del" | "big" | "acronym" | "ruby" | "rb"
     )
 }
 
