@@ -31,7 +31,10 @@ fn body_text_batch(in_dir: &Path, out_dir: &Path) -> std::io::Result<usize> {
     std::fs::create_dir_all(out_dir)?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(in_dir)?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|extension| extension == "html"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "html")
+        })
         .collect();
     pages.sort();
     let started = Instant::now();
@@ -48,10 +51,7 @@ fn body_text_batch(in_dir: &Path, out_dir: &Path) -> std::io::Result<usize> {
         let name = page.file_stem().unwrap_or_default().to_string_lossy();
         std::fs::write(out_dir.join(format!("{name}.txt")), text.join("\n"))?;
     }
-    let timing = format!(
-        "{{\"seconds\": {:.4}}}\n",
-        started.elapsed().as_secs_f64()
-    );
+    let timing = format!("{{\"seconds\": {:.4}}}\n", started.elapsed().as_secs_f64());
     std::fs::write(out_dir.join("timing.json"), timing)?;
     Ok(pages.len())
 }

@@ -14,7 +14,10 @@ pub fn batch(in_dir: &Path, out_dir: &Path, options: &ExtractOptions) -> std::io
     std::fs::create_dir_all(out_dir)?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(in_dir)?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|extension| extension == "html"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "html")
+        })
         .collect();
     pages.sort();
     let started = Instant::now();

@@ -8,16 +8,37 @@ use super::stats::TextStats;
 fn is_furniture_tag(name: &str) -> bool {
     matches!(
         name,
-        "nav" | "footer" | "aside" | "header" | "form" | "menu" | "dialog" | "button" | "input"
-            | "select" | "textarea" | "option" | "fieldset" | "address"
+        "nav"
+            | "footer"
+            | "aside"
+            | "header"
+            | "form"
+            | "menu"
+            | "dialog"
+            | "button"
+            | "input"
+            | "select"
+            | "textarea"
+            | "option"
+            | "fieldset"
+            | "address"
     )
 }
 
 fn is_furniture_role(role: &str) -> bool {
     matches!(
         role,
-        "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "dialog"
-            | "alertdialog" | "menu" | "menubar" | "toolbar" | "button"
+        "navigation"
+            | "banner"
+            | "contentinfo"
+            | "complementary"
+            | "search"
+            | "dialog"
+            | "alertdialog"
+            | "menu"
+            | "menubar"
+            | "toolbar"
+            | "button"
     )
 }
 
@@ -43,9 +64,6 @@ pub fn prune(dom: &Dom, full_stats: &TextStats, strictness: Strictness) -> Vec<b
         let drop = !top_level
             && dom.element(index).is_some()
             && is_boilerplate(dom, full_stats, index, strictness, &protected);
-        if drop && std::env::var_os("EXTRACT_DEBUG").is_some() && full_stats.paragraph_chars[index] > 200 {
-            eprintln!("removed {} {:?} {:?} para {}", dom.tag(index), dom.attr(index, "class"), dom.attr(index, "id"), full_stats.paragraph_chars[index]);
-        }
         if drop {
             let end = dom.nodes[index].end;
             removed[index..end].iter_mut().for_each(|flag| *flag = true);

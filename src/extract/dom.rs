@@ -41,8 +41,21 @@ pub struct Dom<'a> {
 fn is_dropped_tag(name: &str) -> bool {
     matches!(
         name,
-        "script" | "style" | "template" | "svg" | "math" | "head" | "link" | "meta" | "canvas"
-            | "object" | "embed" | "map" | "base" | "rt" | "rp"
+        "script"
+            | "style"
+            | "template"
+            | "svg"
+            | "math"
+            | "head"
+            | "link"
+            | "meta"
+            | "canvas"
+            | "object"
+            | "embed"
+            | "map"
+            | "base"
+            | "rt"
+            | "rp"
     )
 }
 
@@ -125,7 +138,6 @@ impl<'a> Dom<'a> {
         self.nodes.len()
     }
 
-
     pub fn element(&self, index: usize) -> Option<&'a Element> {
         match self.nodes[index].content {
             Content::Element(element) => Some(element),
@@ -178,10 +190,44 @@ impl<'a> Dom<'a> {
 pub fn is_inline_tag(name: &str) -> bool {
     matches!(
         name,
-        "a" | "abbr" | "b" | "bdi" | "bdo" | "cite" | "code" | "data" | "dfn" | "em" | "font"
-            | "i" | "kbd" | "mark" | "q" | "s" | "samp" | "small" | "span" | "strike" | "strong"
-            | "sub" | "sup" | "time" | "tt" | "u" | "var" | "wbr" | "img" | "picture" | "source"
-            | "label" | "nobr" | "ins" | "del" | "big" | "acronym" | "ruby" | "rb"
+        "a" | "abbr"
+            | "b"
+            | "bdi"
+            | "bdo"
+            | "cite"
+            | "code"
+            | "data"
+            | "dfn"
+            | "em"
+            | "font"
+            | "i"
+            | "kbd"
+            | "mark"
+            | "q"
+            | "s"
+            | "samp"
+            | "small"
+            | "span"
+            | "strike"
+            | "strong"
+            | "sub"
+            | "sup"
+            | "time"
+            | "tt"
+            | "u"
+            | "var"
+            | "wbr"
+            | "img"
+            | "picture"
+            | "source"
+            | "label"
+            | "nobr"
+            | "ins"
+            | "del"
+            | "big"
+            | "acronym"
+            | "ruby"
+            | "rb"
     )
 }
 
@@ -205,7 +251,10 @@ mod tests {
         let page = "<div>".repeat(5000) + "deep text" + &"</div>".repeat(5000);
         let html = Html::parse_document(&page);
         let dom = Dom::build(&html, &[], &HashSet::new());
-        let deepest = (0..dom.len()).map(|i| dom.ancestors(i).count()).max().unwrap();
+        let deepest = (0..dom.len())
+            .map(|i| dom.ancestors(i).count())
+            .max()
+            .unwrap();
         assert!(deepest <= MAX_DEPTH + 1);
         assert!(
             dom.nodes

@@ -118,7 +118,7 @@ pub fn embedded_media(dom: &Dom, index: usize, video_hosts: &[String]) -> Option
             .or_else(|| url::Url::parse(&format!("https:{source}")).ok())?
             .host_str()?
             .to_string();
-        if !video_hosts.iter().any(|allowed| *allowed == host) {
+        if !video_hosts.contains(&host) {
             return None;
         }
         return Some(format!(
@@ -126,7 +126,10 @@ pub fn embedded_media(dom: &Dom, index: usize, video_hosts: &[String]) -> Option
             escape(source)
         ));
     }
-    Some(format!("<{tag} src=\"{}\" controls></{tag}>", escape(source)))
+    Some(format!(
+        "<{tag} src=\"{}\" controls></{tag}>",
+        escape(source)
+    ))
 }
 
 fn first_source_child<'a>(dom: &Dom<'a>, index: usize) -> Option<&'a str> {
@@ -185,12 +188,10 @@ pub fn render_table(dom: &Dom, removed: &[bool], index: usize) -> (String, Strin
 
 /// The whitespace-collapsed text of a subtree.
 pub fn subtree_text(dom: &Dom, removed: &[bool], index: usize) -> String {
+    let end = dom.nodes[index].end;
     let mut words: Vec<&str> = Vec::new();
-    for node in index..dom.nodes[index].end {
-        if removed[node] {
-            continue;
-        }
-        if let Content::Text(text) = dom.nodes[node].content {
+    for (node, is_removed) in dom.nodes[index..end].iter().zip(&removed[index..end]) {
+        if let (Content::Text(text), false) = (node.content, *is_removed) {
             words.extend(text.split_whitespace());
         }
     }

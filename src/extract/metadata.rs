@@ -18,9 +18,21 @@ pub struct PageFacts {
 
 /// JSON-LD types that describe an article (as opposed to the site or a breadcrumb list).
 const ARTICLE_TYPES: &[&str] = &[
-    "Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
-    "OpinionNewsArticle", "Report", "ScholarlyArticle", "TechArticle", "LiveBlogPosting",
-    "BackgroundNewsArticle", "Review", "SocialMediaPosting", "Recipe", "WebPage",
+    "Article",
+    "NewsArticle",
+    "BlogPosting",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "Report",
+    "ScholarlyArticle",
+    "TechArticle",
+    "LiveBlogPosting",
+    "BackgroundNewsArticle",
+    "Review",
+    "SocialMediaPosting",
+    "Recipe",
+    "WebPage",
 ];
 
 fn selector(css: &str) -> Selector {
@@ -41,7 +53,11 @@ pub fn read(document: &Html, page_url: &url::Url) -> PageFacts {
     };
     facts.first_heading = text_of("h1");
     facts.document_title = text_of("title");
-    let ld = |key: &str| json_ld.as_ref().and_then(|article| string_field(article.get(key)?));
+    let ld = |key: &str| {
+        json_ld
+            .as_ref()
+            .and_then(|article| string_field(article.get(key)?))
+    };
     let item = |name: &str| microdata(document, name);
     let metadata = &mut facts.metadata;
     metadata.title = ld("headline")
@@ -52,7 +68,15 @@ pub fn read(document: &Html, page_url: &url::Url) -> PageFacts {
     metadata.author = json_ld
         .as_ref()
         .and_then(|article| names(article.get("author")?))
-        .or_else(|| meta.get(&["author", "article:author", "dc.creator", "byl", "parsely-author"]))
+        .or_else(|| {
+            meta.get(&[
+                "author",
+                "article:author",
+                "dc.creator",
+                "byl",
+                "parsely-author",
+            ])
+        })
         .filter(|author| !author.starts_with("http"))
         .or_else(|| item("author"));
     metadata.published = ld("datePublished")
@@ -61,13 +85,27 @@ pub fn read(document: &Html, page_url: &url::Url) -> PageFacts {
         .or_else(|| time_element(document))
         .and_then(|value| parse_date(&value));
     metadata.modified = ld("dateModified")
-        .or_else(|| meta.get(&["article:modified_time", "og:updated_time", "dcterms.modified", "last-modified"]))
+        .or_else(|| {
+            meta.get(&[
+                "article:modified_time",
+                "og:updated_time",
+                "dcterms.modified",
+                "last-modified",
+            ])
+        })
         .or_else(|| item("dateModified"))
         .and_then(|value| parse_date(&value));
     metadata.image = json_ld
         .as_ref()
         .and_then(|article| image_url(article.get("image")?))
-        .or_else(|| meta.get(&["og:image", "og:image:url", "twitter:image", "twitter:image:src"]))
+        .or_else(|| {
+            meta.get(&[
+                "og:image",
+                "og:image:url",
+                "twitter:image",
+                "twitter:image:src",
+            ])
+        })
         .or_else(|| item("image"))
         .and_then(|image| absolute(page_url, &image));
     metadata.language = html_language(document)
@@ -77,7 +115,12 @@ pub fn read(document: &Html, page_url: &url::Url) -> PageFacts {
         .get(&["og:site_name", "application-name", "publisher"])
         .or_else(|| publisher_name(json_ld.as_ref()));
     metadata.description = meta
-        .get(&["og:description", "description", "twitter:description", "dc.description"])
+        .get(&[
+            "og:description",
+            "description",
+            "twitter:description",
+            "dc.description",
+        ])
         .or_else(|| ld("description"));
     metadata.canonical_url = canonical(document)
         .or_else(|| meta.get(&["og:url"]))
@@ -92,8 +135,16 @@ pub fn read(document: &Html, page_url: &url::Url) -> PageFacts {
 }
 
 const PUBLISHED_KEYS: [&str; 10] = [
-    "article:published_time", "og:published_time", "datepublished", "date", "pubdate",
-    "publishdate", "dc.date", "dcterms.created", "dc.date.issued", "parsely-pub-date",
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "dc.date",
+    "dcterms.created",
+    "dc.date.issued",
+    "parsely-pub-date",
 ];
 
 /// `<meta>` name/property -> content, keys lowercased, first occurrence kept.
@@ -188,7 +239,11 @@ fn string_field(value: &Value) -> Option<String> {
 fn names(value: &Value) -> Option<String> {
     let list: Vec<String> = match value {
         Value::Array(items) => items.iter().filter_map(names).collect(),
-        Value::Object(object) => object.get("name").and_then(string_field).into_iter().collect(),
+        Value::Object(object) => object
+            .get("name")
+            .and_then(string_field)
+            .into_iter()
+            .collect(),
         other => string_field(other).into_iter().collect(),
     };
     (!list.is_empty()).then(|| list.join(", "))
@@ -265,12 +320,21 @@ pub fn parse_date(value: &str) -> Option<DateTime<Utc>> {
     if let Ok(date) = DateTime::parse_from_rfc2822(value) {
         return Some(date.with_timezone(&Utc));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%z"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%z",
+    ] {
         if let Ok(date) = DateTime::parse_from_str(value, format) {
             return Some(date.with_timezone(&Utc));
         }
     }
-    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(date) = NaiveDateTime::parse_from_str(value, format) {
             return Some(date.and_utc());
         }
@@ -305,10 +369,16 @@ mod tests {
         let metadata = facts.metadata;
         assert_eq!(metadata.title.as_deref(), Some("LD title"));
         assert_eq!(metadata.author.as_deref(), Some("Anne Dupont"));
-        assert_eq!(metadata.image.as_deref(), Some("https://site.example/i.jpg"));
+        assert_eq!(
+            metadata.image.as_deref(),
+            Some("https://site.example/i.jpg")
+        );
         assert_eq!(metadata.language.as_deref(), Some("fr"));
         assert_eq!(metadata.site_name.as_deref(), Some("Le Site"));
-        assert_eq!(metadata.published.unwrap().to_rfc3339(), "2024-03-01T09:00:00+00:00");
+        assert_eq!(
+            metadata.published.unwrap().to_rfc3339(),
+            "2024-03-01T09:00:00+00:00"
+        );
     }
 
     #[test]
@@ -318,6 +388,9 @@ mod tests {
         let url = url::Url::parse("https://site.example/a").unwrap();
         let metadata = read(&Html::parse_document(page), &url).metadata;
         assert_eq!(metadata.author.as_deref(), Some("Jo Bloggs"));
-        assert_eq!(metadata.published.unwrap().to_rfc3339(), "2023-05-06T00:00:00+00:00");
+        assert_eq!(
+            metadata.published.unwrap().to_rfc3339(),
+            "2023-05-06T00:00:00+00:00"
+        );
     }
 }

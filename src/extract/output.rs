@@ -274,9 +274,7 @@ impl Walker<'_, '_, '_> {
             self.figure_depth += 1;
         }
         let kind = match tag {
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                BlockKind::Heading(tag.as_bytes()[1] - b'0')
-            }
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => BlockKind::Heading(tag.as_bytes()[1] - b'0'),
             "li" | "dt" | "dd" => BlockKind::ListItem,
             "pre" => BlockKind::Preformatted,
             _ => BlockKind::Paragraph,
@@ -303,7 +301,11 @@ impl Walker<'_, '_, '_> {
         if is_inline_tag(tag) || matches!(tag, "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6") {
             return false;
         }
-        let limit = if matches!(tag, "ul" | "ol" | "dl") { 0.4 } else { 0.5 };
+        let limit = if matches!(tag, "ul" | "ol" | "dl") {
+            0.4
+        } else {
+            0.5
+        };
         stats.link_chars[index] > 0 && stats.link_density(index) > limit
     }
 
@@ -348,7 +350,9 @@ impl Walker<'_, '_, '_> {
         if !self.seen_images.insert(source.clone()) {
             return;
         }
-        let alt = alt.map(|alt| format!(" alt=\"{}\"", escape(alt))).unwrap_or_default();
+        let alt = alt
+            .map(|alt| format!(" alt=\"{}\"", escape(alt)))
+            .unwrap_or_default();
         self.run
             .html
             .push_str(&format!("<img src=\"{}\"{alt}>", escape(&source)));
@@ -418,7 +422,11 @@ fn wrapper_tag(tag: &str) -> Option<&'static str> {
 
 /// Whether a block (not a heading or caption) is a pointer or label rather than text.
 fn is_noise(text: &str, chars: u32, link_chars: u32, kind: BlockKind) -> bool {
-    let link_share = if chars == 0 { 0.0 } else { link_chars as f32 / chars as f32 };
+    let link_share = if chars == 0 {
+        0.0
+    } else {
+        link_chars as f32 / chars as f32
+    };
     if hints::is_furniture_label(text)
         || hints::is_credit_line(text)
         || hints::is_imperative_call_to_action(text)
@@ -432,7 +440,9 @@ fn is_noise(text: &str, chars: u32, link_chars: u32, kind: BlockKind) -> bool {
     // merely contains a long link is still text.
     let lead_in_chars = chars - link_chars.min(chars);
     // "Former commander: <a>Russia is dangerous</a>": a teaser headline, not a sentence.
-    let ends_like_sentence = text.trim_end().ends_with(['.', '!', '?', '"', '»', '”', ')', ':']);
+    let ends_like_sentence = text
+        .trim_end()
+        .ends_with(['.', '!', '?', '"', '»', '”', ')', ':']);
     if chars < 100 && link_share >= 0.3 && !ends_like_sentence && kind != BlockKind::ListItem {
         return true;
     }
@@ -463,7 +473,15 @@ fn assemble(items: Vec<Item>, headlines: &[String]) -> Rendered {
     let mut seen = HashSet::new();
     let mut kept: Vec<Item> = Vec::with_capacity(items.len());
     for item in items {
-        if let Item::Block { kind, text, chars, link_chars, media, .. } = &item {
+        if let Item::Block {
+            kind,
+            text,
+            chars,
+            link_chars,
+            media,
+            ..
+        } = &item
+        {
             let key = normalize(text);
             let keep = match kind {
                 BlockKind::Caption | BlockKind::Raw => key.is_empty() || seen.insert(key),
@@ -487,7 +505,10 @@ fn trim_trailing_furniture(items: &mut Vec<Item>) {
     let mut index = items.len();
     while index > 0 {
         index -= 1;
-        let Item::Block { kind, text, media, .. } = &items[index] else {
+        let Item::Block {
+            kind, text, media, ..
+        } = &items[index]
+        else {
             continue;
         };
         let trailing_noise = match kind {
@@ -509,7 +530,13 @@ fn write_out(items: Vec<Item>) -> Rendered {
         match item {
             Item::Open(tag) => rendered.html.push_str(&format!("<{tag}>")),
             Item::Close(tag) => close_wrapper(&mut rendered.html, tag),
-            Item::Block { kind, html, text, chars, .. } => {
+            Item::Block {
+                kind,
+                html,
+                text,
+                chars,
+                ..
+            } => {
                 rendered.html.push_str(&block_html(kind, &html));
                 if kind != BlockKind::Caption && !text.is_empty() {
                     rendered.text_chars += chars as usize;

@@ -51,8 +51,10 @@ fn is_scoring_block(dom: &Dom, stats: &TextStats, index: usize, removed: &[bool]
         return false;
     }
     let tag = dom.tag(index);
-    !matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "figcaption" | "caption" | "th")
-        && !element_hints(dom, index).caption
+    !matches!(
+        tag,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "figcaption" | "caption" | "th"
+    ) && !element_hints(dom, index).caption
 }
 
 /// Raw content scores of every container that received some.
@@ -112,16 +114,7 @@ pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals)
     while let Some(parent) = only_child_parent(dom, top, removed) {
         top = parent;
     }
-    let chosen = with_siblings(dom, stats, removed, &scores, top);
-    if std::env::var_os("EXTRACT_DEBUG").is_some() {
-        for &index in ranked.iter().take(6) {
-            eprintln!("cand {} {:?} {:?} score {:.1} chars {}", dom.tag(index), dom.attr(index, "class"), dom.attr(index, "id"), scores[index], stats.chars[index]);
-        }
-        for &index in &chosen {
-            eprintln!("chosen {} {:?} {:?} chars {}", dom.tag(index), dom.attr(index, "class"), dom.attr(index, "id"), stats.chars[index]);
-        }
-    }
-    chosen
+    with_siblings(dom, stats, removed, &scores, top)
 }
 
 /// When several strong candidates sit in one ancestor (a body split by ads), that ancestor.

@@ -5,7 +5,10 @@ use tributary::extract::{ExtractError, ExtractOptions, extract, extract_html};
 use tributary::model::Article;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/extract/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/extract/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
@@ -25,8 +28,17 @@ fn occurrences(haystack: &str, needle: &str) -> usize {
 #[test]
 fn repeated_body_keeps_each_paragraph_once() {
     let article = check_extract("repeated_body_fr.html", &ExtractOptions::default());
-    for opening in ["À Orléans, les bancs", "Les agriculteurs riverains", "« Nous n'avons jamais"] {
-        assert_eq!(occurrences(&article.text, opening), 1, "{opening}\n{}", article.text);
+    for opening in [
+        "À Orléans, les bancs",
+        "Les agriculteurs riverains",
+        "« Nous n'avons jamais",
+    ] {
+        assert_eq!(
+            occurrences(&article.text, opening),
+            1,
+            "{opening}\n{}",
+            article.text
+        );
     }
     assert!(!article.text.contains("Tous droits réservés"));
     assert!(!article.text.contains("Accueil"));
@@ -36,7 +48,11 @@ fn repeated_body_keeps_each_paragraph_once() {
 fn headline_is_not_repeated_in_the_body() {
     let article = check_extract("repeated_body_fr.html", &ExtractOptions::default());
     assert_eq!(article.title.as_deref(), Some("La Loire à sec cet été"));
-    assert!(!article.text.contains("La Loire à sec cet été"), "{}", article.text);
+    assert!(
+        !article.text.contains("La Loire à sec cet été"),
+        "{}",
+        article.text
+    );
     assert!(!article.content_html.contains("<h1>"));
 }
 
@@ -45,16 +61,34 @@ fn other_articles_list_after_the_body_is_dropped() {
     let article = check_extract("link_lists_fr.html", &ExtractOptions::default());
     assert!(article.text.contains("Les sénateurs ont rejeté"));
     assert!(article.text.contains("a rappelé le rapporteur général."));
-    assert!(!article.text.contains("Autres articles"), "{}", article.text);
+    assert!(
+        !article.text.contains("Autres articles"),
+        "{}",
+        article.text
+    );
     assert!(!article.text.contains("Grève à la SNCF"));
 }
 
 #[test]
 fn inline_read_also_links_are_dropped_between_paragraphs() {
     let article = check_extract("link_lists_fr.html", &ExtractOptions::default());
-    assert!(article.text.contains("trajectoire de déficit promise à Bruxelles."));
-    for pointer in ["Lire aussi", "Budget 2025 : ce qui change", "la motion de censure", "Read more", "five charts"] {
-        assert!(!article.text.contains(pointer), "{pointer}\n{}", article.text);
+    assert!(
+        article
+            .text
+            .contains("trajectoire de déficit promise à Bruxelles.")
+    );
+    for pointer in [
+        "Lire aussi",
+        "Budget 2025 : ce qui change",
+        "la motion de censure",
+        "Read more",
+        "five charts",
+    ] {
+        assert!(
+            !article.text.contains(pointer),
+            "{pointer}\n{}",
+            article.text
+        );
     }
     let blocks: Vec<&str> = article.text.split("\n\n").collect();
     assert_eq!(blocks.len(), 3, "{blocks:?}");
@@ -63,9 +97,17 @@ fn inline_read_also_links_are_dropped_between_paragraphs() {
 #[test]
 fn captions_and_credits_stay_out_of_the_text_but_in_figcaption() {
     let article = check_extract("captions_media_en.html", &ExtractOptions::default());
-    assert!(!article.text.contains("The bridge at dawn on Monday"), "{}", article.text);
+    assert!(
+        !article.text.contains("The bridge at dawn on Monday"),
+        "{}",
+        article.text
+    );
     assert!(!article.text.contains("Getty Images"));
-    assert!(article.content_html.contains("<figcaption>The bridge at dawn on Monday."));
+    assert!(
+        article
+            .content_html
+            .contains("<figcaption>The bridge at dawn on Monday.")
+    );
     assert!(article.text.contains("eighteen months of repairs"));
 }
 
@@ -77,9 +119,18 @@ fn lazy_images_resolve_to_absolute_urls() {
     };
     let article = check_extract("captions_media_en.html", &options);
     let html = &article.content_html;
-    assert!(html.contains("src=\"https://news.example/images/bridge-wide.jpg\""), "{html}");
-    assert!(html.contains("src=\"https://news.example/images/deck-1200.jpg\""), "{html}");
-    assert!(html.contains("src=\"https://news.example/images/toll-booth.jpg\""), "{html}");
+    assert!(
+        html.contains("src=\"https://news.example/images/bridge-wide.jpg\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("src=\"https://news.example/images/deck-1200.jpg\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("src=\"https://news.example/images/toll-booth.jpg\""),
+        "{html}"
+    );
     assert!(!html.contains("data:image"));
     assert!(html.contains("youtube.com/embed/abc123"));
     assert!(!html.contains("ads.example.net"));
@@ -91,20 +142,35 @@ fn tables_lists_and_subheadings_inside_the_article_are_kept() {
     assert!(article.text.contains("Bicycles and pedestrians: free"));
     assert!(article.text.contains("2023\t12,500"), "{}", article.text);
     assert!(article.text.contains("What changes for drivers"));
-    assert!(!article.text.contains("Harbour bridge reopens after repairs"));
+    assert!(
+        !article
+            .text
+            .contains("Harbour bridge reopens after repairs")
+    );
     let html = &article.content_html;
     assert!(html.contains("<h2>What changes for drivers</h2>"), "{html}");
     assert!(html.contains("<li>Cars: two pounds, down from three</li>"));
     assert!(html.contains("<table>") && html.contains("<td>41,000</td>"));
-    assert_eq!(article.metadata.site_name.as_deref(), Some("The Coast Herald"));
+    assert_eq!(
+        article.metadata.site_name.as_deref(),
+        Some("The Coast Herald")
+    );
 }
 
 #[test]
 fn structured_data_is_a_signal_not_the_answer() {
     let article = check_extract("structured_signals_en.html", &ExtractOptions::default());
     // The JSON-LD body is a truncated teaser: the page's full paragraphs win.
-    assert!(article.text.contains("three thousand students"), "{}", article.text);
-    assert!(article.text.contains("a single employee alone in the building."));
+    assert!(
+        article.text.contains("three thousand students"),
+        "{}",
+        article.text
+    );
+    assert!(
+        article
+            .text
+            .contains("a single employee alone in the building.")
+    );
     assert!(!article.text.contains("Subscribe to read more"));
     // Neither the teaser <article>s nor a stray itemprop=articleBody are taken as the body.
     assert!(!article.text.contains("Council tax to rise"));
@@ -117,28 +183,52 @@ fn structured_data_is_a_signal_not_the_answer() {
 fn json_ld_body_is_the_last_resort_for_empty_pages() {
     let article = check_extract("json_ld_only_en.html", &ExtractOptions::default());
     assert!(article.text.contains("rendered by a script"));
-    assert!(article.text.contains("\n\nThe structured data still carries"));
+    assert!(
+        article
+            .text
+            .contains("\n\nThe structured data still carries")
+    );
 }
 
 #[test]
 fn empty_page_is_not_credible() {
-    let result = extract_html("<html><body><nav>Home</nav></body></html>", &page_url(), &ExtractOptions::default());
+    let result = extract_html(
+        "<html><body><nav>Home</nav></body></html>",
+        &page_url(),
+        &ExtractOptions::default(),
+    );
     assert!(matches!(result, Err(ExtractError::NothingCredible)));
 }
 
-const FRENCH_SENTENCE: &str = "Le président a déclaré : « Ça suffit », après l’échec des négociations à Genève.";
+const FRENCH_SENTENCE: &str =
+    "Le président a déclaré : « Ça suffit », après l’échec des négociations à Genève.";
 
 #[test]
 fn legacy_charsets_decode_like_a_browser() {
-    for name in ["meta_late_cp1252_fr.html", "undeclared_cp1252_fr.html", "bom_utf8_fr.html", "bom_utf16_fr.html"] {
+    for name in [
+        "meta_late_cp1252_fr.html",
+        "undeclared_cp1252_fr.html",
+        "bom_utf8_fr.html",
+        "bom_utf16_fr.html",
+    ] {
         let article = check_extract(name, &ExtractOptions::default());
-        assert!(article.text.contains(FRENCH_SENTENCE), "{name}: {}", article.text);
+        assert!(
+            article.text.contains(FRENCH_SENTENCE),
+            "{name}: {}",
+            article.text
+        );
     }
     let latin = "Le président a déclaré : \"Ça suffit\", après l'échec des négociations à Genève.";
     let article = check_extract("undeclared_latin1_fr.html", &ExtractOptions::default());
     assert!(article.text.contains(latin), "{}", article.text);
     let bytes = fixture("header_latin1_fr.html");
-    let article = extract(&bytes, Some("text/html; charset=ISO-8859-1"), &page_url(), &ExtractOptions::default()).unwrap();
+    let article = extract(
+        &bytes,
+        Some("text/html; charset=ISO-8859-1"),
+        &page_url(),
+        &ExtractOptions::default(),
+    )
+    .unwrap();
     assert!(article.text.contains(latin));
 }
 
@@ -151,7 +241,10 @@ fn content_selector_takes_that_subtree() {
     let html = String::from_utf8(fixture("structured_signals_en.html")).unwrap();
     let html = html.replace("Short promotional blurb.", "Short promotional blurb, which the admin says is the real story on this site, and so the text to keep.");
     let article = extract_html(&html, &page_url(), &options).unwrap();
-    assert_eq!(article.text, "Short promotional blurb, which the admin says is the real story on this site, and so the text to keep.");
+    assert_eq!(
+        article.text,
+        "Short promotional blurb, which the admin says is the real story on this site, and so the text to keep."
+    );
 }
 
 #[test]
@@ -168,7 +261,27 @@ fn remove_selectors_drop_before_scoring() {
 #[test]
 fn arbitrary_bytes_never_panic() {
     let mut rng = fastrand::Rng::with_seed(7);
-    let pieces = ["<div>", "</div>", "<p>", "<a href='x'>", "</a>", "<table><tr><td>", "<script>", "<!--", "<noscript><img src=a>", "&amp;", "\u{0}", "é", "<br>", " text, more words. ", "<figure><figcaption>", "<ul><li>", "<article>", "<meta charset=\"utf-16\">", "<h1>"];
+    let pieces = [
+        "<div>",
+        "</div>",
+        "<p>",
+        "<a href='x'>",
+        "</a>",
+        "<table><tr><td>",
+        "<script>",
+        "<!--",
+        "<noscript><img src=a>",
+        "&amp;",
+        "\u{0}",
+        "é",
+        "<br>",
+        " text, more words. ",
+        "<figure><figcaption>",
+        "<ul><li>",
+        "<article>",
+        "<meta charset=\"utf-16\">",
+        "<h1>",
+    ];
     for _ in 0..300 {
         let mut bytes: Vec<u8> = Vec::new();
         for _ in 0..rng.usize(0..200) {
@@ -186,7 +299,11 @@ fn arbitrary_bytes_never_panic() {
 fn ten_thousand_deep_nesting_finishes() {
     for tag in ["div", "blockquote", "ul><li", "span", "table><tr><td"] {
         let open = format!("<{tag}>");
-        let page = format!("<html><body>{}{}</body></html>", open.repeat(10_000), "Deep paragraph text, with commas, long enough to count as a sentence. ".repeat(5));
+        let page = format!(
+            "<html><body>{}{}</body></html>",
+            open.repeat(10_000),
+            "Deep paragraph text, with commas, long enough to count as a sentence. ".repeat(5)
+        );
         let result = extract_html(&page, &page_url(), &ExtractOptions::default());
         if let Ok(article) = result {
             assert!(article.text.contains("Deep paragraph text"));
@@ -197,7 +314,10 @@ fn ten_thousand_deep_nesting_finishes() {
 #[test]
 fn multi_megabyte_page_finishes() {
     let paragraph = "<p>Un paragraphe de texte assez long, avec des virgules, pour ressembler à un article de presse ordinaire.</p>\n";
-    let page = format!("<html><body><div class=\"content\">{}</div></body></html>", paragraph.repeat(30_000));
+    let page = format!(
+        "<html><body><div class=\"content\">{}</div></body></html>",
+        paragraph.repeat(30_000)
+    );
     assert!(page.len() > 3_000_000);
     let article = extract_html(&page, &page_url(), &ExtractOptions::default()).unwrap();
     // Identical paragraphs collapse to one.
