@@ -56,6 +56,16 @@ pub enum ExtractError {
 /// Below this many letters the result is a fragment, not an article.
 const MIN_CREDIBLE_CHARS: usize = 60;
 
+/// Pages are cut here before parsing, so memory stays bounded per page (a few hundred MB
+/// of DOM at most); article text sits far before this point on any real page.
+const MAX_HTML_BYTES: usize = 8 * 1024 * 1024;
+
+/// The structured `articleBody` is only read this far (it is a scoring signal).
+const MAX_ARTICLE_BODY_CHARS: usize = 200_000;
+
+/// Length of the opening a block must share with the structured body to be confirmed.
+const CONFIRM_WINDOW_CHARS: usize = 24;
+
 /// A strict pass this short is retried leniently (without class/id pruning).
 const RETRY_BELOW_CHARS: usize = 300;
 
@@ -86,7 +96,7 @@ pub fn extract_html(
     page_url: &url::Url,
     options: &ExtractOptions,
 ) -> Result<Article, ExtractError> {
-    let document = Html::parse_document(html);
+    let document = Html::parse_document(truncate_at_char(html, MAX_HTML_BYTES));
     let facts = metadata::read(&document, page_url);
     let (roots, skipped) = apply_user_selectors(&document, options);
     let dom = Dom::build(&document, &roots, &skipped);
@@ -111,6 +121,17 @@ pub fn extract_html(
         text: rendered.text,
         metadata: facts.metadata,
     })
+}
+
+fn truncate_at_char(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// One full pass: prune, score, render.
@@ -162,7 +183,18 @@ fn confirmed_blocks(dom: &Dom, stats: &TextStats, article_body: Option<&str>) ->
     let Some(article_body) = article_body else {
         return Vec::new();
     };
-    let body_key = output::normalize(article_body);
+    let body_key: String = output::normalize(article_body)
+        .chars()
+        .take(MAX_ARTICLE_BODY_CHARS)
+        .collect();
+    // Every window of the body, so each block is checked in constant time (a block is
+    // confirmed when its opening appears in the structured body).
+    let boundaries: Vec<usize> = body_key.char_indices().map(|(at, _)| at).collect();
+    let windows: HashSet<&str> = boundaries
+        .iter()
+        .zip(boundaries.iter().skip(CONFIRM_WINDOW_CHARS))
+        .map(|(&start, &end)| &body_key[start..end])
+        .collect();
     let owners = stats::block_owners(dom);
     let mut own_text: Vec<String> = vec![String::new(); dom.len()];
     for (index, node) in dom.nodes.iter().enumerate() {
@@ -177,7 +209,11 @@ fn confirmed_blocks(dom: &Dom, stats: &TextStats, article_body: Option<&str>) ->
         .iter()
         .map(|text| {
             let key = output::normalize(text);
-            key.chars().count() >= 20 && body_key.contains(&key)
+            let opening_end = key
+                .char_indices()
+                .nth(CONFIRM_WINDOW_CHARS)
+                .map(|(at, _)| at);
+            opening_end.is_some_and(|end| windows.contains(&key[..end]))
         })
         .collect()
 }

@@ -142,8 +142,12 @@ pub fn render(input: &RenderInput, roots: &[usize]) -> Rendered {
         block_kinds: vec![BlockKind::Paragraph],
         seen_images: HashSet::new(),
     };
+    let mut is_root = vec![false; input.dom.len()];
     for &root in roots {
-        walker.walk(root, roots);
+        is_root[root] = true;
+    }
+    for &root in roots {
+        walker.walk(root, &is_root);
         walker.flush();
     }
     assemble(walker.items, &input.headlines)
@@ -155,7 +159,7 @@ enum Step {
 }
 
 impl Walker<'_, '_, '_> {
-    fn walk(&mut self, root: usize, roots: &[usize]) {
+    fn walk(&mut self, root: usize, is_root: &[bool]) {
         let dom = self.input.dom;
         let mut stack = vec![Step::Enter(root)];
         while let Some(step) = stack.pop() {
@@ -170,7 +174,7 @@ impl Walker<'_, '_, '_> {
                         self.run.push_text(text, self.in_link[index], preformatted);
                         continue;
                     }
-                    if !self.enter(index, roots.contains(&index)) {
+                    if !self.enter(index, is_root[index]) {
                         continue;
                     }
                     stack.push(Step::Exit(index));

@@ -297,7 +297,17 @@ fn arbitrary_bytes_never_panic() {
 
 #[test]
 fn ten_thousand_deep_nesting_finishes() {
-    for tag in ["div", "blockquote", "ul><li", "span", "table><tr><td"] {
+    for tag in [
+        "div",
+        "blockquote",
+        "ul><li",
+        "span",
+        "table><tr><td",
+        "b",
+        "a href=x",
+        "font",
+        "p",
+    ] {
         let open = format!("<{tag}>");
         let page = format!(
             "<html><body>{}{}</body></html>",
