@@ -101,13 +101,19 @@ fn is_boilerplate(
     {
         return !protected(index, 0.75);
     }
-    if strictness == Strictness::Lenient || is_inline_tag(tag) {
+    if is_inline_tag(tag) {
         return false;
     }
     let hints = element_hints(dom, index);
+    if strictness == Strictness::Lenient {
+        // Comment sections go even in the lenient pass: they are the text most often
+        // mistaken for the article on short pages.
+        return hints.comments && !protected(index, 0.75);
+    }
     if hints.strong_negative {
         // "article-content js-truncate-related": mixed hints on a block of real paragraphs.
         let kept_as_article = hints.positive
+            && !hints.comments
             && full_stats.paragraph_chars[index] >= 300
             && full_stats.link_density(index) < 0.3;
         return !kept_as_article && !protected(index, 0.75);

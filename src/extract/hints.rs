@@ -13,7 +13,21 @@ pub struct ClassHints {
     pub positive: bool,
     /// A photo caption or credit.
     pub caption: bool,
+    /// Reader comments: never rescued by a positive hint ("article-comments").
+    pub comments: bool,
 }
+
+/// Token prefixes of reader comment sections.
+const COMMENT_PREFIXES: &[&str] = &[
+    "comment",
+    "komment",
+    "koment",
+    "commentaire",
+    "comentario",
+    "disqus",
+    "respond",
+    "reply",
+];
 
 /// Token prefixes of blocks that are never the article.
 const STRONG_NEGATIVE_PREFIXES: &[&str] = &[
@@ -198,7 +212,10 @@ pub fn classify(class: &str, id: &str) -> ClassHints {
     let mut hints = ClassHints::default();
     for token in tokens(class).chain(tokens(id)) {
         let has_prefix = |list: &[&str]| list.iter().any(|prefix| token.starts_with(prefix));
-        if has_prefix(CAPTION_PREFIXES) {
+        if has_prefix(COMMENT_PREFIXES) {
+            hints.comments = true;
+            hints.strong_negative = true;
+        } else if has_prefix(CAPTION_PREFIXES) {
             hints.caption = true;
         } else if has_prefix(STRONG_NEGATIVE_PREFIXES)
             || STRONG_NEGATIVE_TOKENS.contains(&token.as_str())
@@ -514,6 +531,7 @@ mod tests {
     #[test]
     fn tokens_classify_in_several_languages() {
         assert!(classify("article-comments", "").strong_negative);
+        assert!(classify("article-comments", "").comments);
         assert!(classify("", "autres-articles a-lire").strong_negative);
         assert!(classify("bildunterschrift", "").caption);
         assert!(classify("site-header", "").weak_negative);

@@ -333,3 +333,13 @@ fn multi_megabyte_page_finishes() {
     // Identical paragraphs collapse to one.
     assert_eq!(occurrences(&article.text, "Un paragraphe de texte"), 1);
 }
+
+#[test]
+fn comment_sections_stay_out_even_inside_the_article() {
+    let article = check_extract("comments_en.html", &ExtractOptions::default());
+    assert!(article.text.contains("century-old tram line"));
+    assert!(article.text.contains("Monday morning."));
+    assert!(!article.text.contains("Comments (3)"), "{}", article.text);
+    assert!(!article.text.contains("thirty years"));
+    assert!(!article.text.contains("civil debate"));
+}
