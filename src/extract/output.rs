@@ -437,7 +437,7 @@ fn is_noise(text: &str, chars: u32, link_chars: u32, kind: BlockKind) -> bool {
     {
         return true;
     }
-    if hints::opens_like_read_also(text) && (link_chars > 0 || chars < 150) {
+    if hints::opens_like_read_also(text) && (link_chars > 0 || chars < 100) {
         return true;
     }
     // A link with a short lead-in ("Read: <a>...</a>") points elsewhere; a sentence that
