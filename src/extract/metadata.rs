@@ -41,9 +41,11 @@ fn selector(css: &str) -> Selector {
 
 /// Collects the page's metadata; the first source that gives a field wins.
 pub fn read(document: &Html, page_url: &url::Url) -> PageFacts {
-    let json_ld = json_ld_article(document);
-    let meta = MetaTags::read(document);
-    let mut facts = PageFacts::default();
+    let sources = Sources {
+        document,
+        json_ld: json_ld_article(document),
+        meta: MetaTags::read(document),
+    };
     let text_of = |css: &str| {
         document
             .select(&selector(css))
@@ -51,87 +53,123 @@ pub fn read(document: &Html, page_url: &url::Url) -> PageFacts {
             .map(|element| collapse(&element.text().collect::<String>()))
             .filter(|text| !text.is_empty())
     };
-    facts.first_heading = text_of("h1");
-    facts.document_title = text_of("title");
-    let ld = |key: &str| {
-        json_ld
-            .as_ref()
-            .and_then(|article| string_field(article.get(key)?))
+    let mut facts = PageFacts {
+        first_heading: text_of("h1"),
+        document_title: text_of("title"),
+        ..Default::default()
     };
-    let item = |name: &str| microdata(document, name);
-    let metadata = &mut facts.metadata;
-    metadata.title = ld("headline")
-        .or_else(|| meta.get(&["og:title", "twitter:title", "title", "dc.title"]))
-        .or_else(|| item("headline"))
+    facts.metadata.title = sources
+        .ld("headline")
+        .or_else(|| {
+            sources
+                .meta
+                .get(&["og:title", "twitter:title", "title", "dc.title"])
+        })
+        .or_else(|| sources.item("headline"))
         .or_else(|| facts.first_heading.clone())
         .or_else(|| facts.document_title.clone());
-    metadata.author = json_ld
-        .as_ref()
-        .and_then(|article| names(article.get("author")?))
-        .or_else(|| {
-            meta.get(&[
-                "author",
-                "article:author",
-                "dc.creator",
-                "byl",
-                "parsely-author",
-            ])
-        })
-        .filter(|author| !author.starts_with("http"))
-        .or_else(|| item("author"));
-    metadata.published = ld("datePublished")
-        .or_else(|| meta.get(&PUBLISHED_KEYS))
-        .or_else(|| item("datePublished"))
-        .or_else(|| time_element(document))
-        .and_then(|value| parse_date(&value));
-    metadata.modified = ld("dateModified")
-        .or_else(|| {
-            meta.get(&[
-                "article:modified_time",
-                "og:updated_time",
-                "dcterms.modified",
-                "last-modified",
-            ])
-        })
-        .or_else(|| item("dateModified"))
-        .and_then(|value| parse_date(&value));
-    metadata.image = json_ld
-        .as_ref()
-        .and_then(|article| image_url(article.get("image")?))
-        .or_else(|| {
-            meta.get(&[
-                "og:image",
-                "og:image:url",
-                "twitter:image",
-                "twitter:image:src",
-            ])
-        })
-        .or_else(|| item("image"))
-        .and_then(|image| absolute(page_url, &image));
-    metadata.language = html_language(document)
-        .or_else(|| ld("inLanguage"))
-        .or_else(|| meta.get(&["og:locale", "content-language", "dc.language", "language"]));
-    metadata.site_name = meta
-        .get(&["og:site_name", "application-name", "publisher"])
-        .or_else(|| publisher_name(json_ld.as_ref()));
-    metadata.description = meta
-        .get(&[
-            "og:description",
-            "description",
-            "twitter:description",
-            "dc.description",
-        ])
-        .or_else(|| ld("description"));
-    metadata.canonical_url = canonical(document)
-        .or_else(|| meta.get(&["og:url"]))
-        .and_then(|link| absolute(page_url, &link));
+    sources.people_and_dates(&mut facts.metadata);
+    sources.page_facts(&mut facts.metadata, page_url);
     // Raw, not collapsed: its line breaks are the paragraph boundaries.
-    facts.article_body = json_ld
+    facts.article_body = sources
+        .json_ld
         .as_ref()
         .and_then(|article| article.get("articleBody")?.as_str())
         .map(|body| body.trim().to_string())
         .filter(|body| body.chars().count() >= 200);
     facts
+}
+
+/// The page's three metadata sources, read once.
+struct Sources<'a> {
+    document: &'a Html,
+    json_ld: Option<Value>,
+    meta: MetaTags,
+}
+
+impl Sources<'_> {
+    fn ld(&self, key: &str) -> Option<String> {
+        self.json_ld
+            .as_ref()
+            .and_then(|article| string_field(article.get(key)?))
+    }
+
+    fn item(&self, name: &str) -> Option<String> {
+        microdata(self.document, name)
+    }
+
+    /// Author, published and modified dates.
+    fn people_and_dates(&self, metadata: &mut PageMetadata) {
+        let author_keys = [
+            "author",
+            "article:author",
+            "dc.creator",
+            "byl",
+            "parsely-author",
+        ];
+        metadata.author = self
+            .json_ld
+            .as_ref()
+            .and_then(|article| names(article.get("author")?))
+            .or_else(|| self.meta.get(&author_keys))
+            .filter(|author| !author.starts_with("http"))
+            .or_else(|| self.item("author"));
+        metadata.published = self
+            .ld("datePublished")
+            .or_else(|| self.meta.get(&PUBLISHED_KEYS))
+            .or_else(|| self.item("datePublished"))
+            .or_else(|| time_element(self.document))
+            .and_then(|value| parse_date(&value));
+        let modified_keys = [
+            "article:modified_time",
+            "og:updated_time",
+            "dcterms.modified",
+            "last-modified",
+        ];
+        metadata.modified = self
+            .ld("dateModified")
+            .or_else(|| self.meta.get(&modified_keys))
+            .or_else(|| self.item("dateModified"))
+            .and_then(|value| parse_date(&value));
+    }
+
+    /// Lead image, language, site name, description and canonical URL.
+    fn page_facts(&self, metadata: &mut PageMetadata, page_url: &url::Url) {
+        let image_keys = [
+            "og:image",
+            "og:image:url",
+            "twitter:image",
+            "twitter:image:src",
+        ];
+        metadata.image = self
+            .json_ld
+            .as_ref()
+            .and_then(|article| image_url(article.get("image")?))
+            .or_else(|| self.meta.get(&image_keys))
+            .or_else(|| self.item("image"))
+            .and_then(|image| absolute(page_url, &image));
+        let language_keys = ["og:locale", "content-language", "dc.language", "language"];
+        metadata.language = html_language(self.document)
+            .or_else(|| self.ld("inLanguage"))
+            .or_else(|| self.meta.get(&language_keys));
+        metadata.site_name = self
+            .meta
+            .get(&["og:site_name", "application-name", "publisher"])
+            .or_else(|| publisher_name(self.json_ld.as_ref()));
+        let description_keys = [
+            "og:description",
+            "description",
+            "twitter:description",
+            "dc.description",
+        ];
+        metadata.description = self
+            .meta
+            .get(&description_keys)
+            .or_else(|| self.ld("description"));
+        metadata.canonical_url = canonical(self.document)
+            .or_else(|| self.meta.get(&["og:url"]))
+            .and_then(|link| absolute(page_url, &link));
+    }
 }
 
 const PUBLISHED_KEYS: [&str; 10] = [
