@@ -400,38 +400,35 @@ fn assert_valid_json_feed(text: &str, expected_items: usize) {
     }
 }
 
-/// newsboat fetches the Atom and RSS files from a loopback site and stores every entry.
+/// newsboat fetches each file from a loopback site and stores every entry. One cache per
+/// file: newsboat keys items by guid across feeds, and the formats share their ids.
 fn newsboat_reads_every_entry(files: &[PathBuf]) {
     let site = Site::start();
-    let folder = tempfile::tempdir().unwrap();
-    let mut urls = String::new();
     for (index, file) in files.iter().enumerate() {
         let path = format!("/merged-{index}");
         site.set(
             &path,
             Page::ok("application/xml", std::fs::read(file).unwrap()),
         );
-        urls.push_str(&format!("{}{path}\n", site.base()));
-    }
-    std::fs::write(folder.path().join("urls"), urls).unwrap();
-    std::fs::write(folder.path().join("config"), "").unwrap();
-    let cache = folder.path().join("cache.db");
-    let output = std::process::Command::new("newsboat")
-        .arg("-u")
-        .arg(folder.path().join("urls"))
-        .arg("-c")
-        .arg(&cache)
-        .arg("-C")
-        .arg(folder.path().join("config"))
-        .arg("-x")
-        .arg("reload")
-        .env("HOME", folder.path())
-        .output()
-        .expect("newsboat runs (scripts/test.sh installs it)");
-    assert!(output.status.success(), "newsboat: {}", stderr(&output));
-    let connection = rusqlite::Connection::open(&cache).unwrap();
-    for index in 0..files.len() {
-        let feed_url = format!("{}/merged-{index}", site.base());
+        let feed_url = format!("{}{path}", site.base());
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::write(folder.path().join("urls"), format!("{feed_url}\n")).unwrap();
+        std::fs::write(folder.path().join("config"), "").unwrap();
+        let cache = folder.path().join("cache.db");
+        let output = std::process::Command::new("newsboat")
+            .arg("-u")
+            .arg(folder.path().join("urls"))
+            .arg("-c")
+            .arg(&cache)
+            .arg("-C")
+            .arg(folder.path().join("config"))
+            .arg("-x")
+            .arg("reload")
+            .env("HOME", folder.path())
+            .output()
+            .expect("newsboat runs (scripts/test.sh installs it)");
+        assert!(output.status.success(), "newsboat: {}", stderr(&output));
+        let connection = rusqlite::Connection::open(&cache).unwrap();
         let stored: i64 = connection
             .query_row(
                 "SELECT COUNT(*) FROM rss_item WHERE feedurl = ?1",
@@ -439,7 +436,12 @@ fn newsboat_reads_every_entry(files: &[PathBuf]) {
                 |row| row.get(0),
             )
             .unwrap();
-        assert_eq!(stored, 4, "newsboat stored every entry of {feed_url}");
+        assert_eq!(
+            stored,
+            4,
+            "newsboat stored every entry of {}",
+            file.display()
+        );
     }
 }
 
