@@ -427,7 +427,7 @@ fn extract_one(
     let source = config.as_ref().and_then(|c| {
         c.sources
             .iter()
-            .find(|s| s.url.host_str().is_some() && s.url.host_str() == input.url.host_str())
+            .find(|s| crate::dedupe::same_site(&s.url, &input.url))
     });
     let tuned = ExtractOptions {
         content_selector: selector.or_else(|| source.and_then(|s| s.content_selector.clone())),

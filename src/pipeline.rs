@@ -408,9 +408,16 @@ fn item_from_entry(entry_key: String, entry: &FeedEntry) -> NewItem {
 }
 
 async fn extract_off_thread(context: &Context, source: &Source, page: &Fetched) -> Option<Article> {
+    // The admin's selectors describe the source's own site; pages elsewhere (an aggregator's
+    // feed linking many sites) get the heuristics alone.
+    let on_source_site = dedupe::same_site(&page.final_url, &source.url);
     let options = ExtractOptions {
-        content_selector: source.content_selector.clone(),
-        remove_selectors: source.remove_selectors.clone(),
+        content_selector: source.content_selector.clone().filter(|_| on_source_site),
+        remove_selectors: if on_source_site {
+            source.remove_selectors.clone()
+        } else {
+            Vec::new()
+        },
         video_hosts: context.config.video_hosts.clone(),
     };
     let body = page.body.clone();

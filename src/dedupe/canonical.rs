@@ -130,8 +130,59 @@ fn hex_byte(digits: Option<&[u8]>) -> Option<u8> {
     u8::from_str_radix(digits, 16).ok()
 }
 
+/// The registrable part of a host, approximately: the last two labels, or three when the
+/// second-level label is a short public suffix part (`example.co.uk`, `example.com.au`).
+/// Good enough to tell "this page is on the feed's site" without a public-suffix list.
+fn site_of(host: &str) -> String {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    if labels.len() <= 2 || host.parse::<std::net::IpAddr>().is_ok() {
+        return host;
+    }
+    let n = labels.len();
+    let keep = if labels[n - 1].len() == 2 && labels[n - 2].len() <= 3 {
+        3
+    } else {
+        2
+    };
+    labels[n.saturating_sub(keep)..].join(".")
+}
+
+/// Whether two URLs are on the same site (`feeds.example.org` and `www.example.org` are).
+pub fn same_site(a: &url::Url, b: &url::Url) -> bool {
+    match (a.host_str(), b.host_str()) {
+        (Some(a), Some(b)) => site_of(a) == site_of(b),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn same_site_ignores_subdomains_but_not_sites() {
+        let url = |text: &str| url::Url::parse(text).unwrap();
+        assert!(super::same_site(
+            &url("https://feeds.example.org/rss"),
+            &url("https://www.example.org/a")
+        ));
+        assert!(super::same_site(
+            &url("http://news.bbc.co.uk/x"),
+            &url("https://www.bbc.co.uk/y")
+        ));
+        assert!(!super::same_site(
+            &url("https://www.bbc.co.uk/"),
+            &url("https://www.itv.co.uk/")
+        ));
+        assert!(!super::same_site(
+            &url("https://example.org/"),
+            &url("https://example.com/")
+        ));
+        assert!(super::same_site(
+            &url("http://127.0.0.1:8080/f"),
+            &url("http://127.0.0.1:9090/p")
+        ));
+    }
+
     use super::*;
 
     fn check(input: &str, expected: &str) {

@@ -13,7 +13,7 @@ mod hash;
 mod key;
 mod normalise;
 
-pub use canonical::canonical_url;
+pub use canonical::{canonical_url, same_site};
 pub use fingerprint::{
     Fingerprint, MIN_WORDS, SAME_STORY, SHINGLE_WORDS, SKETCH_SIZE, containment, fingerprint,
     fingerprint_html, is_same_story, jaccard, similarity,

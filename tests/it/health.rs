@@ -119,3 +119,67 @@ fn a_private_address_is_refused_unless_allowed() {
         "no request reached the private address"
     );
 }
+
+const TUNED_PAGE: &str = "<!doctype html><html lang=\"en\"><head><title>Harbour works</title></head><body>\
+<div class=\"story\"><h1>Harbour works begin</h1>\
+<p>Work on the new harbour wall began on Monday after two years of delays and a long public inquiry into its cost.</p>\
+<p class=\"house-note\">This story is part of our coastal towns series, published every Monday morning.</p>\
+<p>The council expects the wall to protect more than four hundred homes from winter storms once it is finished next year.</p>\
+<p>Fishermen welcomed the start of the works but asked for the old slipway to be kept open during construction.</p>\
+</div></body></html>";
+
+#[test]
+fn remove_selectors_apply_to_the_sources_own_pages() {
+    let site = Site::start();
+    site.set(
+        "/feed.xml",
+        Page::ok("application/rss+xml", feed_with_pages(&site, 1)),
+    );
+    site.set("/story/0", Page::ok("text/html", TUNED_PAGE));
+    let (folder, config) = setup(&site, "");
+    let text = std::fs::read_to_string(&config).unwrap() + "remove_selectors = [\".house-note\"]\n";
+    std::fs::write(&config, text).unwrap();
+    assert!(
+        run_tributary(folder.path(), &config, &["poll"])
+            .status
+            .success()
+    );
+    let json = stdout(&run_tributary(
+        folder.path(),
+        &config,
+        &["export", "--format", "json"],
+    ));
+    assert!(json.contains("four hundred homes"), "{json}");
+    assert!(!json.contains("coastal towns series"), "{json}");
+}
+
+#[test]
+fn extract_shows_the_page_with_and_without_a_selector() {
+    let folder = tempfile::tempdir().unwrap();
+    let page = folder.path().join("page.html");
+    std::fs::write(&page, TUNED_PAGE).unwrap();
+    let output = crate::support::tributary()
+        .current_dir(folder.path())
+        .args([
+            "extract",
+            page.to_str().unwrap(),
+            "--selector",
+            "p.house-note",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::support::stderr(&output)
+    );
+    let shown = stdout(&output);
+    let (heuristics, tuned) = shown
+        .split_once("== with overrides ==")
+        .expect("both results");
+    assert!(heuristics.contains("four hundred homes"), "{shown}");
+    // The heuristics keep the house note (so the remove_selectors test above is meaningful).
+    assert!(heuristics.contains("coastal towns series"), "{shown}");
+    assert!(tuned.contains("coastal towns series"), "{shown}");
+    assert!(!tuned.contains("four hundred homes"), "{shown}");
+}
