@@ -1,73 +1,273 @@
 //! Feed bytes + URL -> normalised entries. Pure: no IO; a panic inside a parser fails that feed only.
 //!
-//! (Skeleton: the lenient pre-pass lands in this module; this interface is what the pipeline calls.)
+//! # Layout
+//! - `prepass`: cheap repairs before feed-rs (gzip, charset via `charset`, junk before the
+//!   prolog, RSS versions, Atom 0.3, RSS 0.90). A clean document passes through borrowed.
+//! - `repair`: heavier text repairs (ampersands, HTML entities, unbalanced tags), tried only
+//!   when feed-rs refuses a document; `json` does the same for JSON Feed.
+//! - `normalize`: feed-rs's model -> `ParsedFeed` (absolute links, dates, sanitized HTML).
+//! - `dates`: the lenient date reader feed-rs is given.
+//! - `discover`: feeds an HTML page links to, for "this is a page, not a feed" answers.
 
-use crate::model::{FeedEntry, ParsedFeed};
+mod charset;
+mod dates;
+mod discover;
+mod entities;
+mod json;
+mod normalize;
+mod prepass;
+mod repair;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use url::Url;
+
+pub use dates::parse_date;
+pub use discover::{DiscoveredFeed, FeedKind, discover_feeds};
+pub use json::to_json;
+pub use prepass::Repair;
+
+use crate::model::ParsedFeed;
+use normalize::SkipSchedule;
+use prepass::DocumentKind;
 
 /// Why a document did not yield a feed.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    #[error("not a feed: {0}")]
-    NotAFeed(String),
+    /// The document is something else: an HTML page (with the feeds it links to, if any),
+    /// an XML document of another kind, plain text.
+    #[error("not a feed: {}", describe_not_a_feed(reason, discovered))]
+    NotAFeed {
+        reason: String,
+        discovered: Vec<DiscoveredFeed>,
+    },
+    #[error("the document is empty")]
+    EmptyDocument,
+    #[error("the document starts like gzip data but does not inflate: {0}")]
+    BadCompression(String),
+    #[error("the feed is malformed beyond repair: {0}")]
+    Malformed(String),
     #[error("the feed has no title and no entries")]
     Empty,
     #[error("the feed parser crashed on this document")]
     Panicked,
 }
 
+impl ParseError {
+    /// The feeds an HTML page links to, when the input was such a page.
+    pub fn discovered_feeds(&self) -> &[DiscoveredFeed] {
+        match self {
+            ParseError::NotAFeed { discovered, .. } => discovered,
+            _ => &[],
+        }
+    }
+}
+
+fn describe_not_a_feed(reason: &str, discovered: &[DiscoveredFeed]) -> String {
+    match discovered {
+        [] => reason.to_string(),
+        [only] => format!("{reason}; it links to feed {only}"),
+        [first, rest @ ..] => format!(
+            "{reason}; it links to feed {first} (and {} more: {})",
+            rest.len(),
+            rest.iter()
+                .map(|feed| feed.url.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Parses a feed document fetched from `feed_url`.
 pub fn parse_feed(
     bytes: &[u8],
     content_type: Option<&str>,
-    feed_url: &url::Url,
+    feed_url: &Url,
 ) -> Result<ParsedFeed, ParseError> {
-    let _ = content_type;
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(Some(feed_url.as_str()))
-        .build();
-    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes)))
-        .map_err(|_| ParseError::Panicked)?
-        .map_err(|error| ParseError::NotAFeed(error.to_string()))?;
-    let entries: Vec<FeedEntry> = feed
-        .entries
-        .into_iter()
-        .map(|entry| FeedEntry {
-            id: Some(entry.id),
-            title: entry.title.map(|t| t.content),
-            link: entry.links.first().map(|l| l.href.clone()),
-            published: entry.published,
-            updated: entry.updated,
-            content_html: entry.content.and_then(|c| c.body),
-            summary_html: entry.summary.map(|s| s.content),
-            ..Default::default()
-        })
-        .collect();
-    let title = feed.title.map(|t| t.content);
-    if title.is_none() && entries.is_empty() {
+    let document = read_feed_model(bytes, content_type, feed_url)?;
+    let parsed = normalize::to_parsed_feed(document.feed, feed_url, document.skip);
+    if parsed.title.is_none() && parsed.entries.is_empty() {
         return Err(ParseError::Empty);
     }
-    Ok(ParsedFeed {
-        title,
-        site_link: feed.links.first().map(|l| l.href.clone()),
-        entries,
-        ..Default::default()
+    Ok(parsed)
+}
+
+/// feed-rs's own model of a document after the pre-pass and repairs, before normalisation.
+pub struct FeedModel {
+    pub feed: feed_rs::model::Feed,
+    /// What had to be repaired, in order.
+    pub repairs: Vec<Repair>,
+    skip: SkipSchedule,
+}
+
+/// Pre-pass, repairs and feed-rs, without normalisation: for callers that want feed-rs's full
+/// model, and for measuring what the pre-pass costs.
+pub fn read_feed_model(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    feed_url: &Url,
+) -> Result<FeedModel, ParseError> {
+    let inflated = prepass::inflate_if_gzip(bytes)
+        .map_err(|error| ParseError::BadCompression(error.to_string()))?;
+    let mut repairs = Vec::new();
+    if inflated.is_some() {
+        repairs.push(Repair::Gunzipped);
+    }
+    let bytes = inflated.as_deref().unwrap_or(bytes);
+    let tld = feed_url.domain().and_then(|domain| domain.rsplit('.').next());
+    let prepared = prepass::prepare(bytes, content_type, tld);
+    repairs.extend(prepared.repairs.iter().copied());
+    let text = prepared.text.as_ref();
+    let feed = match prepared.kind {
+        DocumentKind::Blank => return Err(ParseError::EmptyDocument),
+        DocumentKind::Html => return Err(html_page(bytes, content_type, feed_url)),
+        DocumentKind::Unknown => return Err(not_a_feed("the document is neither XML nor JSON")),
+        DocumentKind::Xml => read_xml(text, feed_url, &mut repairs)?,
+        DocumentKind::Json => read_json(text, feed_url, &mut repairs)?,
+    };
+    let skip = if text.contains("<skip") {
+        let (hours, days) = prepass::skip_schedule(text);
+        SkipSchedule { hours, days }
+    } else {
+        SkipSchedule::default()
+    };
+    Ok(FeedModel {
+        feed,
+        repairs,
+        skip,
     })
 }
 
-/// The feed as `tributary parse --json` prints it.
-pub fn to_json(feed: &ParsedFeed) -> serde_json::Value {
-    let entries: Vec<serde_json::Value> = feed
-        .entries
-        .iter()
-        .map(|entry| {
-            serde_json::json!({
-                "id": entry.id,
-                "title": entry.title,
-                "link": entry.link,
-                "published": entry.published.or(entry.updated).map(|d| d.to_rfc3339()),
-                "content": entry.content_html.as_ref().or(entry.summary_html.as_ref()),
-            })
-        })
-        .collect();
-    serde_json::json!({ "title": feed.title, "entries": entries })
+fn not_a_feed(reason: &str) -> ParseError {
+    ParseError::NotAFeed {
+        reason: reason.to_string(),
+        discovered: Vec::new(),
+    }
+}
+
+fn html_page(bytes: &[u8], content_type: Option<&str>, page_url: &Url) -> ParseError {
+    let discovered = discover_feeds(bytes, content_type, page_url);
+    let reason = if discovered.is_empty() {
+        "this is an HTML page and it links to no feed"
+    } else {
+        "this is an HTML page"
+    };
+    ParseError::NotAFeed {
+        reason: reason.to_string(),
+        discovered,
+    }
+}
+
+type FeedResult = Result<feed_rs::model::Feed, ParseError>;
+
+/// Tries the document as prepared, then with escapes and Atom types repaired, then with tags
+/// balanced: each step runs only when the one before was refused or came out empty.
+fn read_xml(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResult {
+    let first = guarded_parse(text, feed_url);
+    if is_usable(&first) {
+        return first;
+    }
+    let repaired = repair_markup_text(text, repairs);
+    let mut outcomes = vec![first];
+    if repaired != text {
+        outcomes.push(guarded_parse(&repaired, feed_url));
+        if is_usable(outcomes.last().expect("just pushed")) {
+            return outcomes.pop().expect("just pushed");
+        }
+    }
+    let balanced = repair::balance_tags(&repaired);
+    if balanced != repaired {
+        repairs.push(Repair::TagsBalanced);
+        outcomes.push(guarded_parse(&balanced, feed_url));
+    }
+    best_outcome(outcomes, text)
+}
+
+/// Escapes, and for Atom the text construct types feed-rs refuses.
+fn repair_markup_text(text: &str, repairs: &mut Vec<Repair>) -> String {
+    let mut repaired = repair::repair_escapes(text);
+    if repaired != text {
+        repairs.push(Repair::Escapes);
+    }
+    if matches!(root_local_name(text).as_deref(), Some("feed" | "entry")) {
+        let typed = repair::repair_text_construct_types(&repaired);
+        if typed != repaired {
+            repairs.push(Repair::TextConstructTypes);
+            repaired = typed;
+        }
+    }
+    repaired
+}
+
+fn read_json(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResult {
+    let first = guarded_parse(text, feed_url);
+    if is_usable(&first) {
+        return first;
+    }
+    match json::repair_json_feed(text) {
+        Some(repaired) => {
+            repairs.push(Repair::JsonFeedVersion);
+            best_outcome(vec![first, guarded_parse(&repaired, feed_url)], text)
+        }
+        None => first.map_err(|error| match error {
+            ParseError::Malformed(message) => {
+                not_a_feed(&format!("the JSON is not a JSON Feed ({message})"))
+            }
+            other => other,
+        }),
+    }
+}
+
+fn is_usable(outcome: &FeedResult) -> bool {
+    outcome.as_ref().is_ok_and(|feed| !is_empty_feed(feed))
+}
+
+fn is_empty_feed(feed: &feed_rs::model::Feed) -> bool {
+    let has_title = feed
+        .title
+        .as_ref()
+        .is_some_and(|title| !title.content.trim().is_empty());
+    !has_title && feed.entries.is_empty()
+}
+
+/// The last usable outcome, else an empty success (the caller reports it as `Empty`), else
+/// the first error, which describes the document as it was rather than after our repairs.
+fn best_outcome(outcomes: Vec<FeedResult>, original_text: &str) -> FeedResult {
+    if outcomes.iter().any(is_usable) {
+        return outcomes.into_iter().rev().find(is_usable).expect("checked");
+    }
+    if outcomes.iter().any(Result::is_ok) {
+        return Err(ParseError::Empty);
+    }
+    let first_error = outcomes.into_iter().find_map(Result::err);
+    match first_error {
+        Some(ParseError::Malformed(message)) if !root_is_feed_like(original_text) => {
+            Err(not_a_feed(&format!("no RSS, Atom or JSON Feed root ({message})")))
+        }
+        Some(error) => Err(error),
+        None => Err(ParseError::Empty),
+    }
+}
+
+fn root_is_feed_like(text: &str) -> bool {
+    matches!(
+        root_local_name(text).as_deref(),
+        Some("rss" | "feed" | "RDF" | "rdf" | "channel" | "entry")
+    )
+}
+
+fn root_local_name(text: &str) -> Option<String> {
+    prepass::root_element(text).map(|root| root.local_name().to_string())
+}
+
+/// Runs feed-rs on UTF-8 text, turning a panic into `Panicked` for this feed only.
+fn guarded_parse(text: &str, feed_url: &Url) -> FeedResult {
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(feed_url.as_str()))
+        .id_generator(|_links, _title, _uri| String::new())
+        .timestamp_parser(parse_date)
+        .build();
+    catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes())))
+        .map_err(|_| ParseError::Panicked)?
+        .map_err(|error| ParseError::Malformed(error.to_string()))
 }

@@ -1,0 +1,271 @@
+//! `parse_corpus DIR [--failures] [--bench ROUNDS]`: runs the feed parser and raw feed-rs over a
+//! feed corpus (e.g. ../shared/feeds-dev) and prints per-folder read rates, entry-field
+//! coverage, panics, silent-empty results and, with `--bench`, throughput on clean feeds.
+//!
+//! Files listed in tests/fixtures/parse/corpus-expectations.tsv as not feeds or broken beyond
+//! repair are counted apart: the read rate is over the recoverable files.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use tributary::parse::{parse_feed, read_feed_model};
+
+const EXPECTATIONS: &str = include_str!("../tests/fixtures/parse/corpus-expectations.tsv");
+
+#[derive(Default)]
+struct FolderStats {
+    files: usize,
+    recoverable: usize,
+    read: usize,
+    raw_read: usize,
+    panics: usize,
+    raw_panics: usize,
+    silent_empty: usize,
+    raw_silent_empty: usize,
+    entries: usize,
+    with_link: usize,
+    with_title: usize,
+    with_date: usize,
+    with_content: usize,
+}
+
+impl FolderStats {
+    fn add(&mut self, other: &FolderStats) {
+        self.files += other.files;
+        self.recoverable += other.recoverable;
+        self.read += other.read;
+        self.raw_read += other.raw_read;
+        self.panics += other.panics;
+        self.raw_panics += other.raw_panics;
+        self.silent_empty += other.silent_empty;
+        self.raw_silent_empty += other.raw_silent_empty;
+        self.entries += other.entries;
+        self.with_link += other.with_link;
+        self.with_title += other.with_title;
+        self.with_date += other.with_date;
+        self.with_content += other.with_content;
+    }
+}
+
+fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let root = PathBuf::from(arguments.first().map_or("../shared/feeds-dev", String::as_str));
+    let show_failures = arguments.iter().any(|argument| argument == "--failures");
+    let bench_rounds = arguments
+        .iter()
+        .position(|argument| argument == "--bench")
+        .map(|index| arguments.get(index + 1).and_then(|n| n.parse().ok()).unwrap_or(5));
+    let expectations = expectations();
+    let files = corpus_files(&root);
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut folders: BTreeMap<String, FolderStats> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for path in &files {
+        let relative = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let folder = relative.split('/').next().unwrap_or("").to_string();
+        let stats = folders.entry(folder).or_default();
+        let expected_failure = expectations.get(relative.as_str());
+        if let Some(message) = measure_file(path, &relative, expected_failure.is_none(), stats) {
+            failures.push(message);
+        }
+        if let (Some(reason), Some(outcome)) = (expected_failure, read_outcome(path, &relative)) {
+            failures.push(format!("expected failure ({reason}): {relative}: {outcome}"));
+        }
+    }
+    print_table(&folders);
+    if show_failures {
+        println!("\nFailures and expected failures:");
+        failures.iter().for_each(|failure| println!("  {failure}"));
+    }
+    if let Some(rounds) = bench_rounds {
+        bench(&files, &root, rounds);
+    }
+}
+
+/// `path -> reason` for files that are not feeds or are broken beyond repair.
+fn expectations() -> BTreeMap<&'static str, &'static str> {
+    EXPECTATIONS
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let mut fields = line.splitn(3, '\t');
+            let path = fields.next()?;
+            let _kind = fields.next()?;
+            Some((path, fields.next().unwrap_or("")))
+        })
+        .collect()
+}
+
+fn corpus_files(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        for entry in std::fs::read_dir(&directory).expect("readable corpus directory") {
+            let path = entry.expect("directory entry").path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "nonfeed" {
+                    pending.push(path);
+                }
+            } else if !matches!(name.as_str(), "SOURCE" | "README.md" | "LICENSE.upstream")
+                && !name.starts_with("LICENSE")
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn feed_url(relative: &str) -> url::Url {
+    url::Url::parse("https://feeds-dev.example/")
+        .and_then(|base| base.join(relative))
+        .expect("valid corpus URL")
+}
+
+/// Parses one file both ways, updates `stats`, and returns a failure line when ours fails a
+/// recoverable file.
+fn measure_file(path: &Path, relative: &str, recoverable: bool, stats: &mut FolderStats) -> Option<String> {
+    let bytes = std::fs::read(path).expect("readable corpus file");
+    stats.files += 1;
+    stats.recoverable += usize::from(recoverable);
+    match catch_unwind(AssertUnwindSafe(|| feed_rs::parser::parse(&bytes[..]))) {
+        Err(_) => stats.raw_panics += 1,
+        Ok(Ok(feed)) if feed.title.is_none() && feed.entries.is_empty() => stats.raw_silent_empty += 1,
+        Ok(Ok(_)) => stats.raw_read += usize::from(recoverable),
+        Ok(Err(_)) => {}
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| parse_feed(&bytes, None, &feed_url(relative))));
+    match outcome {
+        Err(_) => {
+            stats.panics += 1;
+            Some(format!("PANIC {relative}"))
+        }
+        Ok(Ok(feed)) => {
+            stats.silent_empty += usize::from(feed.title.is_none() && feed.entries.is_empty());
+            stats.read += usize::from(recoverable);
+            count_fields(&feed, stats);
+            None
+        }
+        Ok(Err(error)) => recoverable.then(|| format!("FAILED {relative}: {error}")),
+    }
+}
+
+fn read_outcome(path: &Path, relative: &str) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    match parse_feed(&bytes, None, &feed_url(relative)) {
+        Ok(feed) => Some(format!("READ title={:?} entries={}", feed.title, feed.entries.len())),
+        Err(error) => Some(format!("refused: {error}")),
+    }
+}
+
+fn count_fields(feed: &tributary::model::ParsedFeed, stats: &mut FolderStats) {
+    for entry in &feed.entries {
+        stats.entries += 1;
+        stats.with_link += usize::from(entry.link.is_some());
+        stats.with_title += usize::from(entry.title.is_some());
+        stats.with_date += usize::from(entry.published.is_some());
+        stats.with_content += usize::from(entry.content_html.is_some() || entry.summary_html.is_some());
+    }
+}
+
+fn percent(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        return "-".to_string();
+    }
+    format!("{:.1}%", 100.0 * part as f64 / whole as f64)
+}
+
+fn print_table(folders: &BTreeMap<String, FolderStats>) {
+    println!(
+        "| folder | files | recoverable | read (ours) | read (raw feed-rs) | panics ours/raw | silent empty ours/raw | entries | link | title | date | content |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut total = FolderStats::default();
+    for (folder, stats) in folders {
+        print_row(folder, stats);
+        total.add(stats);
+    }
+    print_row("**total**", &total);
+}
+
+fn print_row(name: &str, stats: &FolderStats) {
+    println!(
+        "| {name} | {} | {} | {}/{} = {} | {} | {}/{} | {}/{} | {} | {} | {} | {} | {} |",
+        stats.files,
+        stats.recoverable,
+        stats.read,
+        stats.recoverable,
+        percent(stats.read, stats.recoverable),
+        percent(stats.raw_read, stats.recoverable),
+        stats.panics,
+        stats.raw_panics,
+        stats.silent_empty,
+        stats.raw_silent_empty,
+        stats.entries,
+        percent(stats.with_link, stats.entries),
+        percent(stats.with_title, stats.entries),
+        percent(stats.with_date, stats.entries),
+        percent(stats.with_content, stats.entries),
+    );
+}
+
+/// Throughput on clean feeds: those raw feed-rs reads and our pre-pass leaves untouched.
+fn bench(files: &[PathBuf], root: &Path, rounds: usize) {
+    let clean: Vec<(Vec<u8>, url::Url)> = files
+        .iter()
+        .filter_map(|path| {
+            let bytes = std::fs::read(path).ok()?;
+            let url = feed_url(&path.strip_prefix(root).ok()?.to_string_lossy());
+            let raw_ok = feed_rs::parser::parse(&bytes[..]).is_ok_and(|feed| !feed.entries.is_empty());
+            let model = read_feed_model(&bytes, None, &url).ok()?;
+            (raw_ok && model.repairs.is_empty()).then_some((bytes, url))
+        })
+        .collect();
+    let total_bytes: usize = clean.iter().map(|(bytes, _)| bytes.len()).sum();
+    println!(
+        "\nThroughput on {} clean feeds ({:.2} MB), best of {rounds} rounds:",
+        clean.len(),
+        total_bytes as f64 / 1e6
+    );
+    let raw = best_time(rounds, || {
+        clean.iter().for_each(|(bytes, _)| {
+            let _ = std::hint::black_box(feed_rs::parser::parse(&bytes[..]));
+        })
+    });
+    let prepass = best_time(rounds, || {
+        clean.iter().for_each(|(bytes, url)| {
+            let _ = std::hint::black_box(read_feed_model(bytes, None, url));
+        })
+    });
+    let full = best_time(rounds, || {
+        clean.iter().for_each(|(bytes, url)| {
+            let _ = std::hint::black_box(parse_feed(bytes, None, url));
+        })
+    });
+    for (label, seconds) in [
+        ("raw feed-rs (no pre-pass)", raw),
+        ("pre-pass + feed-rs", prepass),
+        ("parse_feed (pre-pass + feed-rs + normalise + sanitize)", full),
+    ] {
+        println!(
+            "| {label} | {:.0} feeds/s | {:.1} MB/s | {:.0}% of raw |",
+            clean.len() as f64 / seconds,
+            total_bytes as f64 / 1e6 / seconds,
+            100.0 * raw / seconds
+        );
+    }
+}
+
+fn best_time(rounds: usize, mut work: impl FnMut()) -> f64 {
+    (0..rounds.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}

@@ -1,0 +1,288 @@
+//! feed-rs's model -> ours: absolute links, plain-text titles, sanitized HTML, authors,
+//! categories and enclosures, one entry at a time so a bad entry never fails the feed.
+
+use feed_rs::model::{Entry, Feed, FeedType, Link, Text};
+use url::Url;
+
+use super::repair::decode_html_entities;
+use crate::model::{Enclosure, FeedEntry, ParsedFeed};
+use crate::sanitize::clean_html;
+
+/// Channel hints feed-rs does not keep, read from the document by the pre-pass.
+#[derive(Debug, Default, Clone)]
+pub struct SkipSchedule {
+    pub hours: Vec<u32>,
+    pub days: Vec<u32>,
+}
+
+/// Maps a parsed feed onto the pipeline's model, resolving links against `feed_url`.
+pub fn to_parsed_feed(feed: Feed, feed_url: &Url, skip: SkipSchedule) -> ParsedFeed {
+    let site_link = pick_page_link(&feed.links, feed_url);
+    let feed_base = site_link
+        .as_deref()
+        .and_then(|link| Url::parse(link).ok())
+        .unwrap_or_else(|| feed_url.clone());
+    let is_json = feed.feed_type == FeedType::JSON;
+    let feed_authors = person_names(&feed.authors);
+    let entries = feed
+        .entries
+        .into_iter()
+        .map(|entry| to_feed_entry(entry, feed_url, &feed_base, is_json, &feed_authors))
+        .collect();
+    ParsedFeed {
+        title: feed.title.as_ref().and_then(plain_text),
+        site_link,
+        entries,
+        ttl_minutes: feed.ttl,
+        skip_hours: skip.hours,
+        skip_days: skip.days,
+    }
+}
+
+fn to_feed_entry(
+    entry: Entry,
+    feed_url: &Url,
+    feed_base: &Url,
+    is_json: bool,
+    feed_authors: &[String],
+) -> FeedEntry {
+    let entry_base = entry
+        .base
+        .as_deref()
+        .and_then(|base| feed_base.join(base).ok())
+        .unwrap_or_else(|| feed_url.clone());
+    let id = Some(entry.id.trim().to_string()).filter(|id| !id.is_empty());
+    let link = pick_page_link(&entry.links, &entry_base).or_else(|| id_as_link(id.as_deref()));
+    let html_base = link
+        .as_deref()
+        .and_then(|link| Url::parse(link).ok())
+        .filter(|_| entry.base.is_none())
+        .unwrap_or_else(|| entry_base.clone());
+    let content_html = entry
+        .content
+        .as_ref()
+        .and_then(|content| content.body.as_deref())
+        .and_then(|body| sanitized(body, is_json && looks_plain(body), &html_base));
+    let summary_html = entry
+        .summary
+        .as_ref()
+        .or_else(|| entry.media.iter().find_map(|media| media.description.as_ref()))
+        .and_then(|summary| sanitized(&summary.content, is_plain_json(summary, is_json), &html_base));
+    let mut authors = person_names(&entry.authors);
+    if authors.is_empty() {
+        authors = feed_authors.to_vec();
+    }
+    FeedEntry {
+        id,
+        title: entry.title.as_ref().and_then(plain_text),
+        link,
+        published: entry.published.or(entry.updated),
+        updated: entry.updated,
+        content_html,
+        summary_html,
+        authors,
+        categories: categories(&entry),
+        enclosures: enclosures(&entry, &entry_base),
+    }
+}
+
+/// The page a feed or entry points to: an `alternate` (or rel-less) http(s) link, preferring
+/// one typed as HTML, resolved against `base`.
+fn pick_page_link(links: &[Link], base: &Url) -> Option<String> {
+    let is_page_rel = |link: &&Link| matches!(link.rel.as_deref(), None | Some("alternate"));
+    let is_html = |link: &&Link| {
+        link.media_type
+            .as_deref()
+            .is_none_or(|media_type| media_type.contains("html"))
+    };
+    links
+        .iter()
+        .filter(is_page_rel)
+        .filter(is_html)
+        .chain(links.iter().filter(is_page_rel))
+        .find_map(|link| absolute_http_url(&link.href, base))
+}
+
+/// An RSS `<guid>` is often the article's URL; used when the entry has no link.
+fn id_as_link(id: Option<&str>) -> Option<String> {
+    let id = id?;
+    let url = Url::parse(id).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+pub(crate) fn absolute_http_url(href: &str, base: &Url) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    let url = base.join(href).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// Titles and names as plain text: markup dropped when the feed says it is HTML, and HTML
+/// entities that XML left undecoded (`&eacute;`) decoded.
+fn plain_text(text: &Text) -> Option<String> {
+    let is_html = text.content_type.as_str().contains("html");
+    let without_tags = if is_html {
+        strip_tags(&text.content)
+    } else {
+        text.content.clone()
+    };
+    let decoded = decode_html_entities(&without_tags);
+    let collapsed = decoded.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!collapsed.is_empty()).then_some(collapsed)
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut result = String::with_capacity(html.len());
+    let mut inside_tag = false;
+    for character in html.chars() {
+        match character {
+            '<' => inside_tag = true,
+            '>' if inside_tag => inside_tag = false,
+            _ if !inside_tag => result.push(character),
+            _ => {}
+        }
+    }
+    result
+}
+
+/// JSON Feed says which fields are plain text; RSS and Atom descriptions are HTML in practice
+/// whatever feed-rs labels them, so they are sanitized as HTML.
+fn is_plain_json(text: &Text, is_json: bool) -> bool {
+    is_json && text.content_type.as_str() == "text/plain" && looks_plain(&text.content)
+}
+
+fn looks_plain(text: &str) -> bool {
+    !text.contains('<')
+}
+
+fn sanitized(body: &str, is_plain_text: bool, base: &Url) -> Option<String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return None;
+    }
+    let html = if is_plain_text {
+        escape_as_paragraphs(body)
+    } else {
+        clean_html(body, Some(base), &[])
+    };
+    let html = html.trim().to_string();
+    (!html.is_empty()).then_some(html)
+}
+
+fn escape_as_paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .map(|paragraph| {
+            let escaped = paragraph
+                .trim()
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            format!("<p>{escaped}</p>")
+        })
+        .collect()
+}
+
+fn person_names(people: &[feed_rs::model::Person]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for person in people {
+        let name = person
+            .name
+            .as_deref()
+            .map(decode_html_entities)
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .or_else(|| person.email.clone().filter(|email| !email.trim().is_empty()));
+        if let Some(name) = name.filter(|name| !names.contains(name)) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+fn categories(entry: &Entry) -> Vec<String> {
+    let mut categories: Vec<String> = Vec::new();
+    for category in &entry.categories {
+        let label = category.label.as_deref().unwrap_or(&category.term);
+        let label = decode_html_entities(label.trim());
+        if !label.is_empty() && !categories.contains(&label) {
+            categories.push(label);
+        }
+    }
+    categories
+}
+
+/// Podcast media (RSS `<enclosure>`, Media RSS, Atom `rel="enclosure"` links), deduplicated.
+fn enclosures(entry: &Entry, base: &Url) -> Vec<Enclosure> {
+    let mut enclosures: Vec<Enclosure> = Vec::new();
+    let from_media = entry.media.iter().flat_map(|media| &media.content).filter_map(|content| {
+        Some(Enclosure {
+            url: absolute_http_url(content.url.as_ref()?.as_str(), base)?,
+            mime_type: content.content_type.as_ref().map(|mime| mime.to_string()),
+            length: content.size.filter(|size| *size > 0),
+        })
+    });
+    let from_links = entry
+        .links
+        .iter()
+        .filter(|link| link.rel.as_deref() == Some("enclosure"))
+        .filter_map(|link| {
+            Some(Enclosure {
+                url: absolute_http_url(&link.href, base)?,
+                mime_type: link.media_type.clone(),
+                length: link.length.filter(|length| *length > 0),
+            })
+        });
+    for enclosure in from_media.chain(from_links) {
+        if !enclosures.iter().any(|known| known.url == enclosure.url) {
+            enclosures.push(enclosure);
+        }
+    }
+    enclosures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_links_resolve_against_the_base() {
+        let base = Url::parse("http://example.com/blog/feed.xml").unwrap();
+        assert_eq!(
+            absolute_http_url("../a.html", &base).as_deref(),
+            Some("http://example.com/a.html")
+        );
+        assert_eq!(absolute_http_url("tag:example.com,2005:1", &base), None);
+        assert_eq!(absolute_http_url("javascript:alert(1)", &base), None);
+        assert_eq!(absolute_http_url("  ", &base), None);
+    }
+
+    #[test]
+    fn html_titles_become_plain_text() {
+        let text = Text {
+            content_type: "text/html".parse().unwrap(),
+            src: None,
+            content: "<b>Caf&eacute;</b>  &amp;\n bar".to_string(),
+        };
+        assert_eq!(plain_text(&text).as_deref(), Some("Café & bar"));
+    }
+
+    #[test]
+    fn plain_json_text_is_escaped() {
+        let base = Url::parse("http://example.com/").unwrap();
+        assert_eq!(
+            sanitized("a < b\n\nc", true, &base).as_deref(),
+            Some("<p>a &lt; b</p><p>c</p>")
+        );
+    }
+
+    #[test]
+    fn content_is_sanitized_with_absolute_urls() {
+        let base = Url::parse("http://example.com/posts/1").unwrap();
+        let html = sanitized("<p onclick=\"x()\">Hi <img src=\"/i.png\"><script>bad()</script></p>", false, &base)
+            .unwrap();
+        assert!(html.contains("http://example.com/i.png"), "{html}");
+        assert!(!html.contains("script") && !html.contains("onclick"), "{html}");
+    }
+}

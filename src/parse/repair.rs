@@ -1,0 +1,367 @@
+//! The heavier text repairs, tried only after feed-rs has refused a document: bare ampersands,
+//! HTML named entities, and unbalanced or truncated markup.
+
+use super::entities::html_entity_code_point;
+
+/// Renames element `old` to `new` in start and end tags (unprefixed names only).
+pub fn rename_element(text: &str, old: &str, new: &str) -> String {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(index) = rest.find('<') {
+        result.push_str(&rest[..index]);
+        let tag = &rest[index..];
+        let (slash, name_part) = match tag.strip_prefix("</") {
+            Some(after) => ("</", after),
+            None => ("<", &tag[1..]),
+        };
+        let matches_name = name_part.starts_with(old)
+            && name_part[old.len()..].starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace());
+        if matches_name {
+            result.push_str(slash);
+            result.push_str(new);
+            rest = &name_part[old.len()..];
+        } else {
+            result.push('<');
+            rest = &tag[1..];
+        }
+    }
+    result.push_str(rest);
+    result
+}
+
+/// Escapes every `&` that does not start a valid reference, and turns HTML named entities
+/// (`&eacute;`, `&nbsp;`) into numeric references XML understands. CDATA sections and
+/// comments are copied verbatim: `&` is literal there.
+pub fn repair_escapes(text: &str) -> String {
+    let mut result = String::with_capacity(text.len() + text.len() / 64);
+    let mut rest = text;
+    while let Some(index) = rest.find(['&', '<']) {
+        result.push_str(&rest[..index]);
+        rest = &rest[index..];
+        if rest.starts_with('<') {
+            let verbatim = verbatim_section_length(rest).unwrap_or(1);
+            result.push_str(&rest[..verbatim]);
+            rest = &rest[verbatim..];
+            continue;
+        }
+        let (replacement, consumed) = repair_reference(rest);
+        result.push_str(&replacement);
+        rest = &rest[consumed..];
+    }
+    result.push_str(rest);
+    result
+}
+
+/// Length of a CDATA section or comment starting here (to its end, or the text's end).
+fn verbatim_section_length(text: &str) -> Option<usize> {
+    let terminator = if text.starts_with("<![CDATA[") {
+        "]]>"
+    } else if text.starts_with("<!--") {
+        "-->"
+    } else {
+        return None;
+    };
+    Some(text.find(terminator).map_or(text.len(), |end| end + terminator.len()))
+}
+
+/// `text` starts with `&`: returns what to write and how many bytes were read.
+fn repair_reference(text: &str) -> (String, usize) {
+    let body = &text[1..];
+    let name_length = body
+        .bytes()
+        .take(32)
+        .take_while(|byte| byte.is_ascii_alphanumeric() || *byte == b'#')
+        .count();
+    if !body[name_length..].starts_with(';') || name_length == 0 {
+        return ("&amp;".to_string(), 1);
+    }
+    let name = &body[..name_length];
+    let consumed = name_length + 2;
+    if is_valid_character_reference(name) || is_xml_predefined(name) {
+        return (text[..consumed].to_string(), consumed);
+    }
+    match html_entity_code_point(name) {
+        Some(code_point) => (format!("&#{code_point};"), consumed),
+        None => ("&amp;".to_string(), 1),
+    }
+}
+
+fn is_valid_character_reference(name: &str) -> bool {
+    let Some(number) = name.strip_prefix('#') else {
+        return false;
+    };
+    let code_point = match number.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => number.parse::<u32>().ok(),
+    };
+    code_point.and_then(char::from_u32).is_some()
+}
+
+fn is_xml_predefined(name: &str) -> bool {
+    matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
+}
+
+/// Atom text constructs (`title`, `summary`, `content`...) whose `type` feed-rs refuses:
+/// `TEXT`, `text/plain`, `application/xhtml+xml` or a made-up value. Known spellings are
+/// mapped to `text`/`html`/`xhtml`; anything else is read as `html`, which shows text too.
+pub fn repair_text_construct_types(text: &str) -> String {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(index) = rest.find('<') {
+        result.push_str(&rest[..index]);
+        rest = &rest[index..];
+        let length = markup_length(rest).unwrap_or(rest.len());
+        let tag = &rest[..length];
+        rest = &rest[length..];
+        match repaired_type_attribute(tag) {
+            Some(repaired) => result.push_str(&repaired),
+            None => result.push_str(tag),
+        }
+    }
+    result.push_str(rest);
+    result
+}
+
+fn repaired_type_attribute(tag: &str) -> Option<String> {
+    let name = tag.get(1..)?.split(|c: char| c.is_whitespace() || c == '>' || c == '/').next()?;
+    let local_name = name.rsplit(':').next()?;
+    let is_text_construct = matches!(
+        local_name,
+        "title" | "subtitle" | "summary" | "content" | "rights" | "tagline" | "info"
+    );
+    if !is_text_construct {
+        return None;
+    }
+    let value = super::prepass::attribute_value(tag, "type")?;
+    let is_content = local_name == "content";
+    let replacement = text_construct_type(value, is_content)?;
+    Some(tag.replacen(&format!("\"{value}\""), &format!("\"{replacement}\""), 1).replacen(
+        &format!("'{value}'"),
+        &format!("'{replacement}'"),
+        1,
+    ))
+}
+
+/// The accepted spelling of a text construct type, or `None` when it is already accepted.
+fn text_construct_type(value: &str, is_content: bool) -> Option<&'static str> {
+    let lowered = value.trim().to_ascii_lowercase();
+    let accepted = matches!(value, "text" | "html" | "xhtml" | "text/html");
+    if accepted || (is_content && looks_like_media_type(value)) {
+        return None;
+    }
+    Some(match lowered.as_str() {
+        "text" | "text/plain" | "plain" => "text",
+        "xhtml" | "application/xhtml+xml" => "xhtml",
+        _ => "html",
+    })
+}
+
+fn looks_like_media_type(value: &str) -> bool {
+    let mut parts = value.split('/');
+    let is_token = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&byte))
+    };
+    matches!((parts.next(), parts.next(), parts.next()), (Some(kind), Some(sub), None) if is_token(kind) && is_token(sub.split(';').next().unwrap_or("")))
+}
+
+/// Decodes HTML named and numeric references left in plain text (feed-rs keeps unknown
+/// entities such as `&eacute;` verbatim in titles).
+pub fn decode_html_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(index) = rest.find('&') {
+        result.push_str(&rest[..index]);
+        rest = &rest[index..];
+        match decode_one_reference(rest) {
+            Some((character, consumed)) => {
+                result.push(character);
+                rest = &rest[consumed..];
+            }
+            None => {
+                result.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    result.push_str(rest);
+    result
+}
+
+fn decode_one_reference(text: &str) -> Option<(char, usize)> {
+    let end = text.get(1..)?.bytes().take(33).position(|byte| byte == b';')? + 1;
+    let name = &text[1..end];
+    let code_point = match name.strip_prefix('#') {
+        Some(number) => match number.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => number.parse().ok()?,
+        },
+        None => match name {
+            "apos" => 0x27,
+            _ => html_entity_code_point(name)?,
+        },
+    };
+    char::from_u32(code_point).map(|character| (character, end + 1))
+}
+
+/// Closes what is left open and drops end tags that close nothing, so a truncated or
+/// badly nested document becomes well-formed. A tag cut off at the end is dropped.
+pub fn balance_tags(text: &str) -> String {
+    let mut result = String::with_capacity(text.len() + 64);
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(index) = rest.find('<') {
+        result.push_str(&rest[..index]);
+        rest = &rest[index..];
+        let Some(length) = markup_length(rest) else {
+            rest = "";
+            break;
+        };
+        let markup = &rest[..length];
+        rest = &rest[length..];
+        balance_one(markup, &mut open, &mut result);
+    }
+    result.push_str(rest);
+    for name in open.iter().rev() {
+        result.push_str("</");
+        result.push_str(name);
+        result.push('>');
+    }
+    result
+}
+
+fn balance_one<'t>(markup: &'t str, open: &mut Vec<&'t str>, result: &mut String) {
+    if markup.starts_with("<!") || markup.starts_with("<?") {
+        result.push_str(markup);
+    } else if let Some(closing) = markup.strip_prefix("</") {
+        let name = closing.trim_end_matches('>').trim();
+        if let Some(position) = open.iter().rposition(|open_name| *open_name == name) {
+            for inner in open.drain(position..).rev() {
+                result.push_str("</");
+                result.push_str(inner);
+                result.push('>');
+            }
+        }
+    } else {
+        let name = markup[1..]
+            .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .next()
+            .unwrap_or("");
+        if !name.is_empty() && !markup.ends_with("/>") {
+            open.push(name);
+        }
+        if !name.is_empty() {
+            result.push_str(markup);
+        } else {
+            result.push_str("&lt;");
+            result.push_str(&markup[1..]);
+        }
+    }
+}
+
+/// Length of the markup construct starting at `<`, or `None` when the text ends inside it.
+fn markup_length(text: &str) -> Option<usize> {
+    for (opening, closing) in [("<![CDATA[", "]]>"), ("<!--", "-->"), ("<?", "?>")] {
+        if text.starts_with(opening) {
+            return text.find(closing).map(|end| end + closing.len());
+        }
+    }
+    let mut quote: Option<u8> = None;
+    for (index, byte) in text.bytes().enumerate().skip(1) {
+        match (quote, byte) {
+            (Some(open), _) if byte == open => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(byte),
+            (None, b'>') => return Some(index + 1),
+            (None, b'<') => return Some(index),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_ampersands_are_escaped() {
+        assert_eq!(
+            repair_escapes("<link>http://x/?a=1&b=2</link><t>A & B</t>"),
+            "<link>http://x/?a=1&amp;b=2</link><t>A &amp; B</t>"
+        );
+    }
+
+    #[test]
+    fn valid_references_are_kept() {
+        let text = "<t>&amp; &lt; &#233; &#xE9; &apos;</t>";
+        assert_eq!(repair_escapes(text), text);
+    }
+
+    #[test]
+    fn html_entities_become_numeric() {
+        assert_eq!(repair_escapes("<t>caf&eacute;&nbsp;!</t>"), "<t>caf&#233;&#160;!</t>");
+        assert_eq!(repair_escapes("<t>&bogus;</t>"), "<t>&amp;bogus;</t>");
+    }
+
+    #[test]
+    fn cdata_and_comments_are_left_alone() {
+        let text = "<d><![CDATA[a & b &eacute;]]></d><!-- x & y -->";
+        assert_eq!(repair_escapes(text), text);
+    }
+
+    #[test]
+    fn invalid_character_references_are_escaped() {
+        assert_eq!(repair_escapes("&#xD800;"), "&amp;#xD800;");
+    }
+
+    #[test]
+    fn odd_text_construct_types_are_mapped() {
+        assert_eq!(
+            repair_text_construct_types(
+                "<title type=\"TEXT\">a</title><summary type='text/plain'>b</summary>\
+                 <content type=\"atom.content^type\">c</content><link type=\"bogus\"/>"
+            ),
+            "<title type=\"text\">a</title><summary type='text'>b</summary>\
+             <content type=\"html\">c</content><link type=\"bogus\"/>"
+        );
+        let fine = "<content type=\"image/png\" src=\"a.png\"/><title type=\"html\">x</title>";
+        assert_eq!(repair_text_construct_types(fine), fine);
+    }
+
+    #[test]
+    fn elements_are_renamed_exactly() {
+        assert_eq!(
+            rename_element("<issued>x</issued><issuedBy/><dc:issued/><issued a='1'/>", "issued", "published"),
+            "<published>x</published><issuedBy/><dc:issued/><published a='1'/>"
+        );
+    }
+
+    #[test]
+    fn html_entities_in_plain_text_are_decoded() {
+        assert_eq!(decode_html_entities("Caf&eacute; &amp; &#8217;s &x"), "Café & ’s &x");
+        assert_eq!(decode_html_entities("no entities"), "no entities");
+    }
+
+    #[test]
+    fn truncated_documents_are_closed() {
+        assert_eq!(
+            balance_tags("<rss><channel><item><title>a</title><desc"),
+            "<rss><channel><item><title>a</title></item></channel></rss>"
+        );
+    }
+
+    #[test]
+    fn stray_and_crossed_end_tags_are_fixed() {
+        assert_eq!(balance_tags("<a><b>x</a></c>"), "<a><b>x</b></a>");
+        assert_eq!(
+            balance_tags("<?xml version=\"1.0\"?><a><![CDATA[<b>]]><br/></a>"),
+            "<?xml version=\"1.0\"?><a><![CDATA[<b>]]><br/></a>"
+        );
+    }
+}
