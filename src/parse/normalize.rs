@@ -61,8 +61,10 @@ fn to_feed_entry(
     let content_html = entry
         .content
         .as_ref()
-        .and_then(|content| content.body.as_deref())
-        .and_then(|body| sanitized(body, is_json && looks_plain(body), &html_base));
+        .and_then(|content| {
+            let is_plain = is_json && content.content_type.as_str() == "text/plain";
+            sanitized(content.body.as_deref()?, is_plain, &html_base)
+        });
     let summary_html = entry
         .summary
         .as_ref()
@@ -150,11 +152,7 @@ fn strip_tags(html: &str) -> String {
 /// JSON Feed says which fields are plain text; RSS and Atom descriptions are HTML in practice
 /// whatever feed-rs labels them, so they are sanitized as HTML.
 fn is_plain_json(text: &Text, is_json: bool) -> bool {
-    is_json && text.content_type.as_str() == "text/plain" && looks_plain(&text.content)
-}
-
-fn looks_plain(text: &str) -> bool {
-    !text.contains('<')
+    is_json && text.content_type.as_str() == "text/plain"
 }
 
 fn sanitized(body: &str, is_plain_text: bool, base: &Url) -> Option<String> {

@@ -7,6 +7,7 @@ mod end_to_end;
 mod extract;
 mod fetch;
 mod health;
+mod parse;
 mod politeness;
 mod publish;
 mod support;
