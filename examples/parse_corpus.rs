@@ -51,19 +51,32 @@ impl FolderStats {
 
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
-    let root = PathBuf::from(arguments.first().map_or("../shared/feeds-dev", String::as_str));
+    let root = PathBuf::from(
+        arguments
+            .first()
+            .map_or("../shared/feeds-dev", String::as_str),
+    );
     let show_failures = arguments.iter().any(|argument| argument == "--failures");
     let bench_rounds = arguments
         .iter()
         .position(|argument| argument == "--bench")
-        .map(|index| arguments.get(index + 1).and_then(|n| n.parse().ok()).unwrap_or(5));
+        .map(|index| {
+            arguments
+                .get(index + 1)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(5)
+        });
     let expectations = expectations();
     let files = corpus_files(&root);
     std::panic::set_hook(Box::new(|_| {}));
     let mut folders: BTreeMap<String, FolderStats> = BTreeMap::new();
     let mut failures = Vec::new();
     for path in &files {
-        let relative = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let relative = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let folder = relative.split('/').next().unwrap_or("").to_string();
         let stats = folders.entry(folder).or_default();
         let expected_failure = expectations.get(relative.as_str());
@@ -71,7 +84,9 @@ fn main() {
             failures.push(message);
         }
         if let (Some(reason), Some(outcome)) = (expected_failure, read_outcome(path, &relative)) {
-            failures.push(format!("expected failure ({reason}): {relative}: {outcome}"));
+            failures.push(format!(
+                "expected failure ({reason}): {relative}: {outcome}"
+            ));
         }
     }
     print_table(&folders);
@@ -128,17 +143,26 @@ fn feed_url(relative: &str) -> url::Url {
 
 /// Parses one file both ways, updates `stats`, and returns a failure line when ours fails a
 /// recoverable file.
-fn measure_file(path: &Path, relative: &str, recoverable: bool, stats: &mut FolderStats) -> Option<String> {
+fn measure_file(
+    path: &Path,
+    relative: &str,
+    recoverable: bool,
+    stats: &mut FolderStats,
+) -> Option<String> {
     let bytes = std::fs::read(path).expect("readable corpus file");
     stats.files += 1;
     stats.recoverable += usize::from(recoverable);
     match catch_unwind(AssertUnwindSafe(|| feed_rs::parser::parse(&bytes[..]))) {
         Err(_) => stats.raw_panics += 1,
-        Ok(Ok(feed)) if feed.title.is_none() && feed.entries.is_empty() => stats.raw_silent_empty += 1,
+        Ok(Ok(feed)) if feed.title.is_none() && feed.entries.is_empty() => {
+            stats.raw_silent_empty += 1
+        }
         Ok(Ok(_)) => stats.raw_read += usize::from(recoverable),
         Ok(Err(_)) => {}
     }
-    let outcome = catch_unwind(AssertUnwindSafe(|| parse_feed(&bytes, None, &feed_url(relative))));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        parse_feed(&bytes, None, &feed_url(relative))
+    }));
     match outcome {
         Err(_) => {
             stats.panics += 1;
@@ -157,7 +181,11 @@ fn measure_file(path: &Path, relative: &str, recoverable: bool, stats: &mut Fold
 fn read_outcome(path: &Path, relative: &str) -> Option<String> {
     let bytes = std::fs::read(path).ok()?;
     match parse_feed(&bytes, None, &feed_url(relative)) {
-        Ok(feed) => Some(format!("READ title={:?} entries={}", feed.title, feed.entries.len())),
+        Ok(feed) => Some(format!(
+            "READ title={:?} entries={}",
+            feed.title,
+            feed.entries.len()
+        )),
         Err(error) => Some(format!("refused: {error}")),
     }
 }
@@ -168,7 +196,8 @@ fn count_fields(feed: &tributary::model::ParsedFeed, stats: &mut FolderStats) {
         stats.with_link += usize::from(entry.link.is_some());
         stats.with_title += usize::from(entry.title.is_some());
         stats.with_date += usize::from(entry.published.is_some());
-        stats.with_content += usize::from(entry.content_html.is_some() || entry.summary_html.is_some());
+        stats.with_content +=
+            usize::from(entry.content_html.is_some() || entry.summary_html.is_some());
     }
 }
 
@@ -220,7 +249,8 @@ fn bench(files: &[PathBuf], root: &Path, rounds: usize) {
         .filter_map(|path| {
             let bytes = std::fs::read(path).ok()?;
             let url = feed_url(&path.strip_prefix(root).ok()?.to_string_lossy());
-            let raw_ok = feed_rs::parser::parse(&bytes[..]).is_ok_and(|feed| !feed.entries.is_empty());
+            let raw_ok =
+                feed_rs::parser::parse(&bytes[..]).is_ok_and(|feed| !feed.entries.is_empty());
             let model = read_feed_model(&bytes, None, &url).ok()?;
             (raw_ok && model.repairs.is_empty()).then_some((bytes, url))
         })
@@ -249,7 +279,10 @@ fn bench(files: &[PathBuf], root: &Path, rounds: usize) {
     for (label, seconds) in [
         ("raw feed-rs (no pre-pass)", raw),
         ("pre-pass + feed-rs", prepass),
-        ("parse_feed (pre-pass + feed-rs + normalise + sanitize)", full),
+        (
+            "parse_feed (pre-pass + feed-rs + normalise + sanitize)",
+            full,
+        ),
     ] {
         println!(
             "| {label} | {:.0} feeds/s | {:.1} MB/s | {:.0}% of raw |",

@@ -112,7 +112,12 @@ pub fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding
         if !name.trim().eq_ignore_ascii_case("charset") {
             return None;
         }
-        Encoding::for_label(value.trim().trim_matches(|c| c == '"' || c == '\'').as_bytes())
+        Encoding::for_label(
+            value
+                .trim()
+                .trim_matches(|c| c == '"' || c == '\'')
+                .as_bytes(),
+        )
     })
 }
 
@@ -120,10 +125,7 @@ pub fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding
 fn guess_encoding(bytes: &[u8], tld_hint: Option<&str>) -> &'static Encoding {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
-    detector.guess(
-        tld_hint.map(str::as_bytes),
-        chardetng::Utf8Detection::Allow,
-    )
+    detector.guess(tld_hint.map(str::as_bytes), chardetng::Utf8Detection::Allow)
 }
 
 pub(crate) fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -46,7 +46,11 @@ fn parse_iso_like(text: &str) -> Option<DateTime<Utc>> {
         .unwrap_or(rest.len());
     let time = parse_time(&rest[..time_length]).unwrap_or(NaiveTime::MIN);
     let zone = rest[time_length..].trim();
-    let offset = if zone.is_empty() { 0 } else { zone_offset_seconds(zone)? };
+    let offset = if zone.is_empty() {
+        0
+    } else {
+        zone_offset_seconds(zone)?
+    };
     to_utc(date.and_time(time), offset)
 }
 
@@ -74,6 +78,9 @@ struct DateFields {
 impl DateFields {
     fn absorb(&mut self, token: &str) {
         let token = token.trim_end_matches('.');
+        if self.absorb_dotted_date(token) {
+            return;
+        }
         if token.contains(':') && self.time.is_none() && !token.starts_with(['+', '-']) {
             self.absorb_time_with_zone(token);
         } else if let Some(month) = month_number(token) {
@@ -82,10 +89,30 @@ impl DateFields {
         } else if token.bytes().all(|byte| byte.is_ascii_digit()) {
             self.absorb_number(token);
         } else if self.time.is_some() || self.year.is_some() {
-            if let Some(offset) = zone_offset_seconds(token) {
-                self.offset_seconds = self.offset_seconds.or(Some(offset));
-            }
+            let offset = zone_offset_seconds(token);
+            self.offset_seconds = self.offset_seconds.or(offset);
         }
+    }
+
+    /// `22.11.2022` (day.month.year, as written across most of Europe).
+    fn absorb_dotted_date(&mut self, token: &str) -> bool {
+        let parts: Vec<&str> = token.split('.').collect();
+        let [day, month, year] = parts[..] else {
+            return false;
+        };
+        let numbers = (
+            day.parse::<u32>(),
+            month.parse::<u32>(),
+            year.parse::<i32>(),
+        );
+        let (Ok(day), Ok(month), Ok(year)) = numbers else {
+            return false;
+        };
+        if year < 1000 || self.year.is_some() {
+            return false;
+        }
+        (self.day, self.month, self.year) = (Some(day), Some(month), Some(year));
+        true
     }
 
     /// `08:39:16`, `8:39`, or `08:39:16+0100` / `08:39:16Z` glued together.
@@ -109,7 +136,11 @@ impl DateFields {
         } else if token.len() <= 2 && self.day.is_none() && (1..=31).contains(&number) {
             self.day = Some(number as u32);
         } else if token.len() == 2 && self.year.is_none() {
-            self.year = Some(if number < 50 { 2000 + number } else { 1900 + number });
+            self.year = Some(if number < 50 {
+                2000 + number
+            } else {
+                1900 + number
+            });
         } else if token.len() == 4 && self.time.is_none() && self.year.is_some() {
             // `+0000` written without its sign after the year is rare; a bare `1200` is a time.
             self.time = NaiveTime::from_hms_opt((number / 100) as u32, (number % 100) as u32, 0);
@@ -153,10 +184,10 @@ fn zone_offset_seconds(zone: &str) -> Option<i32> {
         return numeric_offset(signed).map(|seconds| sign * seconds);
     }
     for prefix in ["GMT", "UTC", "UT"] {
-        if let Some(rest) = zone.strip_prefix(prefix) {
-            if rest.starts_with(['+', '-']) {
-                return zone_offset_seconds(rest);
-            }
+        if let Some(rest) = zone.strip_prefix(prefix)
+            && rest.starts_with(['+', '-'])
+        {
+            return zone_offset_seconds(rest);
         }
     }
     named_zone_hours(zone).map(|hours| (hours * 3600.0) as i32)
@@ -240,8 +271,14 @@ mod tests {
     #[test]
     fn rfc3339_and_variants() {
         assert_eq!(iso("2003-12-13T18:30:02Z"), "2003-12-13T18:30:02+00:00");
-        assert_eq!(iso("2003-12-13T08:29:29-04:00"), "2003-12-13T12:29:29+00:00");
-        assert_eq!(iso("2003-12-13T08:29:29.25+0100"), "2003-12-13T07:29:29+00:00");
+        assert_eq!(
+            iso("2003-12-13T08:29:29-04:00"),
+            "2003-12-13T12:29:29+00:00"
+        );
+        assert_eq!(
+            iso("2003-12-13T08:29:29.25+0100"),
+            "2003-12-13T07:29:29+00:00"
+        );
         assert_eq!(iso("2024-01-05 10:00"), "2024-01-05T10:00:00+00:00");
         assert_eq!(iso("2024-01-05T10:00:00"), "2024-01-05T10:00:00+00:00");
         assert_eq!(iso("2024-01-05"), "2024-01-05T00:00:00+00:00");
@@ -251,26 +288,69 @@ mod tests {
 
     #[test]
     fn rfc822_and_variants() {
-        assert_eq!(iso("Tue, 10 Jun 2003 04:00:00 GMT"), "2003-06-10T04:00:00+00:00");
-        assert_eq!(iso("Tue, 10 Jun 2003 04:00:00 +0200"), "2003-06-10T02:00:00+00:00");
-        assert_eq!(iso("Tue, 10 Jun 2003 04:00 EDT"), "2003-06-10T08:00:00+00:00");
-        assert_eq!(iso("Thurs, 13 Jul 2011 07:38:00 GMT"), "2011-07-13T07:38:00+00:00");
-        assert_eq!(iso("Wednesday, 10 June 2003 04:00:00 UTC"), "2003-06-10T04:00:00+00:00");
-        assert_eq!(iso("Mon, 26 Jan 2015 8:39:16 -0500"), "2015-01-26T13:39:16+00:00");
+        assert_eq!(
+            iso("Tue, 10 Jun 2003 04:00:00 GMT"),
+            "2003-06-10T04:00:00+00:00"
+        );
+        assert_eq!(
+            iso("Tue, 10 Jun 2003 04:00:00 +0200"),
+            "2003-06-10T02:00:00+00:00"
+        );
+        assert_eq!(
+            iso("Tue, 10 Jun 2003 04:00 EDT"),
+            "2003-06-10T08:00:00+00:00"
+        );
+        assert_eq!(
+            iso("Thurs, 13 Jul 2011 07:38:00 GMT"),
+            "2011-07-13T07:38:00+00:00"
+        );
+        assert_eq!(
+            iso("Wednesday, 10 June 2003 04:00:00 UTC"),
+            "2003-06-10T04:00:00+00:00"
+        );
+        assert_eq!(
+            iso("Mon, 26 Jan 2015 8:39:16 -0500"),
+            "2015-01-26T13:39:16+00:00"
+        );
         assert_eq!(iso("10 Jun 03 04:00:00 PST"), "2003-06-10T12:00:00+00:00");
-        assert_eq!(iso("Sat, 25 Aug 2012 14:00:00"), "2012-08-25T14:00:00+00:00");
-        assert_eq!(iso("Jun 10 2003 04:00:00 +0000"), "2003-06-10T04:00:00+00:00");
-        assert_eq!(iso("Sun Jan 26 08:39:16 CET 2015"), "2015-01-26T07:39:16+00:00");
-        assert_eq!(iso("Tue, 10 Jun 2003 24:00:00 GMT"), "2003-06-10T00:00:00+00:00");
-        assert_eq!(iso("Tue, 10 Jun 2003 04:00:00 GMT+2"), "2003-06-10T02:00:00+00:00");
+        assert_eq!(
+            iso("Sat, 25 Aug 2012 14:00:00"),
+            "2012-08-25T14:00:00+00:00"
+        );
+        assert_eq!(
+            iso("Jun 10 2003 04:00:00 +0000"),
+            "2003-06-10T04:00:00+00:00"
+        );
+        assert_eq!(
+            iso("Sun Jan 26 08:39:16 CET 2015"),
+            "2015-01-26T07:39:16+00:00"
+        );
+        assert_eq!(
+            iso("Tue, 10 Jun 2003 24:00:00 GMT"),
+            "2003-06-10T00:00:00+00:00"
+        );
+        assert_eq!(
+            iso("Tue, 10 Jun 2003 04:00:00 GMT+2"),
+            "2003-06-10T02:00:00+00:00"
+        );
+        assert_eq!(iso("22.11.2022 12:16:00"), "2022-11-22T12:16:00+00:00");
     }
 
     #[test]
     fn non_english_months() {
-        assert_eq!(iso("lun., 12 janv. 2015 10:00:00 +0100"), "2015-01-12T09:00:00+00:00");
-        assert_eq!(iso("Mi, 03 Dez 2014 12:00:00 +0100"), "2014-12-03T11:00:00+00:00");
+        assert_eq!(
+            iso("lun., 12 janv. 2015 10:00:00 +0100"),
+            "2015-01-12T09:00:00+00:00"
+        );
+        assert_eq!(
+            iso("Mi, 03 Dez 2014 12:00:00 +0100"),
+            "2014-12-03T11:00:00+00:00"
+        );
         assert_eq!(iso("12 août 2020 08:00"), "2020-08-12T08:00:00+00:00");
-        assert_eq!(iso("mar., 12 janv. 2015 10:00:00 GMT"), "2015-01-12T10:00:00+00:00");
+        assert_eq!(
+            iso("mar., 12 janv. 2015 10:00:00 GMT"),
+            "2015-01-12T10:00:00+00:00"
+        );
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub fn discover_feeds(
     content_type: Option<&str>,
     page_url: &Url,
 ) -> Vec<DiscoveredFeed> {
-    let tld = page_url.domain().and_then(|domain| domain.rsplit('.').next());
+    let tld = page_url
+        .domain()
+        .and_then(|domain| domain.rsplit('.').next());
     let text = charset::decode_to_utf8(html, content_type, tld).text;
     let document = Html::parse_document(&text);
     let base = base_url(&document, page_url);
@@ -70,9 +72,10 @@ pub fn discover_feeds(
     let mut feeds: Vec<DiscoveredFeed> = Vec::new();
     for element in document.select(&selector) {
         let attributes = element.value();
-        let is_alternate = attributes
-            .attr("rel")
-            .is_some_and(|rel| rel.split_ascii_whitespace().any(|word| word.eq_ignore_ascii_case("alternate")));
+        let is_alternate = attributes.attr("rel").is_some_and(|rel| {
+            rel.split_ascii_whitespace()
+                .any(|word| word.eq_ignore_ascii_case("alternate"))
+        });
         let kind = attributes.attr("type").and_then(FeedKind::from_media_type);
         let url = attributes
             .attr("href")
@@ -108,7 +111,11 @@ mod tests {
     use super::*;
 
     fn discover(html: &str) -> Vec<DiscoveredFeed> {
-        discover_feeds(html.as_bytes(), None, &Url::parse("https://example.org/blog/").unwrap())
+        discover_feeds(
+            html.as_bytes(),
+            None,
+            &Url::parse("https://example.org/blog/").unwrap(),
+        )
     }
 
     #[test]

@@ -30,7 +30,10 @@ pub fn repair_json_feed(text: &str) -> Option<String> {
     }
     if let Some(Value::Array(items)) = feed.get_mut("items") {
         items.retain(Value::is_object);
-        items.iter_mut().filter_map(Value::as_object_mut).for_each(repair_item);
+        items
+            .iter_mut()
+            .filter_map(Value::as_object_mut)
+            .for_each(repair_item);
     }
     serde_json::to_string(&document).ok()
 }
@@ -102,8 +105,8 @@ mod tests {
 
     #[test]
     fn old_version_strings_are_replaced() {
-        let repaired = repair_json_feed(r#"{"version":"1.0","title":"t","items":[{"id":7}]}"#)
-            .unwrap();
+        let repaired =
+            repair_json_feed(r#"{"version":"1.0","title":"t","items":[{"id":7}]}"#).unwrap();
         let value: Value = serde_json::from_str(&repaired).unwrap();
         assert_eq!(value["version"], JSON_FEED_VERSION);
         assert_eq!(value["items"][0]["id"], "7");
@@ -118,7 +121,10 @@ mod tests {
         let value: Value = serde_json::from_str(&repaired).unwrap();
         assert_eq!(value["title"], "");
         assert_eq!(value["items"][0]["tags"], json!(["x"]));
-        assert_eq!(value["items"][0]["attachments"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            value["items"][0]["attachments"].as_array().unwrap().len(),
+            1
+        );
         assert_eq!(
             value["items"][0]["attachments"][0]["mime_type"],
             "application/octet-stream"
@@ -155,7 +161,10 @@ mod tests {
         };
         let value = to_json(&feed);
         assert_eq!(value["title"], "Feed");
-        assert_eq!(value["entries"][0]["published"], "2024-01-05T10:00:00+00:00");
+        assert_eq!(
+            value["entries"][0]["published"],
+            "2024-01-05T10:00:00+00:00"
+        );
         assert_eq!(value["entries"][0]["content"], "<p>s</p>");
         assert_eq!(value["entries"][1]["content"], "<p>c</p>");
         assert_eq!(value["entries"][1]["id"], Value::Null);

@@ -85,7 +85,11 @@ pub fn parse_feed(
     feed_url: &Url,
 ) -> Result<ParsedFeed, ParseError> {
     let document = read_feed_model(bytes, content_type, feed_url)?;
-    let parsed = normalize::to_parsed_feed(document.feed, feed_url, document.skip);
+    // Normalisation runs other libraries (ammonia, url) on hostile input: guarded as well.
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        normalize::to_parsed_feed(document.feed, feed_url, document.skip)
+    }))
+    .map_err(|_| ParseError::Panicked)?;
     if parsed.title.is_none() && parsed.entries.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -114,7 +118,9 @@ pub fn read_feed_model(
         repairs.push(Repair::Gunzipped);
     }
     let bytes = inflated.as_deref().unwrap_or(bytes);
-    let tld = feed_url.domain().and_then(|domain| domain.rsplit('.').next());
+    let tld = feed_url
+        .domain()
+        .and_then(|domain| domain.rsplit('.').next());
     let prepared = prepass::prepare(bytes, content_type, tld);
     repairs.extend(prepared.repairs.iter().copied());
     let text = prepared.text.as_ref();
@@ -241,9 +247,9 @@ fn best_outcome(outcomes: Vec<FeedResult>, original_text: &str) -> FeedResult {
     }
     let first_error = outcomes.into_iter().find_map(Result::err);
     match first_error {
-        Some(ParseError::Malformed(message)) if !root_is_feed_like(original_text) => {
-            Err(not_a_feed(&format!("no RSS, Atom or JSON Feed root ({message})")))
-        }
+        Some(ParseError::Malformed(message)) if !root_is_feed_like(original_text) => Err(
+            not_a_feed(&format!("no RSS, Atom or JSON Feed root ({message})")),
+        ),
         Some(error) => Err(error),
         None => Err(ParseError::Empty),
     }

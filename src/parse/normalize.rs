@@ -58,18 +58,26 @@ fn to_feed_entry(
         .and_then(|link| Url::parse(link).ok())
         .filter(|_| entry.base.is_none())
         .unwrap_or_else(|| entry_base.clone());
-    let content_html = entry
-        .content
-        .as_ref()
-        .and_then(|content| {
-            let is_plain = is_json && content.content_type.as_str() == "text/plain";
-            sanitized(content.body.as_deref()?, is_plain, &html_base)
-        });
+    let content_html = entry.content.as_ref().and_then(|content| {
+        let is_plain = is_json && content.content_type.as_str() == "text/plain";
+        sanitized(content.body.as_deref()?, is_plain, &html_base)
+    });
     let summary_html = entry
         .summary
         .as_ref()
-        .or_else(|| entry.media.iter().find_map(|media| media.description.as_ref()))
-        .and_then(|summary| sanitized(&summary.content, is_plain_json(summary, is_json), &html_base));
+        .or_else(|| {
+            entry
+                .media
+                .iter()
+                .find_map(|media| media.description.as_ref())
+        })
+        .and_then(|summary| {
+            sanitized(
+                &summary.content,
+                is_plain_json(summary, is_json),
+                &html_base,
+            )
+        });
     let mut authors = person_names(&entry.authors);
     if authors.is_empty() {
         authors = feed_authors.to_vec();
@@ -191,7 +199,12 @@ fn person_names(people: &[feed_rs::model::Person]) -> Vec<String> {
             .map(decode_html_entities)
             .map(|name| name.trim().to_string())
             .filter(|name| !name.is_empty())
-            .or_else(|| person.email.clone().filter(|email| !email.trim().is_empty()));
+            .or_else(|| {
+                person
+                    .email
+                    .clone()
+                    .filter(|email| !email.trim().is_empty())
+            });
         if let Some(name) = name.filter(|name| !names.contains(name)) {
             names.push(name);
         }
@@ -214,13 +227,17 @@ fn categories(entry: &Entry) -> Vec<String> {
 /// Podcast media (RSS `<enclosure>`, Media RSS, Atom `rel="enclosure"` links), deduplicated.
 fn enclosures(entry: &Entry, base: &Url) -> Vec<Enclosure> {
     let mut enclosures: Vec<Enclosure> = Vec::new();
-    let from_media = entry.media.iter().flat_map(|media| &media.content).filter_map(|content| {
-        Some(Enclosure {
-            url: absolute_http_url(content.url.as_ref()?.as_str(), base)?,
-            mime_type: content.content_type.as_ref().map(|mime| mime.to_string()),
-            length: content.size.filter(|size| *size > 0),
-        })
-    });
+    let from_media = entry
+        .media
+        .iter()
+        .flat_map(|media| &media.content)
+        .filter_map(|content| {
+            Some(Enclosure {
+                url: absolute_http_url(content.url.as_ref()?.as_str(), base)?,
+                mime_type: content.content_type.as_ref().map(|mime| mime.to_string()),
+                length: content.size.filter(|size| *size > 0),
+            })
+        });
     let from_links = entry
         .links
         .iter()
@@ -278,9 +295,16 @@ mod tests {
     #[test]
     fn content_is_sanitized_with_absolute_urls() {
         let base = Url::parse("http://example.com/posts/1").unwrap();
-        let html = sanitized("<p onclick=\"x()\">Hi <img src=\"/i.png\"><script>bad()</script></p>", false, &base)
-            .unwrap();
+        let html = sanitized(
+            "<p onclick=\"x()\">Hi <img src=\"/i.png\"><script>bad()</script></p>",
+            false,
+            &base,
+        )
+        .unwrap();
         assert!(html.contains("http://example.com/i.png"), "{html}");
-        assert!(!html.contains("script") && !html.contains("onclick"), "{html}");
+        assert!(
+            !html.contains("script") && !html.contains("onclick"),
+            "{html}"
+        );
     }
 }

@@ -97,7 +97,9 @@ pub fn prepare<'a>(
 fn junk_before_document(text: &str) -> Option<usize> {
     let start = text.find(['<', '{'])?;
     let junk = &text[..start];
-    let only_whitespace = junk.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']).is_empty();
+    let only_whitespace = junk
+        .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+        .is_empty();
     (start > 0 && !only_whitespace).then_some(start)
 }
 
@@ -112,7 +114,9 @@ fn slice_cow(text: Cow<'_, str>, start: usize) -> Cow<'_, str> {
 fn rewrite_declaration(text: &str) -> String {
     let trimmed = text.trim_start();
     let rest = if trimmed.starts_with("<?xml") {
-        trimmed.find("?>").map_or(trimmed, |end| &trimmed[end + 2..])
+        trimmed
+            .find("?>")
+            .map_or(trimmed, |end| &trimmed[end + 2..])
     } else {
         trimmed
     };
@@ -376,15 +380,13 @@ fn element_texts<'t>(
     });
     let open = format!("<{child}>");
     let close = format!("</{child}>");
-    inner
-        .into_iter()
-        .flat_map(move |inner| {
-            inner
-                .split(open.as_str())
-                .skip(1)
-                .filter_map(|part| part.find(close.as_str()).map(|end| &part[..end]))
-                .collect::<Vec<_>>()
-        })
+    inner.into_iter().flat_map(move |inner| {
+        inner
+            .split(open.as_str())
+            .skip(1)
+            .filter_map(|part| part.find(close.as_str()).map(|end| &part[..end]))
+            .collect::<Vec<_>>()
+    })
 }
 
 #[cfg(test)]
@@ -414,7 +416,10 @@ mod tests {
     #[test]
     fn rss_0_94_becomes_2_0() {
         let (text, _) = prepared("<?xml version=\"1.0\"?>\n<rss version=\"0.94\" xml:base=\"x\">");
-        assert!(text.contains("<rss version=\"2.0\" xml:base=\"x\">"), "{text}");
+        assert!(
+            text.contains("<rss version=\"2.0\" xml:base=\"x\">"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -467,7 +472,10 @@ mod tests {
         assert_eq!(kind("  \n"), DocumentKind::Blank);
         assert_eq!(kind(" {\"version\":1}"), DocumentKind::Json);
         assert_eq!(kind("<!DOCTYPE html><html><head>"), DocumentKind::Html);
-        assert_eq!(kind("<head><title>Moved</title></head>"), DocumentKind::Html);
+        assert_eq!(
+            kind("<head><title>Moved</title></head>"),
+            DocumentKind::Html
+        );
         assert_eq!(
             kind("<?xml version=\"1.0\"?><!-- c --><!DOCTYPE rss [<!ENTITY a \"b\">]><rss/>"),
             DocumentKind::Xml

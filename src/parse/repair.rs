@@ -15,7 +15,8 @@ pub fn rename_element(text: &str, old: &str, new: &str) -> String {
             None => ("<", &tag[1..]),
         };
         let matches_name = name_part.starts_with(old)
-            && name_part[old.len()..].starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace());
+            && name_part[old.len()..]
+                .starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace());
         if matches_name {
             result.push_str(slash);
             result.push_str(new);
@@ -61,7 +62,10 @@ fn verbatim_section_length(text: &str) -> Option<usize> {
     } else {
         return None;
     };
-    Some(text.find(terminator).map_or(text.len(), |end| end + terminator.len()))
+    Some(
+        text.find(terminator)
+            .map_or(text.len(), |end| end + terminator.len()),
+    )
 }
 
 /// `text` starts with `&`: returns what to write and how many bytes were read.
@@ -123,7 +127,10 @@ pub fn repair_text_construct_types(text: &str) -> String {
 }
 
 fn repaired_type_attribute(tag: &str) -> Option<String> {
-    let name = tag.get(1..)?.split(|c: char| c.is_whitespace() || c == '>' || c == '/').next()?;
+    let name = tag
+        .get(1..)?
+        .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .next()?;
     let local_name = name.rsplit(':').next()?;
     let is_text_construct = matches!(
         local_name,
@@ -135,11 +142,10 @@ fn repaired_type_attribute(tag: &str) -> Option<String> {
     let value = super::prepass::attribute_value(tag, "type")?;
     let is_content = local_name == "content";
     let replacement = text_construct_type(value, is_content)?;
-    Some(tag.replacen(&format!("\"{value}\""), &format!("\"{replacement}\""), 1).replacen(
-        &format!("'{value}'"),
-        &format!("'{replacement}'"),
-        1,
-    ))
+    Some(
+        tag.replacen(&format!("\"{value}\""), &format!("\"{replacement}\""), 1)
+            .replacen(&format!("'{value}'"), &format!("'{replacement}'"), 1),
+    )
 }
 
 /// The accepted spelling of a text construct type, or `None` when it is already accepted.
@@ -194,7 +200,12 @@ pub fn decode_html_entities(text: &str) -> String {
 }
 
 fn decode_one_reference(text: &str) -> Option<(char, usize)> {
-    let end = text.get(1..)?.bytes().take(33).position(|byte| byte == b';')? + 1;
+    let end = text
+        .get(1..)?
+        .bytes()
+        .take(33)
+        .position(|byte| byte == b';')?
+        + 1;
     let name = &text[1..end];
     let code_point = match name.strip_prefix('#') {
         Some(number) => match number.strip_prefix(['x', 'X']) {
@@ -305,7 +316,10 @@ mod tests {
 
     #[test]
     fn html_entities_become_numeric() {
-        assert_eq!(repair_escapes("<t>caf&eacute;&nbsp;!</t>"), "<t>caf&#233;&#160;!</t>");
+        assert_eq!(
+            repair_escapes("<t>caf&eacute;&nbsp;!</t>"),
+            "<t>caf&#233;&#160;!</t>"
+        );
         assert_eq!(repair_escapes("<t>&bogus;</t>"), "<t>&amp;bogus;</t>");
     }
 
@@ -337,14 +351,21 @@ mod tests {
     #[test]
     fn elements_are_renamed_exactly() {
         assert_eq!(
-            rename_element("<issued>x</issued><issuedBy/><dc:issued/><issued a='1'/>", "issued", "published"),
+            rename_element(
+                "<issued>x</issued><issuedBy/><dc:issued/><issued a='1'/>",
+                "issued",
+                "published"
+            ),
             "<published>x</published><issuedBy/><dc:issued/><published a='1'/>"
         );
     }
 
     #[test]
     fn html_entities_in_plain_text_are_decoded() {
-        assert_eq!(decode_html_entities("Caf&eacute; &amp; &#8217;s &x"), "Café & ’s &x");
+        assert_eq!(
+            decode_html_entities("Caf&eacute; &amp; &#8217;s &x"),
+            "Café & ’s &x"
+        );
         assert_eq!(decode_html_entities("no entities"), "no entities");
     }
 

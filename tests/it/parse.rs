@@ -12,7 +12,9 @@ use tributary::parse::{FeedKind, ParseError, Repair, parse_feed, read_feed_model
 use url::Url;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/parse")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
@@ -26,25 +28,50 @@ fn latin1_feed_without_declaration_or_version_is_read() {
     let feed = parse_feed(&bytes, None, &url("https://journal.example.fr/rss")).unwrap();
     assert_eq!(feed.title.as_deref(), Some("Le Journal du Matin"));
     let entry = &feed.entries[0];
-    assert_eq!(entry.title.as_deref(), Some("Fête de la musique : le programme complet"));
-    assert_eq!(entry.link.as_deref(), Some("https://journal.example.fr/culture/fete-musique.html"));
-    assert_eq!(entry.published, Some(Utc.with_ymd_and_hms(2023, 6, 21, 6, 30, 0).unwrap()));
+    assert_eq!(
+        entry.title.as_deref(),
+        Some("Fête de la musique : le programme complet")
+    );
+    assert_eq!(
+        entry.link.as_deref(),
+        Some("https://journal.example.fr/culture/fete-musique.html")
+    );
+    assert_eq!(
+        entry.published,
+        Some(Utc.with_ymd_and_hms(2023, 6, 21, 6, 30, 0).unwrap())
+    );
     assert_eq!(entry.id.as_deref(), Some("journal-2023-0621-1"));
     assert_eq!(entry.categories, vec!["Culture".to_string()]);
     assert_eq!(entry.authors, vec!["Hélène Dupré".to_string()]);
-    assert!(entry.summary_html.as_deref().unwrap().contains("place de l'Hôtel-de-Ville"));
+    assert!(
+        entry
+            .summary_html
+            .as_deref()
+            .unwrap()
+            .contains("place de l'Hôtel-de-Ville")
+    );
 }
 
 #[test]
 fn latin1_feed_with_http_charset_is_read() {
     let bytes = fixture("latin1_no_declaration.rss");
-    let feed = parse_feed(&bytes, Some("application/rss+xml; charset=ISO-8859-1"), &url("https://journal.example.fr/rss")).unwrap();
+    let feed = parse_feed(
+        &bytes,
+        Some("application/rss+xml; charset=ISO-8859-1"),
+        &url("https://journal.example.fr/rss"),
+    )
+    .unwrap();
     assert_eq!(feed.entries[0].authors, vec!["Hélène Dupré".to_string()]);
 }
 
 #[test]
 fn utf16be_with_bom_is_read() {
-    let feed = parse_feed(&fixture("utf16be_bom.atom"), None, &url("https://news.example.gr/atom")).unwrap();
+    let feed = parse_feed(
+        &fixture("utf16be_bom.atom"),
+        None,
+        &url("https://news.example.gr/atom"),
+    )
+    .unwrap();
     assert_eq!(feed.title.as_deref(), Some("Ελληνικά νέα"));
     assert_eq!(feed.entries[0].title.as_deref(), Some("Καλημέρα κόσμε"));
 }
@@ -53,12 +80,19 @@ fn utf16be_with_bom_is_read() {
 fn bare_ampersands_and_html_entities_are_repaired() {
     let bytes = fixture("broken_escapes.rss");
     let model = read_feed_model(&bytes, None, &url("http://blog.example.com/feed")).unwrap();
-    assert!(model.repairs.contains(&Repair::Escapes), "{:?}", model.repairs);
+    assert!(
+        model.repairs.contains(&Repair::Escapes),
+        "{:?}",
+        model.repairs
+    );
     let feed = parse_feed(&bytes, None, &url("http://blog.example.com/feed")).unwrap();
     assert_eq!(feed.title.as_deref(), Some("Tom & Jerry’s Blog"));
     let entry = &feed.entries[0];
     assert_eq!(entry.title.as_deref(), Some("Café & crème"));
-    assert_eq!(entry.link.as_deref(), Some("http://blog.example.com/?p=1&lang=en&ref=rss"));
+    assert_eq!(
+        entry.link.as_deref(),
+        Some("http://blog.example.com/?p=1&lang=en&ref=rss")
+    );
     let summary = entry.summary_html.as_deref().unwrap();
     assert!(summary.contains("&lt; 5&nbsp;€ — "), "{summary}");
     assert!(summary.contains("<b>bold &amp; raw</b>"), "{summary}");
@@ -72,7 +106,10 @@ fn truncated_feed_keeps_its_complete_part() {
     let feed = parse_feed(&bytes, None, &url("https://cut.example.com/rss")).unwrap();
     assert_eq!(feed.entries.len(), 2);
     assert_eq!(feed.entries[0].summary_html.as_deref(), Some("Complete."));
-    assert_eq!(feed.entries[1].link.as_deref(), Some("https://cut.example.com/2"));
+    assert_eq!(
+        feed.entries[1].link.as_deref(),
+        Some("https://cut.example.com/2")
+    );
 }
 
 #[test]
@@ -82,48 +119,104 @@ fn atom_03_is_read_with_dates_and_content() {
     assert_eq!(feed.title.as_deref(), Some("Old Atom Blog"));
     assert_eq!(feed.site_link.as_deref(), Some("http://old.example.org/"));
     let entry = &feed.entries[0];
-    assert_eq!(entry.link.as_deref(), Some("http://old.example.org/2004/05/hello"));
-    assert_eq!(entry.published, Some(Utc.with_ymd_and_hms(2004, 5, 1, 12, 0, 0).unwrap()));
-    assert_eq!(entry.updated, Some(Utc.with_ymd_and_hms(2004, 5, 1, 13, 0, 0).unwrap()));
-    assert_eq!(entry.content_html.as_deref(), Some("<p>First <em>post</em>.</p>"));
+    assert_eq!(
+        entry.link.as_deref(),
+        Some("http://old.example.org/2004/05/hello")
+    );
+    assert_eq!(
+        entry.published,
+        Some(Utc.with_ymd_and_hms(2004, 5, 1, 12, 0, 0).unwrap())
+    );
+    assert_eq!(
+        entry.updated,
+        Some(Utc.with_ymd_and_hms(2004, 5, 1, 13, 0, 0).unwrap())
+    );
+    assert_eq!(
+        entry.content_html.as_deref(),
+        Some("<p>First <em>post</em>.</p>")
+    );
     assert_eq!(entry.authors, vec!["Ada".to_string()]);
 }
 
 #[test]
 fn xml_base_resolves_links_enclosures_and_content() {
-    let feed = parse_feed(&fixture("xml_base.atom"), None, &url("https://feeds.example.net/atom")).unwrap();
-    assert_eq!(feed.site_link.as_deref(), Some("https://base.example.net/blog/"));
+    let feed = parse_feed(
+        &fixture("xml_base.atom"),
+        None,
+        &url("https://feeds.example.net/atom"),
+    )
+    .unwrap();
+    assert_eq!(
+        feed.site_link.as_deref(),
+        Some("https://base.example.net/blog/")
+    );
     let entry = &feed.entries[0];
     assert_eq!(entry.title.as_deref(), Some("Relative links"));
-    assert_eq!(entry.link.as_deref(), Some("https://base.example.net/blog/posts/relative.html"));
+    assert_eq!(
+        entry.link.as_deref(),
+        Some("https://base.example.net/blog/posts/relative.html")
+    );
     assert_eq!(entry.enclosures.len(), 1);
-    assert_eq!(entry.enclosures[0].url, "https://base.example.net/media/episode.mp3");
+    assert_eq!(
+        entry.enclosures[0].url,
+        "https://base.example.net/media/episode.mp3"
+    );
     assert_eq!(entry.enclosures[0].length, Some(12345));
     let content = entry.content_html.as_deref().unwrap();
-    assert!(content.contains("href=\"https://base.example.net/blog/about.html\""), "{content}");
-    assert!(content.contains("src=\"https://base.example.net/blog/posts/img/x.png\""), "{content}");
+    assert!(
+        content.contains("href=\"https://base.example.net/blog/about.html\""),
+        "{content}"
+    );
+    assert!(
+        content.contains("src=\"https://base.example.net/blog/posts/img/x.png\""),
+        "{content}"
+    );
     assert!(!content.contains("script"), "{content}");
 }
 
 #[test]
 fn podcast_keeps_media_categories_authors_and_schedule_hints() {
-    let feed = parse_feed(&fixture("podcast.rss"), None, &url("https://pod.example.com/feed")).unwrap();
+    let feed = parse_feed(
+        &fixture("podcast.rss"),
+        None,
+        &url("https://pod.example.com/feed"),
+    )
+    .unwrap();
     assert_eq!(feed.ttl_minutes, Some(60));
     assert_eq!(feed.skip_hours, vec![0, 1]);
     assert_eq!(feed.skip_days, vec![6]);
     let latest = &feed.entries[0];
-    assert_eq!(latest.published, Some(Utc.with_ymd_and_hms(2015, 1, 26, 13, 39, 16).unwrap()));
-    assert_eq!(latest.categories, vec!["Tech".to_string(), "Science".to_string()]);
+    assert_eq!(
+        latest.published,
+        Some(Utc.with_ymd_and_hms(2015, 1, 26, 13, 39, 16).unwrap())
+    );
+    assert_eq!(
+        latest.categories,
+        vec!["Tech".to_string(), "Science".to_string()]
+    );
     assert!(!latest.authors.is_empty());
     assert_eq!(latest.enclosures[0].url, "https://cdn.example.com/ep2.mp3");
-    assert_eq!(latest.enclosures[0].mime_type.as_deref(), Some("audio/mpeg"));
+    assert_eq!(
+        latest.enclosures[0].mime_type.as_deref(),
+        Some("audio/mpeg")
+    );
     assert_eq!(latest.enclosures[0].length, Some(34_216_300));
     let content = latest.content_html.as_deref().unwrap();
-    assert!(content.contains("https://pod.example.com/links"), "{content}");
+    assert!(
+        content.contains("https://pod.example.com/links"),
+        "{content}"
+    );
     assert_eq!(latest.summary_html.as_deref(), Some("Short notes."));
     let first = &feed.entries[1];
-    assert_eq!(first.link.as_deref(), Some("https://pod.example.com/1"), "guid as link");
-    assert_eq!(first.published, Some(Utc.with_ymd_and_hms(2015, 1, 19, 10, 0, 0).unwrap()));
+    assert_eq!(
+        first.link.as_deref(),
+        Some("https://pod.example.com/1"),
+        "guid as link"
+    );
+    assert_eq!(
+        first.published,
+        Some(Utc.with_ymd_and_hms(2015, 1, 19, 10, 0, 0).unwrap())
+    );
     assert_eq!(first.enclosures[0].url, "https://pod.example.com/ep1.mp3");
     assert_eq!(first.enclosures[0].length, None);
 }
@@ -140,7 +233,10 @@ fn json_feed_with_old_version_is_read() {
         feed.entries[0].content_html.as_deref(),
         Some("<p>Plain &lt;text&gt; &amp; more</p>")
     );
-    assert_eq!(feed.entries[1].link.as_deref(), Some("https://json.example.org/2"));
+    assert_eq!(
+        feed.entries[1].link.as_deref(),
+        Some("https://json.example.org/2")
+    );
     let json = to_json(&feed);
     assert_eq!(json["title"], "JSON Example");
     assert_eq!(json["entries"][0]["published"], "2024-04-01T07:00:00+00:00");
@@ -159,8 +255,12 @@ fn gzip_without_header_is_inflated() {
 
 #[test]
 fn html_page_is_not_a_feed_and_names_its_feeds() {
-    let error = parse_feed(&fixture("page_with_feeds.html"), Some("text/html"), &url("https://news.example.com/"))
-        .unwrap_err();
+    let error = parse_feed(
+        &fixture("page_with_feeds.html"),
+        Some("text/html"),
+        &url("https://news.example.com/"),
+    )
+    .unwrap_err();
     let discovered = error.discovered_feeds();
     assert_eq!(discovered.len(), 2);
     assert_eq!(discovered[0].url, "https://news.example.com/rss/top.xml");
@@ -168,23 +268,39 @@ fn html_page_is_not_a_feed_and_names_its_feeds() {
     assert_eq!(discovered[1].kind, FeedKind::Atom);
     let message = error.to_string();
     assert!(message.contains("HTML page"), "{message}");
-    assert!(message.contains("https://news.example.com/rss/top.xml"), "{message}");
+    assert!(
+        message.contains("https://news.example.com/rss/top.xml"),
+        "{message}"
+    );
 }
 
 #[test]
 fn empty_and_meaningless_documents_fail_with_reasons() {
     let feed_url = url("https://example.org/feed");
-    assert!(matches!(parse_feed(b"", None, &feed_url), Err(ParseError::EmptyDocument)));
-    assert!(matches!(parse_feed(b"  \n", None, &feed_url), Err(ParseError::EmptyDocument)));
     assert!(matches!(
-        parse_feed(b"<rss version=\"2.0\"><channel></channel></rss>", None, &feed_url),
+        parse_feed(b"", None, &feed_url),
+        Err(ParseError::EmptyDocument)
+    ));
+    assert!(matches!(
+        parse_feed(b"  \n", None, &feed_url),
+        Err(ParseError::EmptyDocument)
+    ));
+    assert!(matches!(
+        parse_feed(
+            b"<rss version=\"2.0\"><channel></channel></rss>",
+            None,
+            &feed_url
+        ),
         Err(ParseError::Empty)
     ));
     assert!(matches!(
         parse_feed(b"<note><to>x</to></note>", None, &feed_url),
         Err(ParseError::NotAFeed { .. })
     ));
-    assert!(matches!(parse_feed(b"hello", None, &feed_url), Err(ParseError::NotAFeed { .. })));
+    assert!(matches!(
+        parse_feed(b"hello", None, &feed_url),
+        Err(ParseError::NotAFeed { .. })
+    ));
     assert!(matches!(
         parse_feed(&[0x1f, 0x8b, 0, 1, 2], None, &feed_url),
         Err(ParseError::BadCompression(_))
@@ -234,12 +350,20 @@ const CORPUS_READ_RATE_FLOOR: f64 = 0.995;
 #[test]
 fn feeds_dev_corpus_is_read_without_panics_or_silent_empties() {
     let root = corpus_root();
-    assert!(root.is_dir(), "the corpus is expected at {}", root.display());
+    assert!(
+        root.is_dir(),
+        "the corpus is expected at {}",
+        root.display()
+    );
     let expected_failures = expected_failures();
     let (mut recoverable, mut read, mut panics) = (0, 0, Vec::new());
     let mut unexpected = Vec::new();
     for path in corpus_files(&root) {
-        let relative = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let relative = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let bytes = std::fs::read(&path).unwrap();
         let feed_url = url("https://feeds-dev.example/").join(&relative).unwrap();
         let outcome = catch_unwind(AssertUnwindSafe(|| parse_feed(&bytes, None, &feed_url)));
@@ -266,7 +390,10 @@ fn feeds_dev_corpus_is_read_without_panics_or_silent_empties() {
         }
     }
     assert!(panics.is_empty(), "panics: {panics:?}");
-    assert!(recoverable > 350, "the corpus looks incomplete: {recoverable} recoverable files");
+    assert!(
+        recoverable > 350,
+        "the corpus looks incomplete: {recoverable} recoverable files"
+    );
     let rate = read as f64 / recoverable as f64;
     assert!(
         rate >= CORPUS_READ_RATE_FLOOR,
@@ -301,18 +428,55 @@ fn assert_parses_without_panic_or_hang(bytes: Vec<u8>, label: &str) {
     match receiver.recv_timeout(Duration::from_secs(120)) {
         Ok(true) => {}
         Ok(false) => panic!("panic on {label}: {:?}", String::from_utf8_lossy(&bytes)),
-        Err(_) => panic!("no answer within two minutes on {label}: {:?}", String::from_utf8_lossy(&bytes)),
+        Err(_) => panic!(
+            "no answer within two minutes on {label}: {:?}",
+            String::from_utf8_lossy(&bytes)
+        ),
     }
 }
 
 const INTERESTING_FRAGMENTS: &[&[u8]] = &[
-    b"<", b">", b"&", b";", b"&eacute;", b"&#", b"&#xD800;", b"]]>", b"<![CDATA[", b"<!--",
-    b"-->", b"<?xml version=\"1.0\" encoding=\"utf-16\"?>", b"<?xml", b"?>", b"\xfe\xff",
-    b"\xff\xfe", b"\xef\xbb\xbf", b"\x00", b"\xc3", b"\x1f\x8b", b"<rss>", b"<rss version=\"0.94\">",
-    b"<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\">", b"</item>", b"<item>",
-    b"<entry>", b"</entry>", b"xml:base=\"../..\"", b"type=\"bogus\"", b"{", b"}",
-    b"\"version\":", b"\"items\":[", b"<!DOCTYPE html>", b"<html>", b"<link rel=\"alternate\" type=\"application/rss+xml\" href=\"x\">",
-    b"<pubDate>", b"Tue, 31 Feb 2003 25:61:61 +9999", b"<skipHours><hour>", b"'", b"\"",
+    b"<",
+    b">",
+    b"&",
+    b";",
+    b"&eacute;",
+    b"&#",
+    b"&#xD800;",
+    b"]]>",
+    b"<![CDATA[",
+    b"<!--",
+    b"-->",
+    b"<?xml version=\"1.0\" encoding=\"utf-16\"?>",
+    b"<?xml",
+    b"?>",
+    b"\xfe\xff",
+    b"\xff\xfe",
+    b"\xef\xbb\xbf",
+    b"\x00",
+    b"\xc3",
+    b"\x1f\x8b",
+    b"<rss>",
+    b"<rss version=\"0.94\">",
+    b"<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\">",
+    b"</item>",
+    b"<item>",
+    b"<entry>",
+    b"</entry>",
+    b"xml:base=\"../..\"",
+    b"type=\"bogus\"",
+    b"{",
+    b"}",
+    b"\"version\":",
+    b"\"items\":[",
+    b"<!DOCTYPE html>",
+    b"<html>",
+    b"<link rel=\"alternate\" type=\"application/rss+xml\" href=\"x\">",
+    b"<pubDate>",
+    b"Tue, 31 Feb 2003 25:61:61 +9999",
+    b"<skipHours><hour>",
+    b"'",
+    b"\"",
 ];
 
 fn mutate(bytes: &mut Vec<u8>, random: &mut fastrand::Rng) {
@@ -386,7 +550,8 @@ fn fuzz_mutated_feeds_never_panic() {
         let mut bytes = seeds[random.usize(0..seeds.len())].clone();
         mutate(&mut bytes, &mut random);
         if case % 16 == 0 {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             encoder.write_all(&bytes).unwrap();
             bytes = encoder.finish().unwrap();
         }
