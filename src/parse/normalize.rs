@@ -86,6 +86,7 @@ fn to_feed_entry(
         id,
         title: entry.title.as_ref().and_then(plain_text),
         link,
+        // Atom requires only `updated`: an entry's first known date stands in for publication.
         published: entry.published.or(entry.updated),
         updated: entry.updated,
         content_html,

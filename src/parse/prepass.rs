@@ -217,44 +217,55 @@ fn tag_length(rest: &str) -> Option<usize> {
 
 /// The value of attribute `name` in a start tag, when present.
 pub fn attribute_value<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    attribute_span(tag, name).map(|span| &tag[span.value_start..span.value_end])
+}
+
+/// Where an attribute sits in a start tag: its name's start and its value's bounds.
+struct AttributeSpan {
+    name_start: usize,
+    value_start: usize,
+    value_end: usize,
+}
+
+fn attribute_span(tag: &str, name: &str) -> Option<AttributeSpan> {
     let mut search_from = 0;
     while let Some(found) = tag[search_from..].find(name) {
-        let index = search_from + found;
-        search_from = index + name.len();
-        let preceded_by_space = tag[..index].ends_with(|c: char| c.is_whitespace());
-        let after = tag[index + name.len()..].trim_start();
-        let Some(after_equals) = after.strip_prefix('=') else {
+        let name_start = search_from + found;
+        search_from = name_start + name.len();
+        let preceded_by_space = tag[..name_start].ends_with(|c: char| c.is_whitespace());
+        let after_name = &tag[search_from..];
+        let Some(after_equals) = after_name.trim_start().strip_prefix('=') else {
             continue;
         };
         if !preceded_by_space {
             continue;
         }
-        let after_equals = after_equals.trim_start();
-        let quote = after_equals.chars().next()?;
+        let value_part = after_equals.trim_start();
+        let quote = value_part.chars().next()?;
         if quote != '"' && quote != '\'' {
             return None;
         }
-        let value = &after_equals[1..];
-        return value.find(quote).map(|end| &value[..end]);
+        let value_start = tag.len() - value_part.len() + 1;
+        let value_length = tag[value_start..].find(quote)?;
+        return Some(AttributeSpan {
+            name_start,
+            value_start,
+            value_end: value_start + value_length,
+        });
     }
     None
 }
 
 /// The start tag with attribute `name` (and its value) removed.
 fn without_attribute(tag: &str, name: &str) -> String {
-    let Some(value) = attribute_value(tag, name) else {
-        return tag.to_string();
-    };
-    let Some(name_start) = tag.find(&format!("{name}=")).or_else(|| tag.find(name)) else {
-        return tag.to_string();
-    };
-    let value_start = value.as_ptr() as usize - tag.as_ptr() as usize;
-    let attribute_end = value_start + value.len() + 1;
-    format!(
-        "{}{}",
-        tag[..name_start].trim_end(),
-        &tag[attribute_end.min(tag.len())..]
-    )
+    match attribute_span(tag, name) {
+        Some(span) => format!(
+            "{}{}",
+            tag[..span.name_start].trim_end(),
+            &tag[span.value_end + 1..]
+        ),
+        None => tag.to_string(),
+    }
 }
 
 const ATOM_03_NAMESPACE: &str = "http://purl.org/atom/ns#";
@@ -499,6 +510,13 @@ mod tests {
                     <skipDays><day>Saturday</day><day>Sunday</day></skipDays></channel></rss>";
         assert_eq!(skip_schedule(text), (vec![1, 23], vec![5, 6]));
         assert_eq!(skip_schedule("<rss/>"), (vec![], vec![]));
+    }
+
+    #[test]
+    fn attributes_are_removed_by_exact_name() {
+        let tag = "<rss xml:version=\"a\" version=\"0.94\">";
+        assert_eq!(without_attribute(tag, "version"), "<rss xml:version=\"a\">");
+        assert_eq!(without_attribute("<rss>", "version"), "<rss>");
     }
 
     #[test]
