@@ -4,12 +4,12 @@
 # files read, entry-field coverage (link, title, date, content), panics and silent-empty
 # results, then throughput (feeds/s, MB/s) on clean feeds, best of ROUNDS rounds.
 #
-# Usage: bench/feeds.sh [CORPUS_DIR]      (default ../shared/feeds-dev; ROUNDS=5)
+# Usage: bench/feeds.sh [CORPUS_DIR]      (default ../shared/feeds-dev; ROUNDS=20)
 # Files that are not feeds or are broken beyond repair are listed, with reasons, in
 # tests/fixtures/parse/corpus-expectations.tsv and are left out of the read rate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus="${1:-../shared/feeds-dev}"
-rounds="${ROUNDS:-5}"
+rounds="${ROUNDS:-20}"
 cargo build --release --quiet --example parse_corpus
 target/release/examples/parse_corpus "$corpus" --failures --bench "$rounds"

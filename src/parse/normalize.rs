@@ -171,6 +171,9 @@ fn sanitized(body: &str, is_plain_text: bool, base: &Url) -> Option<String> {
     }
     let html = if is_plain_text {
         escape_as_paragraphs(body)
+    } else if !body.contains(['<', '&']) {
+        // Text without markup or references is already safe HTML: skip the sanitizer's parse.
+        body.to_string()
     } else {
         clean_html(body, Some(base), &[])
     };
