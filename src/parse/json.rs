@@ -89,7 +89,7 @@ pub fn to_json(feed: &ParsedFeed) -> Value {
                 "id": entry.id,
                 "title": entry.title,
                 "link": entry.link,
-                "published": entry.published.map(|date| date.to_rfc3339()),
+                "published": entry.published.or(entry.updated).map(|date| date.to_rfc3339()),
                 "content": entry.content_html.as_ref().or(entry.summary_html.as_ref()),
             })
         })
