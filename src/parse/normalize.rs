@@ -127,7 +127,9 @@ pub(crate) fn absolute_http_url(href: &str, base: &Url) -> Option<String> {
         return None;
     }
     let url = base.join(href).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    // A local file (`tributary parse FILE`) keeps its relative links, resolved as files.
+    let same_file_scheme = base.scheme() == "file" && url.scheme() == "file";
+    (matches!(url.scheme(), "http" | "https") || same_file_scheme).then(|| url.to_string())
 }
 
 /// Titles and names as plain text: markup dropped when the feed says it is HTML, and HTML
@@ -275,6 +277,9 @@ mod tests {
         assert_eq!(absolute_http_url("tag:example.com,2005:1", &base), None);
         assert_eq!(absolute_http_url("javascript:alert(1)", &base), None);
         assert_eq!(absolute_http_url("  ", &base), None);
+        let file = Url::parse("file:///tmp/feed.xml").unwrap();
+        assert_eq!(absolute_http_url("a.html", &file).as_deref(), Some("file:///tmp/a.html"));
+        assert_eq!(absolute_http_url("javascript:x()", &file), None);
     }
 
     #[test]
