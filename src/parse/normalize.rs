@@ -141,7 +141,7 @@ fn plain_text(text: &Text) -> Option<String> {
     } else {
         text.content.clone()
     };
-    let decoded = decode_html_entities(&without_tags);
+    let decoded = without_control_characters(&decode_html_entities(&without_tags));
     let collapsed = decoded.split_whitespace().collect::<Vec<_>>().join(" ");
     (!collapsed.is_empty()).then_some(collapsed)
 }
@@ -179,8 +179,19 @@ fn sanitized(body: &str, is_plain_text: bool, base: &Url) -> Option<String> {
     } else {
         clean_html(body, Some(base), &[])
     };
-    let html = html.trim().to_string();
+    let html = without_control_characters(html.trim());
     (!html.is_empty()).then_some(html)
+}
+
+/// C0 control characters (other than tab, newline, carriage return) are invalid in XML: left
+/// in, they would make every feed tributary publishes unreadable.
+fn without_control_characters(text: &str) -> String {
+    let is_forbidden = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r') && c < '\u{80}';
+    if text.contains(is_forbidden) {
+        text.replace(is_forbidden, "")
+    } else {
+        text.to_string()
+    }
 }
 
 fn escape_as_paragraphs(text: &str) -> String {
@@ -202,7 +213,7 @@ fn person_names(people: &[feed_rs::model::Person]) -> Vec<String> {
         let name = person
             .name
             .as_deref()
-            .map(decode_html_entities)
+            .map(|name| without_control_characters(&decode_html_entities(name)))
             .map(|name| name.trim().to_string())
             .filter(|name| !name.is_empty())
             .or_else(|| {
@@ -222,7 +233,7 @@ fn categories(entry: &Entry) -> Vec<String> {
     let mut categories: Vec<String> = Vec::new();
     for category in &entry.categories {
         let label = category.label.as_deref().unwrap_or(&category.term);
-        let label = decode_html_entities(label.trim());
+        let label = without_control_characters(&decode_html_entities(label.trim()));
         if !label.is_empty() && !categories.contains(&label) {
             categories.push(label);
         }
@@ -278,7 +289,10 @@ mod tests {
         assert_eq!(absolute_http_url("javascript:alert(1)", &base), None);
         assert_eq!(absolute_http_url("  ", &base), None);
         let file = Url::parse("file:///tmp/feed.xml").unwrap();
-        assert_eq!(absolute_http_url("a.html", &file).as_deref(), Some("file:///tmp/a.html"));
+        assert_eq!(
+            absolute_http_url("a.html", &file).as_deref(),
+            Some("file:///tmp/a.html")
+        );
         assert_eq!(absolute_http_url("javascript:x()", &file), None);
     }
 
@@ -290,6 +304,11 @@ mod tests {
             content: "<b>Caf&eacute;</b>  &amp;\n bar".to_string(),
         };
         assert_eq!(plain_text(&text).as_deref(), Some("Café & bar"));
+        let with_controls = Text {
+            content: "a\u{1}b\u{b}c".to_string(),
+            ..text
+        };
+        assert_eq!(plain_text(&with_controls).as_deref(), Some("abc"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use super::charset;
-use super::repair::rename_element;
+use super::repair::{rename_element, wrap_raw_markup};
 
 /// What kind of document the bytes hold, judged from their first significant character/element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,7 @@ pub enum Repair {
     ForeignDefaultNamespace,
     Atom03,
     Rss090,
+    RawMarkupWrapped,
     Escapes,
     TextConstructTypes,
     TagsBalanced,
@@ -279,7 +280,7 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
         return text;
     };
     let tag = &text[root.start..root.end];
-    match root.local_name() {
+    let text = match root.local_name() {
         "rss" => repair_rss_root(&text, &root, repairs).map_or(text, Cow::Owned),
         "feed" if is_atom_03(tag) => {
             repairs.push(Repair::Atom03);
@@ -290,6 +291,16 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
             Cow::Owned(text.replace(RSS_090_NAMESPACE, RSS_10_NAMESPACE))
         }
         _ => text,
+    };
+    if !matches!(root.local_name(), "rss" | "RDF") {
+        return text;
+    }
+    match wrap_raw_markup(&text) {
+        Some(wrapped) => {
+            repairs.push(Repair::RawMarkupWrapped);
+            Cow::Owned(wrapped)
+        }
+        None => text,
     }
 }
 

@@ -105,6 +105,67 @@ fn is_xml_predefined(name: &str) -> bool {
     matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
 }
 
+/// RSS elements whose text is HTML: when a feed puts raw markup in them instead of escaping
+/// it, feed-rs keeps only the text between the tags, silently losing the rest.
+const HTML_TEXT_ELEMENTS: [&str; 2] = ["description", "content:encoded"];
+
+/// Wraps raw (unescaped, not CDATA) markup inside `<description>` and `<content:encoded>` in
+/// a CDATA section. `None` when no element needs it, so clean feeds cost one search each.
+pub fn wrap_raw_markup(text: &str) -> Option<String> {
+    let mut spans = Vec::new();
+    for name in HTML_TEXT_ELEMENTS {
+        collect_raw_markup_spans(text, name, &mut spans);
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    spans.sort_unstable();
+    let mut result = String::with_capacity(text.len() + spans.len() * 12);
+    let mut copied_to = 0;
+    for (start, end) in spans {
+        result.push_str(&text[copied_to..start]);
+        result.push_str("<![CDATA[");
+        result.push_str(&text[start..end].replace("]]>", "]]]]><![CDATA[>"));
+        result.push_str("]]>");
+        copied_to = end;
+    }
+    result.push_str(&text[copied_to..]);
+    Some(result)
+}
+
+/// Byte ranges of the contents of `<name>` elements that hold raw markup.
+fn collect_raw_markup_spans(text: &str, name: &str, spans: &mut Vec<(usize, usize)>) {
+    let open = format!("<{name}");
+    let close = format!("</{name}>");
+    let mut position = 0;
+    while let Some(found) = text[position..].find(&open) {
+        let tag_start = position + found;
+        position = tag_start + open.len();
+        let after_name = &text[position..];
+        if !after_name.starts_with(|c: char| c == '>' || c.is_whitespace()) {
+            continue;
+        }
+        let Some(tag_end) = after_name.find('>').map(|end| position + end + 1) else {
+            return;
+        };
+        if text[..tag_end].ends_with("/>") {
+            continue;
+        }
+        let Some(inner_end) = text[tag_end..].find(&close).map(|end| tag_end + end) else {
+            return;
+        };
+        let inner = &text[tag_end..inner_end];
+        // Checked in order of cost: most feeds wrap their HTML in CDATA or escape it.
+        if !inner.trim_start().starts_with("<![CDATA[")
+            && inner.contains('<')
+            && !inner.contains("<![CDATA[")
+        {
+            spans.push((tag_end, inner_end));
+        }
+        position = inner_end + close.len();
+    }
+}
+
 /// Atom text constructs (`title`, `summary`, `content`...) whose `type` feed-rs refuses:
 /// `TEXT`, `text/plain`, `application/xhtml+xml` or a made-up value. Known spellings are
 /// mapped to `text`/`html`/`xhtml`; anything else is read as `html`, which shows text too.
@@ -346,6 +407,20 @@ mod tests {
         );
         let fine = "<content type=\"image/png\" src=\"a.png\"/><title type=\"html\">x</title>";
         assert_eq!(repair_text_construct_types(fine), fine);
+    }
+
+    #[test]
+    fn raw_markup_in_descriptions_is_wrapped() {
+        let text = "<item><description><p>raw <b>x</b></p></description>\
+                    <description><![CDATA[<p>ok</p>]]></description><description/>\
+                    <content:encoded>a <br> b</content:encoded><descriptionX>y</descriptionX></item>";
+        assert_eq!(
+            wrap_raw_markup(text).unwrap(),
+            "<item><description><![CDATA[<p>raw <b>x</b></p>]]></description>\
+             <description><![CDATA[<p>ok</p>]]></description><description/>\
+             <content:encoded><![CDATA[a <br> b]]></content:encoded><descriptionX>y</descriptionX></item>"
+        );
+        assert!(wrap_raw_markup("<description>&lt;p&gt;escaped</description>").is_none());
     }
 
     #[test]

@@ -99,6 +99,17 @@ fn bare_ampersands_and_html_entities_are_repaired() {
 }
 
 #[test]
+fn raw_html_in_descriptions_and_control_characters_are_kept_readable() {
+    let bytes = b"<rss version=\"2.0\"><channel><title>Raw\x01 HTML</title><item><title>x</title>\
+        <link>https://raw.example/1</link><description>Hello <b>bold</b><br> world</description>\
+        </item></channel></rss>";
+    let feed = parse_feed(bytes, None, &url("https://raw.example/feed")).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Raw HTML"));
+    let summary = feed.entries[0].summary_html.as_deref().unwrap();
+    assert!(summary.contains("Hello <b>bold</b><br> world"), "{summary}");
+}
+
+#[test]
 fn truncated_feed_keeps_its_complete_part() {
     let bytes = fixture("truncated.rss");
     let model = read_feed_model(&bytes, None, &url("https://cut.example.com/rss")).unwrap();
