@@ -25,6 +25,7 @@ pub fn repair_json_feed(text: &str) -> Option<String> {
     if !feed.get("title").is_some_and(Value::is_string) {
         feed.insert("title".into(), Value::from(""));
     }
+    repair_authors(feed);
     if !feed.get("items").is_some_and(Value::is_array) {
         feed.insert("items".into(), Value::Array(Vec::new()));
     }
@@ -38,7 +39,36 @@ pub fn repair_json_feed(text: &str) -> Option<String> {
     serde_json::to_string(&document).ok()
 }
 
+/// `"author": "Name"` and `"authors": ["Name"]` are common; feed-rs wants objects.
+fn repair_authors(object: &mut Map<String, Value>) {
+    let as_author = |value: &Value| match value {
+        Value::String(name) => Some(json!({ "name": name })),
+        Value::Object(_) => Some(value.clone()),
+        _ => None,
+    };
+    match object.get("author").map(as_author) {
+        Some(Some(author)) => {
+            object.insert("author".into(), author);
+        }
+        Some(None) => {
+            object.remove("author");
+        }
+        None => {}
+    }
+    match object.get("authors") {
+        Some(Value::Array(authors)) => {
+            let authors: Vec<Value> = authors.iter().filter_map(as_author).collect();
+            object.insert("authors".into(), Value::Array(authors));
+        }
+        Some(_) => {
+            object.remove("authors");
+        }
+        None => {}
+    }
+}
+
 fn repair_item(item: &mut Map<String, Value>) {
+    repair_authors(item);
     for key in [
         "id",
         "url",
@@ -71,6 +101,19 @@ fn repair_item(item: &mut Map<String, Value>) {
         for attachment in attachments.iter_mut().filter_map(Value::as_object_mut) {
             if !attachment.get("mime_type").is_some_and(Value::is_string) {
                 attachment.insert("mime_type".into(), Value::from("application/octet-stream"));
+            }
+            let size = attachment.get("size_in_bytes").map(|size| match size {
+                Value::String(text) => text.trim().parse::<u64>().ok(),
+                other => other.as_u64(),
+            });
+            match size {
+                Some(Some(size)) => {
+                    attachment.insert("size_in_bytes".into(), Value::from(size));
+                }
+                Some(None) => {
+                    attachment.remove("size_in_bytes");
+                }
+                None => {}
             }
         }
     } else {
@@ -129,6 +172,18 @@ mod tests {
             value["items"][0]["attachments"][0]["mime_type"],
             "application/octet-stream"
         );
+    }
+
+    #[test]
+    fn string_authors_and_sizes_are_repaired() {
+        let repaired = repair_json_feed(
+            r#"{"version":"1.1","author":"Bob","items":[{"authors":["Al",3],"attachments":[{"url":"u","mime_type":"a/b","size_in_bytes":"12"}]}]}"#,
+        )
+        .unwrap();
+        let value: Value = serde_json::from_str(&repaired).unwrap();
+        assert_eq!(value["author"], json!({"name": "Bob"}));
+        assert_eq!(value["items"][0]["authors"], json!([{"name": "Al"}]));
+        assert_eq!(value["items"][0]["attachments"][0]["size_in_bytes"], 12);
     }
 
     #[test]

@@ -186,7 +186,7 @@ fn read_xml(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResult
         repairs.push(Repair::TagsBalanced);
         outcomes.push(guarded_parse(&balanced, feed_url));
     }
-    best_outcome(outcomes, text)
+    best_outcome(outcomes, root_is_feed_like(text))
 }
 
 /// Escapes, and for Atom the text construct types feed-rs refuses.
@@ -213,7 +213,7 @@ fn read_json(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResul
     match json::repair_json_feed(text) {
         Some(repaired) => {
             repairs.push(Repair::JsonFeedVersion);
-            best_outcome(vec![first, guarded_parse(&repaired, feed_url)], text)
+            best_outcome(vec![first, guarded_parse(&repaired, feed_url)], true)
         }
         None => first.map_err(|error| match error {
             ParseError::Malformed(message) => {
@@ -238,7 +238,7 @@ fn is_empty_feed(feed: &feed_rs::model::Feed) -> bool {
 
 /// The last usable outcome, else an empty success (the caller reports it as `Empty`), else
 /// the first error, which describes the document as it was rather than after our repairs.
-fn best_outcome(outcomes: Vec<FeedResult>, original_text: &str) -> FeedResult {
+fn best_outcome(outcomes: Vec<FeedResult>, looks_like_a_feed: bool) -> FeedResult {
     if outcomes.iter().any(is_usable) {
         return outcomes.into_iter().rev().find(is_usable).expect("checked");
     }
@@ -247,9 +247,9 @@ fn best_outcome(outcomes: Vec<FeedResult>, original_text: &str) -> FeedResult {
     }
     let first_error = outcomes.into_iter().find_map(Result::err);
     match first_error {
-        Some(ParseError::Malformed(message)) if !root_is_feed_like(original_text) => Err(
-            not_a_feed(&format!("no RSS, Atom or JSON Feed root ({message})")),
-        ),
+        Some(ParseError::Malformed(message)) if !looks_like_a_feed => Err(not_a_feed(&format!(
+            "no RSS, Atom or JSON Feed root ({message})"
+        ))),
         Some(error) => Err(error),
         None => Err(ParseError::Empty),
     }

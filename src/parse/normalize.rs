@@ -52,7 +52,13 @@ fn to_feed_entry(
         .and_then(|base| feed_base.join(base).ok())
         .unwrap_or_else(|| feed_url.clone());
     let id = Some(entry.id.trim().to_string()).filter(|id| !id.is_empty());
-    let link = pick_page_link(&entry.links, &entry_base).or_else(|| id_as_link(id.as_deref()));
+    let page_links: Vec<Link> = entry
+        .links
+        .iter()
+        .filter(|link| !is_attachment(link, is_json))
+        .cloned()
+        .collect();
+    let link = pick_page_link(&page_links, &entry_base).or_else(|| id_as_link(id.as_deref()));
     let html_base = link
         .as_deref()
         .and_then(|link| Url::parse(link).ok())
@@ -93,7 +99,7 @@ fn to_feed_entry(
         summary_html,
         authors,
         categories: categories(&entry),
-        enclosures: enclosures(&entry, &entry_base),
+        enclosures: enclosures(&entry, &entry_base, is_json),
     }
 }
 
@@ -112,6 +118,13 @@ fn pick_page_link(links: &[Link], base: &Url) -> Option<String> {
         .filter(is_html)
         .chain(links.iter().filter(is_page_rel))
         .find_map(|link| absolute_http_url(&link.href, base))
+}
+
+/// An enclosure link: Atom's `rel="enclosure"`, or a JSON Feed attachment, which feed-rs
+/// turns into a rel-less link carrying a MIME type (the item's own URLs carry none).
+fn is_attachment(link: &Link, is_json: bool) -> bool {
+    link.rel.as_deref() == Some("enclosure")
+        || (is_json && link.rel.is_none() && link.media_type.is_some())
 }
 
 /// An RSS `<guid>` is often the article's URL; used when the entry has no link.
@@ -242,7 +255,7 @@ fn categories(entry: &Entry) -> Vec<String> {
 }
 
 /// Podcast media (RSS `<enclosure>`, Media RSS, Atom `rel="enclosure"` links), deduplicated.
-fn enclosures(entry: &Entry, base: &Url) -> Vec<Enclosure> {
+fn enclosures(entry: &Entry, base: &Url, is_json: bool) -> Vec<Enclosure> {
     let mut enclosures: Vec<Enclosure> = Vec::new();
     let from_media = entry
         .media
@@ -258,7 +271,7 @@ fn enclosures(entry: &Entry, base: &Url) -> Vec<Enclosure> {
     let from_links = entry
         .links
         .iter()
-        .filter(|link| link.rel.as_deref() == Some("enclosure"))
+        .filter(|link| is_attachment(link, is_json))
         .filter_map(|link| {
             Some(Enclosure {
                 url: absolute_http_url(&link.href, base)?,

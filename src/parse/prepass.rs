@@ -258,7 +258,7 @@ fn attribute_span(tag: &str, name: &str) -> Option<AttributeSpan> {
 }
 
 /// The start tag with attribute `name` (and its value) removed.
-fn without_attribute(tag: &str, name: &str) -> String {
+pub fn without_attribute(tag: &str, name: &str) -> String {
     match attribute_span(tag, name) {
         Some(span) => format!(
             "{}{}",

@@ -178,13 +178,30 @@ pub fn repair_text_construct_types(text: &str) -> String {
         let length = markup_length(rest).unwrap_or(rest.len());
         let tag = &rest[..length];
         rest = &rest[length..];
-        match repaired_type_attribute(tag) {
+        let typed = repaired_type_attribute(tag);
+        let tag = typed.as_deref().unwrap_or(tag);
+        match without_src_on_inline_content(tag, rest) {
             Some(repaired) => result.push_str(&repaired),
             None => result.push_str(tag),
         }
     }
     result.push_str(rest);
     result
+}
+
+/// Atom forbids `src` on a `<content>` that also has inline text, and feed-rs then refuses
+/// the whole feed: the inline text is kept and `src` dropped.
+fn without_src_on_inline_content(tag: &str, following: &str) -> Option<String> {
+    let is_content = tag.starts_with("<content") || tag.contains(":content");
+    if !is_content || tag.ends_with("/>") || !tag.contains("src") {
+        return None;
+    }
+    let is_empty = following.trim_start().starts_with("</");
+    if is_empty {
+        return None;
+    }
+    super::prepass::attribute_value(tag, "src")?;
+    Some(super::prepass::without_attribute(tag, "src"))
 }
 
 fn repaired_type_attribute(tag: &str) -> Option<String> {
@@ -405,7 +422,12 @@ mod tests {
             "<title type=\"text\">a</title><summary type='text'>b</summary>\
              <content type=\"html\">c</content><link type=\"bogus\"/>"
         );
-        let fine = "<content type=\"image/png\" src=\"a.png\"/><title type=\"html\">x</title>";
+        assert_eq!(
+            repair_text_construct_types("<content src=\"a\" type=\"html\">inline</content>"),
+            "<content type=\"html\">inline</content>"
+        );
+        let fine = "<content type=\"image/png\" src=\"a.png\"/><title type=\"html\">x</title>\
+                    <content src=\"b\"></content>";
         assert_eq!(repair_text_construct_types(fine), fine);
     }
 

@@ -248,6 +248,10 @@ fn json_feed_with_old_version_is_read() {
         feed.entries[1].link.as_deref(),
         Some("https://json.example.org/2")
     );
+    let enclosure = &feed.entries[1].enclosures[0];
+    assert_eq!(enclosure.url, "https://json.example.org/audio/2.mp3");
+    assert_eq!(enclosure.length, Some(1234));
+    assert_eq!(enclosure.mime_type.as_deref(), Some("audio/mpeg"));
     let json = to_json(&feed);
     assert_eq!(json["title"], "JSON Example");
     assert_eq!(json["entries"][0]["published"], "2024-04-01T07:00:00+00:00");
