@@ -80,11 +80,8 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
 
 /// The `encoding="..."` label of the XML declaration, when the document starts with one.
 pub fn declared_encoding_label(bytes: &[u8]) -> Option<&[u8]> {
-    let start = bytes.iter().position(|byte| !byte.is_ascii_whitespace())?;
+    let start = xml_declaration_start(bytes)?;
     let rest = &bytes[start..];
-    if !rest.starts_with(b"<?xml") {
-        return None;
-    }
     let end = rest.iter().take(512).position(|byte| *byte == b'>')?;
     let declaration = &rest[..end];
     let key = find_bytes(declaration, b"encoding")?;
@@ -94,6 +91,15 @@ pub fn declared_encoding_label(bytes: &[u8]) -> Option<&[u8]> {
     let value = &after_key[quote_position + 1..];
     let value_end = value.iter().position(|b| *b == quote)?;
     Some(&value[..value_end])
+}
+
+/// Where the XML declaration starts: normally at 0, but comments or junk sometimes precede it.
+pub fn xml_declaration_start(bytes: &[u8]) -> Option<usize> {
+    let head = &bytes[..bytes.len().min(1024)];
+    let start = find_bytes(head, b"<?xml")?;
+    let next = head.get(start + 5).copied();
+    next.is_some_and(|byte| byte.is_ascii_whitespace())
+        .then_some(start)
 }
 
 fn declared_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
@@ -217,6 +223,18 @@ mod tests {
     fn unknown_declared_encoding_marks_declaration_stale() {
         let bytes = b"<?xml version=\"1.0\" encoding=\"invalid\"?><feed/>";
         assert!(decode(bytes, None).2);
+    }
+
+    #[test]
+    fn declaration_after_a_comment_is_found() {
+        let bytes =
+            b"\n<!-- c -->\n<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss>caf\xe9</rss>";
+        assert_eq!(declared_encoding_label(bytes), Some(&b"ISO-8859-1"[..]));
+        assert_eq!(
+            declared_encoding_label(b"<?xml-stylesheet href=\"s\"?><rss/>"),
+            None
+        );
+        assert!(decode(bytes, None).0.contains("café"));
     }
 
     #[test]

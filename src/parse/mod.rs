@@ -189,11 +189,16 @@ fn read_xml(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResult
     best_outcome(outcomes, root_is_feed_like(text))
 }
 
-/// Escapes, and for Atom the text construct types feed-rs refuses.
+/// Escapes, stray XML declarations, and for Atom the text construct types feed-rs refuses.
 fn repair_markup_text(text: &str, repairs: &mut Vec<Repair>) -> String {
     let mut repaired = repair::repair_escapes(text);
     if repaired != text {
         repairs.push(Repair::Escapes);
+    }
+    let without_declarations = repair::remove_misplaced_declarations(&repaired);
+    if without_declarations != repaired {
+        repairs.push(Repair::MisplacedDeclarations);
+        repaired = without_declarations;
     }
     if matches!(root_local_name(text).as_deref(), Some("feed" | "entry")) {
         let typed = repair::repair_text_construct_types(&repaired);

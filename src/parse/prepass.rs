@@ -35,6 +35,7 @@ pub enum Repair {
     Rss090,
     RawMarkupWrapped,
     Escapes,
+    MisplacedDeclarations,
     TextConstructTypes,
     TagsBalanced,
     JsonFeedVersion,
@@ -96,7 +97,11 @@ pub fn prepare<'a>(
 /// Offset of the first `<` or `{` when something other than whitespace precedes it (a stray
 /// BOM mark, PHP notices, a blank line printed by a template).
 fn junk_before_document(text: &str) -> Option<usize> {
-    let start = text.find(['<', '{'])?;
+    // Anything before the XML declaration (even a comment) makes the document ill-formed.
+    let start = match charset::xml_declaration_start(text.as_bytes()) {
+        Some(declaration) => declaration,
+        None => text.find(['<', '{'])?,
+    };
     let junk = &text[..start];
     let only_whitespace = junk
         .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
@@ -478,6 +483,14 @@ mod tests {
         let (text, repairs) = prepared("Warning: x in y.php\n<?xml version=\"1.0\"?><rss/>");
         assert_eq!(text, "<?xml version=\"1.0\"?><rss version=\"2.0\"/>");
         assert_eq!(repairs, vec![Repair::JunkBeforeProlog, Repair::RssVersion]);
+    }
+
+    #[test]
+    fn comments_before_the_declaration_are_dropped() {
+        let (text, repairs) =
+            prepared("<!-- by X -->\n<?xml version=\"1.0\"?><rss version=\"2.0\"/>");
+        assert_eq!(text, "<?xml version=\"1.0\"?><rss version=\"2.0\"/>");
+        assert_eq!(repairs, vec![Repair::JunkBeforeProlog]);
     }
 
     #[test]

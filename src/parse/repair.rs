@@ -105,6 +105,33 @@ fn is_xml_predefined(name: &str) -> bool {
     matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
 }
 
+/// Drops XML declarations that are not at the very start: feed-rs switches decoders on each
+/// one it meets (pasted or concatenated documents carry them mid-stream).
+pub fn remove_misplaced_declarations(text: &str) -> String {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(found) = rest.find("<?xml") {
+        let is_declaration = rest[found + 5..].starts_with(|c: char| c.is_whitespace());
+        let at_start = offset + found == 0;
+        let end = rest[found..].find("?>").map(|end| found + end + 2);
+        match end {
+            Some(end) if is_declaration && !at_start => {
+                result.push_str(&rest[..found]);
+                rest = &rest[end..];
+                offset += end;
+            }
+            _ => {
+                result.push_str(&rest[..found + 5]);
+                rest = &rest[found + 5..];
+                offset += found + 5;
+            }
+        }
+    }
+    result.push_str(rest);
+    result
+}
+
 /// RSS elements whose text is HTML: when a feed puts raw markup in them instead of escaping
 /// it, feed-rs keeps only the text between the tags, silently losing the rest.
 const HTML_TEXT_ELEMENTS: [&str; 2] = ["description", "content:encoded"];
@@ -443,6 +470,16 @@ mod tests {
              <content:encoded><![CDATA[a <br> b]]></content:encoded><descriptionX>y</descriptionX></item>"
         );
         assert!(wrap_raw_markup("<description>&lt;p&gt;escaped</description>").is_none());
+    }
+
+    #[test]
+    fn misplaced_declarations_are_removed() {
+        assert_eq!(
+            remove_misplaced_declarations(
+                "<?xml version=\"1.0\"?><rss><?xml version=\"1.0\" encoding=\"utf-16\"?><?xml-stylesheet x?></rss>"
+            ),
+            "<?xml version=\"1.0\"?><rss><?xml-stylesheet x?></rss>"
+        );
     }
 
     #[test]
