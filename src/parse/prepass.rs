@@ -291,13 +291,22 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
             repairs.push(Repair::Atom03);
             Cow::Owned(convert_atom_03(&text))
         }
+        "channel" => {
+            // A bare RSS channel, its `<rss>` wrapper lost (or never written).
+            repairs.push(Repair::RssVersion);
+            Cow::Owned(format!(
+                "{}<rss version=\"2.0\">{}</rss>",
+                &text[..root.start],
+                &text[root.start..]
+            ))
+        }
         "RDF" if text.contains(RSS_090_NAMESPACE) => {
             repairs.push(Repair::Rss090);
             Cow::Owned(text.replace(RSS_090_NAMESPACE, RSS_10_NAMESPACE))
         }
         _ => text,
     };
-    if !matches!(root.local_name(), "rss" | "RDF") {
+    if !matches!(root.local_name(), "rss" | "RDF" | "channel") {
         return text;
     }
     match wrap_raw_markup(&text) {
@@ -437,6 +446,17 @@ mod tests {
     fn missing_rss_version_becomes_2_0() {
         let (text, repairs) = prepared("<rss><channel><title>t</title></channel></rss>");
         assert!(text.starts_with("<rss version=\"2.0\">"), "{text}");
+        assert_eq!(repairs, vec![Repair::RssVersion]);
+    }
+
+    #[test]
+    fn bare_channel_is_wrapped_in_rss() {
+        let (text, repairs) =
+            prepared("<?xml version=\"1.0\"?>\n<channel><title>t</title></channel>");
+        assert_eq!(
+            text,
+            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>t</title></channel></rss>"
+        );
         assert_eq!(repairs, vec![Repair::RssVersion]);
     }
 
