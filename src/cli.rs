@@ -208,6 +208,7 @@ fn check(path: Option<&Path>) -> anyhow::Result<Exit> {
                 config.database.display(),
                 config.listen
             );
+            print_moved_sources(&config)?;
             Ok(Exit::Ok)
         }
         Err(ConfigError::Invalid(problems)) => {
@@ -222,6 +223,34 @@ fn check(path: Option<&Path>) -> anyhow::Result<Exit> {
             Ok(Exit::BadConfig)
         }
     }
+}
+
+/// What earlier polls learned that the admin should put in the config: feeds that moved
+/// permanently, and URLs that were HTML pages advertising a feed. Read from the database when
+/// it exists; `check` never creates one.
+fn print_moved_sources(config: &Config) -> anyhow::Result<()> {
+    if !config.database.exists() {
+        return Ok(());
+    }
+    let store = Store::open(&config.database)?;
+    let keys = crate::status::source_keys(config);
+    let statuses = store.call_blocking(|connection| store::load_statuses(connection, &keys))?;
+    for status in &statuses {
+        if let Some(actual) = &status.state.redirect_url {
+            println!(
+                "note: {}: {} is fetched from {actual} (a permanent redirect, or the feed an \
+                 HTML page links to): update its url",
+                status.state.name, status.state.url
+            );
+        }
+        if status.state.gone {
+            println!(
+                "note: {}: {} answered 410 Gone: remove the source or change its url",
+                status.state.name, status.state.url
+            );
+        }
+    }
+    Ok(())
 }
 
 fn poll(config: &Config) -> anyhow::Result<Exit> {

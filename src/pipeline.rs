@@ -170,7 +170,13 @@ async fn fetch_and_process(
     state.last_modified = fetched.validators.last_modified.clone();
     let feed = match parse_off_thread(&fetched).await {
         Ok(feed) => feed,
-        Err(error) => return (failed(error, None), Vec::new()),
+        Err((_, Some(discovered))) if state.redirect_url.is_none() => {
+            match follow_discovered(context, source, state, &discovered, report).await {
+                Ok(feed) => feed,
+                Err(error) => return (failed(error, None), Vec::new()),
+            }
+        }
+        Err((error, _)) => return (failed(error, None), Vec::new()),
     };
     note_feed(state, &feed);
     let items = build_items(context, source, state, feed.entries, report).await;
@@ -241,15 +247,59 @@ fn note_feed(state: &mut SourceState, feed: &ParsedFeed) {
     state.skip_days = feed.skip_days.clone();
 }
 
-/// Parsing is CPU work: it runs on the blocking pool, not on the async workers.
-async fn parse_off_thread(fetched: &Fetched) -> Result<ParsedFeed, String> {
+/// Parsing is CPU work: it runs on the blocking pool, not on the async workers. A failure
+/// carries the first feed an HTML page advertises, if any.
+async fn parse_off_thread(fetched: &Fetched) -> Result<ParsedFeed, (String, Option<url::Url>)> {
     let body = fetched.body.clone();
     let content_type = fetched.content_type.clone();
     let url = fetched.final_url.clone();
-    tokio::task::spawn_blocking(move || parse::parse_feed(&body, content_type.as_deref(), &url))
+    let parsed = tokio::task::spawn_blocking(move || {
+        parse::parse_feed(&body, content_type.as_deref(), &url)
+    })
+    .await
+    .map_err(|error| (format!("parser task failed: {error}"), None))?;
+    parsed.map_err(|error| {
+        let discovered = error
+            .discovered_feeds()
+            .iter()
+            .find_map(|feed| url::Url::parse(&feed.url).ok());
+        (format!("not a usable feed: {error}"), discovered)
+    })
+}
+
+/// The configured URL is an HTML page that advertises a feed: poll that feed from now on
+/// (like a remembered redirect) and tell the admin, who should fix the config.
+async fn follow_discovered(
+    context: &Context,
+    source: &Source,
+    state: &mut SourceState,
+    discovered: &url::Url,
+    report: &mut SourceReport,
+) -> Result<ParsedFeed, String> {
+    let answer = context
+        .fetcher
+        .fetch_feed_answer(discovered, &Validators::default(), &source.fetch)
         .await
-        .map_err(|error| format!("parser task failed: {error}"))?
-        .map_err(|error| format!("not a usable feed: {error}"))
+        .map_err(|error| {
+            format!("the page links to the feed {discovered}, which failed: {error}")
+        })?;
+    let FeedResponse::Fetched(fetched) = answer.response else {
+        return Err(format!(
+            "the page links to the feed {discovered}, which answered 304"
+        ));
+    };
+    let feed = parse_off_thread(&fetched)
+        .await
+        .map_err(|(error, _)| format!("the page links to the feed {discovered}: {error}"))?;
+    state.etag = fetched.validators.etag.clone();
+    state.last_modified = fetched.validators.last_modified.clone();
+    state.redirect_url = Some(discovered.to_string());
+    report.notes.push(format!(
+        "{} is an HTML page; it links to the feed {discovered}, which is polled instead: \
+         put that URL in the config",
+        source.url
+    ));
+    Ok(feed)
 }
 
 /// Turns the feed's entries that the source has not stored yet into items, fetching and

@@ -183,3 +183,53 @@ fn extract_shows_the_page_with_and_without_a_selector() {
     assert!(tuned.contains("coastal towns series"), "{shown}");
     assert!(!tuned.contains("four hundred homes"), "{shown}");
 }
+
+#[test]
+fn an_html_page_configured_as_a_feed_is_followed_to_its_feed_and_reported() {
+    let site = Site::start();
+    site.set(
+        "/feed.xml",
+        Page::ok("application/rss+xml", feed_with_pages(&site, 2)),
+    );
+    let home = "<!doctype html><html><head><title>Home</title>\
+        <link rel=\"alternate\" type=\"application/rss+xml\" title=\"All stories\" href=\"/feed.xml\">\
+        </head><body><p>Welcome</p></body></html>";
+    site.set("/", Page::ok("text/html", home));
+    let folder = tempfile::tempdir().unwrap();
+    let config = folder.path().join("tributary.toml");
+    let text = newsroom_config(
+        crate::support::free_port(),
+        &[("home", format!("{}/", site.base()))],
+    )
+    .replace("url = ", "full_text = false\nurl = ");
+    std::fs::write(&config, text).unwrap();
+    let output = stdout(&run_tributary(folder.path(), &config, &["poll"]));
+    assert!(output.contains("  2 new"), "{output}");
+    assert!(
+        output.contains("is an HTML page; it links to the feed"),
+        "{output}"
+    );
+    let check = stdout(&run_tributary(folder.path(), &config, &["check"]));
+    assert!(
+        check.contains(&format!("is fetched from {}/feed.xml", site.base())),
+        "{check}"
+    );
+    site.clear_log();
+    let again = stdout(&run_tributary(folder.path(), &config, &["poll"]));
+    assert!(again.contains("not-modified"), "{again}");
+    assert!(
+        site.requests_to("/").is_empty(),
+        "the feed itself is polled now"
+    );
+    let parse = crate::support::run_tributary(
+        folder.path(),
+        &config,
+        &["parse", &format!("{}/", site.base())],
+    );
+    assert!(!parse.status.success());
+    assert!(
+        crate::support::stderr(&parse).contains("/feed.xml"),
+        "parse names the advertised feed: {}",
+        crate::support::stderr(&parse)
+    );
+}
