@@ -396,7 +396,10 @@ async fn build_item(
     *pages_fetched += 1;
     match context.fetcher.fetch_page(&link, &source.fetch).await {
         Ok(page) => match extract_off_thread(context, source, &page).await {
-            Some(article) => apply_article(&mut item, article, &page.final_url),
+            Some(article) => {
+                let feed_dated = entry.published.or(entry.updated).is_some();
+                apply_article(&mut item, article, &page.final_url, feed_dated)
+            }
             None => item.extraction = ExtractionStatus::FeedFallback,
         },
         Err(error) => {
@@ -494,7 +497,7 @@ async fn extract_off_thread(context: &Context, source: &Source, page: &Fetched) 
 
 /// Takes the extracted article as the item's text, and fills what the feed lacked from the
 /// page's metadata.
-fn apply_article(item: &mut NewItem, article: Article, page_url: &url::Url) {
+fn apply_article(item: &mut NewItem, article: Article, page_url: &url::Url, feed_dated: bool) {
     let metadata = article.metadata;
     for url in [Some(page_url.as_str()), metadata.canonical_url.as_deref()]
         .into_iter()
@@ -512,10 +515,9 @@ fn apply_article(item: &mut NewItem, article: Article, page_url: &url::Url) {
     if item.authors.is_empty() {
         item.authors.extend(metadata.author);
     }
-    if let Some(published) = metadata.published
-        && item.summary.is_none()
-    {
-        item.published = item.published.min(published);
+    if !feed_dated && let Some(published) = metadata.published.or(metadata.modified) {
+        item.published = published;
+        item.updated = metadata.modified.unwrap_or(published).max(published);
     }
     item.image = metadata.image;
     if item.summary.is_none() {
@@ -587,4 +589,62 @@ pub async fn poll_all(
 pub fn format_time(time: Option<DateTime<Utc>>) -> String {
     time.map(|time| time.format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|| "-".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PageMetadata;
+
+    fn article(published: &str) -> Article {
+        Article {
+            title: Some("Headline from the page".into()),
+            content_html: "<p>Body</p>".into(),
+            text: "Body".into(),
+            metadata: PageMetadata {
+                published: Some(DateTime::parse_from_rfc3339(published).unwrap().to_utc()),
+                author: Some("A. Writer".into()),
+                canonical_url: Some("https://News.example/story?utm_source=x".into()),
+                image: Some("https://news.example/lead.jpg".into()),
+                ..PageMetadata::default()
+            },
+        }
+    }
+
+    #[test]
+    fn page_metadata_fills_what_the_feed_lacked() {
+        let entry = FeedEntry {
+            link: Some("https://news.example/story?id=1".into()),
+            ..FeedEntry::default()
+        };
+        let mut item = item_from_entry("link:x".into(), &entry);
+        let page = url::Url::parse("https://news.example/story?id=1").unwrap();
+        apply_article(&mut item, article("2026-01-02T03:04:05Z"), &page, false);
+        assert_eq!(item.title, "Headline from the page");
+        assert_eq!(item.authors, ["A. Writer"]);
+        assert_eq!(item.published.to_rfc3339(), "2026-01-02T03:04:05+00:00");
+        assert_eq!(item.image.as_deref(), Some("https://news.example/lead.jpg"));
+        assert!(
+            item.canonical_urls
+                .contains(&"https://news.example/story".to_string())
+        );
+        assert_eq!(item.extraction, ExtractionStatus::Extracted);
+    }
+
+    #[test]
+    fn the_feeds_own_date_and_title_win() {
+        let published = DateTime::parse_from_rfc3339("2026-05-05T05:05:05Z")
+            .unwrap()
+            .to_utc();
+        let entry = FeedEntry {
+            title: Some("Feed title".into()),
+            published: Some(published),
+            ..FeedEntry::default()
+        };
+        let mut item = item_from_entry("id:1".into(), &entry);
+        let page = url::Url::parse("https://news.example/story").unwrap();
+        apply_article(&mut item, article("2020-01-01T00:00:00Z"), &page, true);
+        assert_eq!(item.title, "Feed title");
+        assert_eq!(item.published, published);
+    }
 }
