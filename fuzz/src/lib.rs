@@ -49,6 +49,9 @@ pub fn run_guarded(data: &[u8], stage: impl FnOnce()) {
 /// Replaces libFuzzer's abort-on-panic hook by one that records the location and prints the
 /// message (once per location); aborting on escaped panics stays with libFuzzer's wrapper.
 fn install_recording_hook() {
+    // The first take returns libFuzzer's hook (print, then abort) and restores the standard
+    // one; the second returns that standard hook, which only prints.
+    drop(std::panic::take_hook());
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let location = info

@@ -1,5 +1,5 @@
-//! Replays the inputs the fuzzers found (tests/fixtures/fuzz-regressions/<target>/) on the
-//! stable toolchain, in the fuzz targets' input layout: no panic may escape a stage.
+//! Replays the inputs the fuzzers found (tests/fixtures/fuzz-regressions/, see its README) on
+//! the stable toolchain, in the fuzz targets' input layout: no panic may escape a stage.
 
 #[path = "../../fuzz/src/input.rs"]
 mod fuzz_input;
@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 use tributary::extract::{ExtractOptions, extract};
 use tributary::parse::{ParseError, parse_feed};
 
-/// Every saved input of one fuzz target, sorted so failures read the same on each run.
-fn regression_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+/// The saved inputs of one fuzz target in `folder` (`target` or `target/open`), sorted so
+/// failures read the same on each run.
+fn regression_inputs(folder: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/fuzz-regressions")
-        .join(target);
+        .join(folder);
     let Ok(entries) = std::fs::read_dir(&directory) else {
         return Vec::new();
     };
@@ -33,50 +34,51 @@ fn regression_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn regression_inputs_are_present() {
-    let total = regression_inputs("extract").len() + regression_inputs("parse_feed").len();
+    let folders = ["extract", "extract/open", "parse_feed", "parse_feed/open"];
+    let total: usize = folders
+        .iter()
+        .map(|folder| regression_inputs(folder).len())
+        .sum();
     assert!(total > 0, "tests/fixtures/fuzz-regressions/ holds no input");
+}
+
+/// `None` when a panic escaped `extract`.
+fn extract_outcome(bytes: &[u8]) -> Option<bool> {
+    let page_url = url::Url::parse("https://news.example.com/2024/05/article.html").unwrap();
+    let case = fuzz_input::split_case(bytes);
+    let content_type = case.content_type.as_deref();
+    std::panic::catch_unwind(|| {
+        extract(
+            case.body,
+            content_type,
+            &page_url,
+            &ExtractOptions::default(),
+        )
+        .is_ok()
+    })
+    .ok()
+}
+
+/// `None` when a panic escaped `parse_feed`.
+fn parse_feed_outcome(bytes: &[u8]) -> Option<Result<(), ParseError>> {
+    let feed_url = url::Url::parse("https://news.example.com/feeds/all.xml").unwrap();
+    let case = fuzz_input::split_case(bytes);
+    let content_type = case.content_type.as_deref();
+    std::panic::catch_unwind(|| parse_feed(case.body, content_type, &feed_url).map(|_| ())).ok()
 }
 
 #[test]
 fn extract_regressions_never_panic() {
-    let page_url = url::Url::parse("https://news.example.com/2024/05/article.html").unwrap();
     for (path, bytes) in regression_inputs("extract") {
-        let case = fuzz_input::split_case(&bytes);
-        let outcome = std::panic::catch_unwind(|| {
-            let content_type = case.content_type.as_deref();
-            extract(
-                case.body,
-                content_type,
-                &page_url,
-                &ExtractOptions::default(),
-            )
-            .is_ok()
-        });
-        assert!(outcome.is_ok(), "extract panicked on {}", path.display());
+        let outcome = extract_outcome(&bytes);
+        assert!(outcome.is_some(), "extract panicked on {}", path.display());
     }
-}
-
-/// What `parse_feed` did with one saved input: `None` when a panic escaped it.
-type ParseOutcome = (PathBuf, Option<Result<(), ParseError>>);
-
-/// Runs every saved `parse_feed` input, catching any panic that escapes.
-fn parse_feed_regression_outcomes() -> Vec<ParseOutcome> {
-    let feed_url = url::Url::parse("https://news.example.com/feeds/all.xml").unwrap();
-    let mut outcomes = Vec::new();
-    for (path, bytes) in regression_inputs("parse_feed") {
-        let case = fuzz_input::split_case(&bytes);
-        let outcome = std::panic::catch_unwind(|| {
-            let content_type = case.content_type.as_deref();
-            parse_feed(case.body, content_type, &feed_url).map(|_| ())
-        });
-        outcomes.push((path, outcome.ok()));
-    }
-    outcomes
 }
 
 #[test]
 fn parse_feed_regressions_never_panic() {
-    for (path, outcome) in parse_feed_regression_outcomes() {
+    for (path, bytes) in regression_inputs("parse_feed") {
+        let outcome = parse_feed_outcome(&bytes);
         assert!(
             outcome.is_some(),
             "parse_feed let a panic escape on {}",
@@ -85,12 +87,27 @@ fn parse_feed_regressions_never_panic() {
     }
 }
 
-/// A panic caught inside `parse_feed` is handled (the feed fails with a reason), but the feed
-/// is lost: the pre-pass should keep the parsers away from it.
+/// The open findings, plus panics that `parse_feed` catches itself: handled, but the feed is
+/// lost, so the pre-pass should keep the parsers away from them.
 #[test]
-#[ignore = "open: quick-xml panics in set_encoding on a second XML declaration (parse owners)"]
-fn parse_feed_regressions_never_panic_even_inside() {
-    for (path, outcome) in parse_feed_regression_outcomes() {
+#[ignore = "open fuzz findings for the owners: tests/fixtures/fuzz-regressions/README.md"]
+fn open_regressions_are_fixed() {
+    for (path, bytes) in regression_inputs("extract/open") {
+        assert!(
+            extract_outcome(&bytes).is_some(),
+            "extract panicked on {}",
+            path.display()
+        );
+    }
+    let mut parse_inputs = regression_inputs("parse_feed/open");
+    parse_inputs.extend(regression_inputs("parse_feed"));
+    for (path, bytes) in parse_inputs {
+        let outcome = parse_feed_outcome(&bytes);
+        assert!(
+            outcome.is_some(),
+            "parse_feed let a panic escape on {}",
+            path.display()
+        );
         let caught = matches!(outcome, Some(Err(ParseError::Panicked)));
         assert!(
             !caught,
