@@ -139,8 +139,11 @@ run_target() {
     >"$log" 2>&1 || status=$?
   grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' "$log" >&2 || true
   if [ "$status" -ne 0 ]; then
-    # The panic message and stack; cargo-fuzz's dump of the input bytes is left out.
-    grep -vE '^\s*\[[0-9, ]+\]$' "$log" | cut -c1-240 | tail -n 70 >&2
+    # The panic message with the top of its stack, and libFuzzer's verdict (crash, timeout,
+    # out-of-memory); the full log has more.
+    grep -m 1 -A 40 'panicked at' "$log" | grep -vE '^\s+at |^\s+[0-9]+: +0x' | cut -c1-240 >&2 || true
+    grep -E 'ERROR: libFuzzer|ALARM|SUMMARY: libFuzzer|out-of-memory|Test unit written' "$log" |
+      cut -c1-240 >&2 || true
     echo "FUZZ FAILURE in $target (status $status); input: $(grep -oE 'Test unit written to [^ ]+' "$log" | sed 's/Test unit written to //' | tail -n 1)" >&2
     echo "reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run $target <input>;" \
       "minimize: RUSTC_BOOTSTRAP=1 cargo fuzz tmin $target <input>" >&2
