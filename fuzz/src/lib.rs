@@ -85,14 +85,9 @@ fn save_guarded_input(location: &str, data: &[u8]) {
     location.hash(&mut hasher);
     let path =
         std::path::Path::new(&directory).join(format!("guarded-panic-{:016x}", hasher.finish()));
-    if path.exists() {
-        return;
+    if !path.exists() {
+        let _ = std::fs::create_dir_all(&directory);
+        let _ = std::fs::write(&path, data);
     }
-    let _ = std::fs::create_dir_all(&directory);
-    if std::fs::write(&path, data).is_ok() {
-        eprintln!(
-            "guarded panic at {location}: input saved to {}",
-            path.display()
-        );
-    }
+    eprintln!("guarded panic at {location}: input in {}", path.display());
 }
