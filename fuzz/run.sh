@@ -51,8 +51,7 @@ seed_from_files() {
   done
 }
 
-# Adds the raw regression inputs of target $1 into $2. Open findings (open/) are left out:
-# they would stop the run at once instead of letting it look for new ones.
+# Adds the raw regression inputs of target $1 (already in the input layout) into $2.
 seed_from_regressions() {
   local regressions="tests/fixtures/fuzz-regressions/$1"
   if [ -d "$regressions" ]; then

@@ -16,6 +16,7 @@ mod dom;
 mod hints;
 mod media;
 mod metadata;
+mod nesting;
 mod output;
 mod score;
 mod stats;
@@ -57,6 +58,10 @@ pub enum ExtractError {
 const MIN_CREDIBLE_CHARS: usize = 60;
 
 /// Pages are cut here before parsing, so memory stays bounded per page (a few hundred MB
+/// Deeper element nesting is cut before parsing (see `nesting`): browsers cap it too, and the
+/// parser's cost grows with the square of the depth.
+const MAX_NESTING: usize = 512;
+
 /// of DOM at most); article text sits far before this point on any real page.
 const MAX_HTML_BYTES: usize = 8 * 1024 * 1024;
 
@@ -96,7 +101,8 @@ pub fn extract_html(
     page_url: &url::Url,
     options: &ExtractOptions,
 ) -> Result<Article, ExtractError> {
-    let document = Html::parse_document(truncate_at_char(html, MAX_HTML_BYTES));
+    let bounded = nesting::cap_nesting(truncate_at_char(html, MAX_HTML_BYTES), MAX_NESTING);
+    let document = Html::parse_document(&bounded);
     let facts = metadata::read(&document, page_url);
     let (roots, skipped) = apply_user_selectors(&document, options);
     let dom = Dom::build(&document, &roots, &skipped);

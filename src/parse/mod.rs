@@ -169,6 +169,18 @@ type FeedResult = Result<feed_rs::model::Feed, ParseError>;
 /// Tries the document as prepared, then with escapes and Atom types repaired, then with tags
 /// balanced: each step runs only when the one before was refused or came out empty.
 fn read_xml(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResult {
+    // A second XML declaration makes quick-xml panic (caught, but the feed would be lost
+    // before any repair): drop misplaced declarations first. One substring search when clean.
+    let without_declarations;
+    let text = if text.get(1..).is_some_and(|rest| rest.contains("<?xml")) {
+        without_declarations = repair::remove_misplaced_declarations(text);
+        if without_declarations != text {
+            repairs.push(Repair::MisplacedDeclarations);
+        }
+        without_declarations.as_str()
+    } else {
+        text
+    };
     let first = guarded_parse(text, feed_url);
     if is_usable(&first) {
         return first;

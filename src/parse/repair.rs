@@ -150,6 +150,11 @@ pub fn wrap_raw_markup(text: &str) -> Option<String> {
     let mut result = String::with_capacity(text.len() + spans.len() * 12);
     let mut copied_to = 0;
     for (start, end) in spans {
+        // Overlapping elements (one opened inside another and closed after it) give
+        // overlapping spans: the first one wins, the other is left as it is.
+        if start < copied_to {
+            continue;
+        }
         result.push_str(&text[copied_to..start]);
         result.push_str("<![CDATA[");
         result.push_str(&text[start..end].replace("]]>", "]]]]><![CDATA[>"));

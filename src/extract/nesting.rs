@@ -1,0 +1,214 @@
+//! Caps element nesting before html5ever sees a page, in one linear pass.
+//!
+//! html5ever rescans its stack of open elements on many start tags, so parsing time grows with
+//! the square of the nesting depth: a 150,000-deep `<div>` chain takes minutes. Browsers cap
+//! nesting too (Chromium at 512). No real article is nested hundreds of elements deep, so start
+//! tags beyond `max_depth` (and their matching end tags) are dropped; their text is kept.
+
+use std::borrow::Cow;
+
+/// Elements that have no end tag, or whose end tag is implied by what follows: they never
+/// deepen the tree for long, so they are not counted.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody",
+    "thead", "tfoot", "colgroup", "rb", "rt", "rp", "html", "head", "body",
+];
+
+/// How far back an end tag looks for its start tag; bounds the work per tag.
+const MATCH_WINDOW: usize = 16;
+
+/// Returns `html` unchanged when it cannot nest deeper than `max_depth`, else a copy with the
+/// start tags beyond that depth, and their end tags, removed.
+pub fn cap_nesting(html: &str, max_depth: usize) -> Cow<'_, str> {
+    if html.bytes().filter(|&byte| byte == b'<').count() <= max_depth {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    // Open counted elements: (name, whether its start tag was dropped).
+    let mut open: Vec<(String, bool)> = Vec::new();
+    let mut kept_depth = 0usize;
+    let mut rest = html;
+    let mut changed = false;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let tag_text = &rest[lt..];
+        let Some(tag) = read_tag(tag_text) else {
+            out.push('<');
+            rest = &rest[lt + 1..];
+            continue;
+        };
+        let keep = match &tag.kind {
+            TagKind::Start(name) if counts(name) && !tag.self_closing => {
+                let keep = kept_depth < max_depth;
+                kept_depth += usize::from(keep);
+                open.push((name.clone(), !keep));
+                keep
+            }
+            TagKind::End(name) if counts(name) => close(&mut open, &mut kept_depth, name),
+            _ => true,
+        };
+        if keep {
+            out.push_str(&tag_text[..tag.length]);
+        } else {
+            changed = true;
+        }
+        rest = &tag_text[tag.length..];
+    }
+    out.push_str(rest);
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(html)
+    }
+}
+
+fn counts(name: &str) -> bool {
+    !NOT_NESTING.contains(&name)
+}
+
+/// Pops the most recent open element named `name` (and whatever was left open above it);
+/// returns whether the end tag is kept (its start tag was).
+fn close(open: &mut Vec<(String, bool)>, kept_depth: &mut usize, name: &str) -> bool {
+    let window_start = open.len().saturating_sub(MATCH_WINDOW);
+    let Some(index) = open[window_start..]
+        .iter()
+        .rposition(|(open_name, _)| open_name == name)
+        .map(|offset| window_start + offset)
+    else {
+        return true;
+    };
+    let mut kept = true;
+    for (position, (_, dropped)) in open.drain(index..).enumerate() {
+        if !dropped {
+            *kept_depth -= 1;
+        }
+        if position == 0 {
+            kept = !dropped;
+        }
+    }
+    kept
+}
+
+enum TagKind {
+    Start(String),
+    End(String),
+    /// Comments, doctypes, processing instructions.
+    Other,
+}
+
+struct Tag {
+    kind: TagKind,
+    /// Bytes from `<` to the closing `>` included.
+    length: usize,
+    self_closing: bool,
+}
+
+/// Reads the tag at the start of `text` (which starts with `<`); `None` when it is not a tag.
+fn read_tag(text: &str) -> Option<Tag> {
+    let bytes = text.as_bytes();
+    if let Some(comment) = text.strip_prefix("<!--") {
+        let end = comment.find("-->").map_or(text.len(), |end| end + 7);
+        return Some(Tag {
+            kind: TagKind::Other,
+            length: end,
+            self_closing: false,
+        });
+    }
+    let (is_end, name_start) = match bytes.get(1) {
+        Some(b'/') => (true, 2),
+        Some(b'!' | b'?') => {
+            let end = text.find('>').map_or(text.len(), |end| end + 1);
+            return Some(Tag {
+                kind: TagKind::Other,
+                length: end,
+                self_closing: false,
+            });
+        }
+        _ => (false, 1),
+    };
+    let name_length = text[name_start..]
+        .bytes()
+        .take_while(|byte| byte.is_ascii_alphanumeric() || *byte == b'-' || *byte == b':')
+        .count();
+    if name_length == 0 || !bytes[name_start].is_ascii_alphabetic() {
+        return None;
+    }
+    let name = text[name_start..name_start + name_length].to_ascii_lowercase();
+    let end = text.find('>').map_or(text.len(), |end| end + 1);
+    let self_closing = text[..end].ends_with("/>");
+    let kind = if is_end {
+        TagKind::End(name)
+    } else {
+        TagKind::Start(name)
+    };
+    Some(Tag {
+        kind,
+        length: end,
+        self_closing,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shallow_pages_are_borrowed_untouched() {
+        let page = "<html><body><div><p>One<p>Two</div></body></html>";
+        assert!(matches!(cap_nesting(page, 512), Cow::Borrowed(_)));
+        assert!(
+            matches!(cap_nesting(page, 3), Cow::Borrowed(_)),
+            "depth 1 only"
+        );
+    }
+
+    #[test]
+    fn deep_chains_are_cut_to_the_cap_keeping_the_text() {
+        let depth = 2000;
+        let page = format!(
+            "{}deep text{}",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let capped = cap_nesting(&page, 100);
+        assert_eq!(capped.matches("<div>").count(), 100);
+        assert_eq!(capped.matches("</div>").count(), 100);
+        assert!(capped.contains("deep text"));
+    }
+
+    #[test]
+    fn implied_end_tags_and_void_elements_do_not_count() {
+        let paragraphs = "<p>para".repeat(3000);
+        let page = format!("<div>{paragraphs}<br><img src=x></div>");
+        assert!(matches!(cap_nesting(&page, 10), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn comments_and_stray_brackets_pass_through() {
+        let page = format!(
+            "{}<!-- <div> -->a < b{}",
+            "<span>".repeat(50),
+            "</span>".repeat(50)
+        );
+        let capped = cap_nesting(&page, 10);
+        assert!(capped.contains("<!-- <div> -->a < b"), "{capped}");
+        assert_eq!(capped.matches("<span>").count(), 10);
+        assert_eq!(capped.matches("</span>").count(), 10);
+    }
+
+    #[test]
+    fn a_deep_page_extracts_quickly_enough_to_finish() {
+        // 150,000 nested divs took minutes before the cap; the test only checks it finishes
+        // and keeps the text (time is for the benchmarks, not the tests).
+        let depth = 150_000;
+        let page = format!(
+            "<html><body>{}<p>The only paragraph of this page, long enough to be an article \
+             body for the extractor to keep it.</p>{}</body></html>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let capped = cap_nesting(&page, 512);
+        assert!(capped.len() < 10_000);
+    }
+}
