@@ -133,8 +133,10 @@ fn shingle_hash(words: &[String]) -> u32 {
 /// Counts over the hash range both sketches cover: (only in `a`'s part, in `b`'s part, in both).
 fn overlap(a: &Fingerprint, b: &Fingerprint) -> (usize, usize, usize) {
     let limit = a.complete_up_to().min(b.complete_up_to());
-    let a_part: Vec<u32> = a.sketch.iter().copied().filter(|h| *h <= limit).collect();
-    let b_part: Vec<u32> = b.sketch.iter().copied().filter(|h| *h <= limit).collect();
+    // Sketches are strictly ascending, so the covered range is a prefix: slices, no copies
+    // (this runs once per stored story for every new item, so it must not allocate).
+    let a_part = &a.sketch[..a.sketch.partition_point(|h| *h <= limit)];
+    let b_part = &b.sketch[..b.sketch.partition_point(|h| *h <= limit)];
     let (mut left, mut right, mut common) = (0, 0, 0);
     while left < a_part.len() && right < b_part.len() {
         match a_part[left].cmp(&b_part[right]) {

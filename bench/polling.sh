@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# bench/polling.sh: polls a loopback feed farm (1000 feeds x 20 items, served by nginx) with
+# tributary, py_poller.py (httpx + feedparser + SQLite) and newsboat in one run, cold (empty
+# store) and warm (second pass, every feed answers 304); median of RUNS rounds of wall time and
+# peak RSS, clients pinned to one core and nginx to the other. Checks from nginx's access log
+# that tributary's cold pass got 1000 x 200 and stored 20000 entries, and that its warm pass
+# sent If-None-Match and got 1000 x 304. Then (unless SKIP_SERVE=1) wrk, 16 connections, 10 s,
+# against `tributary run`'s /feed.atom (200 entries) and nginx serving the farm's merged.atom.
+#
+# Usage: bench/polling.sh          (from anywhere; works from the repo root)
+#   RUNS=3 FEEDS=1000 ITEMS=20 PORT=18481 SERVE_PORT=18482 CLIENT_CPU=0 SERVER_CPU=1
+#   SKIP_SERVE=1  skip the wrk measurement
+# Installs what it needs: Debian nginx, newsboat, time, wrk (apt-get, once); httpx and
+# feedparser in a throw-away venv under target/bench-peers/poll-venv.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SHARED=$ROOT/../shared/poll-farm
+RUNS=${RUNS:-3}
+FEEDS=${FEEDS:-1000}
+ITEMS=${ITEMS:-20}
+PORT=${PORT:-18481}
+SERVE_PORT=${SERVE_PORT:-18482}
+CLIENT_CPU=${CLIENT_CPU:-0}
+SERVER_CPU=${SERVER_CPU:-1}
+FARM=$ROOT/target/bench-farm/farm
+WORK=$ROOT/target/bench-farm/work
+PEERS=$ROOT/target/bench-peers
+RESULTS=$WORK/results.tsv
+ACCESS_LOG=$FARM/.nginx-$PORT/access.log
+TRIBUTARY=$ROOT/target/release/tributary
+PIN="taskset -c $CLIENT_CPU"
+TRIBUTARY_PID=""
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# --- tools --------------------------------------------------------------------------------
+install_debian_packages() {
+    local missing=()
+    [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    command -v newsboat >/dev/null || missing+=(newsboat)
+    [ -x /usr/bin/time ] || missing+=(time)
+    command -v taskset >/dev/null || missing+=(util-linux)
+    [ -n "${SKIP_SERVE:-}" ] || command -v wrk >/dev/null || missing+=(wrk)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "== apt-get install ${missing[*]}"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    # Keep the nginx package from starting a system-wide server on port 80.
+    local added_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+        $sudo chmod +x /usr/sbin/policy-rc.d; added_policy=1
+    fi
+    $sudo apt-get update -qq >"$WORK/apt.log" 2>&1
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
+        "${missing[@]}" >>"$WORK/apt.log" 2>&1 || echo "   apt-get install failed (see $WORK/apt.log)"
+    [ -n "$added_policy" ] && $sudo rm -f /usr/sbin/policy-rc.d
+    return 0
+}
+
+install_python_peer() {
+    local venv=$PEERS/poll-venv
+    if ! "$venv/bin/python" -c 'import httpx, feedparser' 2>/dev/null; then
+        echo "== pip install httpx feedparser into $venv"
+        [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || return 1
+        "$venv/bin/pip" install -q httpx feedparser >"$PEERS/poll-pip.log" 2>&1 || return 1
+    fi
+    PYTHON_PEER=$venv/bin/python
+}
+
+# --- farm ---------------------------------------------------------------------------------
+make_farm() {
+    local base="http://127.0.0.1:$PORT"
+    if [ -f "$FARM/farm.json" ] && grep -q "\"feeds\": $FEEDS," "$FARM/farm.json" \
+        && grep -q "\"items_per_feed\": $ITEMS," "$FARM/farm.json" \
+        && grep -q "\"base\": \"$base\"" "$FARM/farm.json"; then
+        return 0
+    fi
+    echo "== generating the farm ($FEEDS feeds x $ITEMS items) in $FARM"
+    [ -d "$FARM" ] && sh "$SHARED/serve_farm.sh" "$FARM" "$PORT" stop >/dev/null 2>&1
+    rm -rf "$FARM"
+    python3 "$SHARED/make_farm.py" --feeds "$FEEDS" --items "$ITEMS" --out "$FARM" \
+        --base "$base" >"$WORK/farm.log" || die "make_farm.py failed"
+}
+
+cleanup() {
+    [ -n "$TRIBUTARY_PID" ] && kill "$TRIBUTARY_PID" 2>/dev/null && wait "$TRIBUTARY_PID" 2>/dev/null
+    sh "$SHARED/serve_farm.sh" "$FARM" "$PORT" stop >/dev/null 2>&1
+}
+
+# The 1000-source config: one host, so 16 requests in flight to it, like the peers.
+write_tributary_config() {
+    local file=$1 database=$2 max_entries=$3
+    {
+        echo "database = \"$database\""
+        echo "listen = \"127.0.0.1:$SERVE_PORT\""
+        echo '# yearly: `poll` ignores it; `run` (serving test) then polls nothing'
+        echo 'default_schedule = "0 0 1 1 *"'
+        echo
+        echo '[fetch]'
+        echo 'allow_private_networks = true'
+        echo 'max_concurrency = 16'
+        echo 'per_host_concurrency = 16'
+        echo 'per_host_delay = "0ms"'
+        echo
+        echo '[output]'
+        echo "max_entries = $max_entries"
+        while read -r url; do
+            local name=${url##*/}; name=f${name%%.*}
+            printf '\n[[sources]]\nname = "%s"\nurl = "%s"\nfull_text = false\n' "$name" "$url"
+        done <"$FARM/urls.txt"
+    } >"$file"
+}
+
+# --- measuring ----------------------------------------------------------------------------
+# Lines in the access log once nginx has written out its buffer (reopen, until stable).
+log_lines() {
+    local lines previous=-1
+    for _ in $(seq 20); do
+        sh "$SHARED/serve_farm.sh" "$FARM" "$PORT" flush
+        lines=$(wc -l <"$ACCESS_LOG")
+        [ "$lines" = "$previous" ] && break
+        previous=$lines
+    done
+    echo "$lines"
+}
+
+# access-log counts since line $1: "requests 200s 304s with-If-None-Match"
+log_counts() {
+    log_lines >/dev/null
+    tail -n +"$(($1 + 1))" "$ACCESS_LOG" | awk -F'\t' \
+        '{n++} $2==200{ok++} $2==304{nm++} $6!="" && $6!="-"{inm++}
+         END{printf "%d %d %d %d", n, ok, nm, inm}'
+}
+
+# measure CLIENT PHASE ROUND CHECK_CMD -- COMMAND...: one timed, pinned run; appends to RESULTS
+# "client phase round seconds peak_kib load1 requests 200s 304s inm items cpu_seconds".
+measure() {
+    local client=$1 phase=$2 round=$3 items_cmd=$4; shift 5
+    local load before out=$WORK/$client-$phase-$round
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    before=$(log_lines)
+    /usr/bin/time -f "%e %M %U %S" -o "$out.time" $PIN "$@" >"$out.out" 2>"$out.err"
+    local status=$?
+    local counts; counts=$(log_counts "$before")
+    local items; items=$(eval "$items_cmd" 2>/dev/null || echo "?")
+    read -r seconds kib user sys <"$out.time"
+    local cpu; cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    [ $status -eq 0 ] || echo "   $client $phase exited $status (see $out.err)"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$client" "$phase" "$round" "$seconds" "$kib" \
+        "$load" "${counts// /	}" "$items" "$cpu" >>"$RESULTS"
+    printf '   %-9s %s round %s: %6.2f s (cpu %5.2f s) %6d KiB  load %-4s [req 200 304 inm] %s  items %s\n' \
+        "$client" "$phase" "$round" "$seconds" "$cpu" "$kib" "$load" "$counts" "$items"
+}
+
+count_rows() { # sqlite file, table
+    python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(
+        "select count(*) from " + sys.argv[2]).fetchone()[0])' "$1" "$2"
+}
+
+status_entries() {
+    "$TRIBUTARY" --config "$WORK/tributary.toml" status --json | python3 -c \
+        'import json,sys; print(sum(s.get("entries") or 0 for s in json.load(sys.stdin)["sources"]))'
+}
+
+run_tributary() { # phase round
+    local db=$WORK/tributary.db
+    [ "$1" = cold ] && rm -f "$db" "$db-wal" "$db-shm"
+    measure tributary "$1" "$2" status_entries -- "$TRIBUTARY" --config "$WORK/tributary.toml" poll
+    # tributary's own summary lines: one per source, its outcome in the second column
+    local out=$WORK/tributary-$1-$2.out
+    local updated notmod failed
+    updated=$(grep -cE '^f[0-9]+ +updated ' "$out"); notmod=$(grep -cE '^f[0-9]+ +not-modified ' "$out")
+    failed=$(grep -cE '^f[0-9]+ +FAILED ' "$out")
+    printf 'outcome\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$updated" "$notmod" "$failed" >>"$RESULTS"
+    echo "   tributary's summary: $updated updated, $notmod not-modified, $failed failed; $(tail -1 "$out")"
+}
+
+run_py_poller() {
+    local db=$WORK/py_poller.db
+    [ "$1" = cold ] && rm -f "$db" "$db-wal" "$db-shm"
+    measure py_poller "$1" "$2" "count_rows $db item" -- "$PYTHON_PEER" "$SHARED/py_poller.py" \
+        "$FARM/urls.txt" "$db" --concurrency 16
+}
+
+run_newsboat() {
+    local db=$WORK/newsboat.db
+    [ "$1" = cold ] && rm -f "$db" "$db.lock"
+    mkdir -p "$WORK/home"
+    HOME=$WORK/home measure newsboat "$1" "$2" "count_rows $db rss_item" -- newsboat \
+        -u "$FARM/urls.txt" -c "$db" -C "$SHARED/newsboat.conf" -x reload
+}
+
+# The merged feed as exported, counted: every stored story when max_entries is large.
+exported_entries() {
+    write_tributary_config "$WORK/export.toml" "$WORK/tributary.db" 1000000
+    "$TRIBUTARY" --config "$WORK/export.toml" export --format json | python3 -c \
+        'import json,sys; print(len(json.load(sys.stdin)["items"]))'
+}
+
+# --- serving ------------------------------------------------------------------------------
+wrk_rate() { # url -> "req/s transfer/s"
+    $PIN wrk -t1 -c16 -d10s "$1" | awk '/Requests\/sec/{r=$2} /Transfer\/sec/{t=$2} END{print r, t}'
+}
+
+# serve_tributary LABEL MAX_ENTRIES: `tributary run` on a copy of the cold pass's store, pinned
+# to the server core, wrk against its /feed.atom; appends "serve LABEL req/s transfer/s bytes".
+serve_tributary() {
+    cp "$WORK/tributary.db" "$WORK/serve.db"
+    rm -f "$WORK/serve.db-wal" "$WORK/serve.db-shm"
+    write_tributary_config "$WORK/serve.toml" "$WORK/serve.db" "$2"
+    taskset -c "$SERVER_CPU" "$TRIBUTARY" --config "$WORK/serve.toml" run 2>"$WORK/serve-$1.err" &
+    TRIBUTARY_PID=$!
+    local url=http://127.0.0.1:$SERVE_PORT
+    for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+    local bytes before polls rate transfer
+    bytes=$(curl -sf "$url/feed.atom" | wc -c)
+    before=$(log_lines)
+    echo "   load $(cut -d' ' -f1 /proc/loadavg)"
+    read -r rate transfer < <(wrk_rate "$url/feed.atom")
+    polls=$(log_counts "$before")
+    kill "$TRIBUTARY_PID"; wait "$TRIBUTARY_PID" 2>/dev/null; TRIBUTARY_PID=""
+    printf 'serve\t%s\t%s\t%s\t%s\n' "$1" "$rate" "$transfer" "$bytes" >>"$RESULTS"
+    echo "   tributary /feed.atom, $2 entries ($bytes bytes): $rate req/s, $transfer/s" \
+        "(farm requests meanwhile: ${polls%% *})"
+}
+
+serve_benchmark() {
+    echo "== serving: wrk -t1 -c16 -d10s (wrk on cpu $CLIENT_CPU, server on cpu $SERVER_CPU)"
+    local merged_bytes; merged_bytes=$(wc -c <"$FARM/merged.atom")
+    echo "   load $(cut -d' ' -f1 /proc/loadavg)"
+    local rate transfer
+    read -r rate transfer < <(wrk_rate "http://127.0.0.1:$PORT/merged.atom")
+    printf 'serve\tnginx\t%s\t%s\t%s\n' "$rate" "$transfer" "$merged_bytes" >>"$RESULTS"
+    echo "   nginx merged.atom ($merged_bytes bytes): $rate req/s, $transfer/s"
+    serve_tributary tributary-200 200
+    # and as many entries as make about merged.atom's size, for a like-for-like rate
+    local bytes_200; bytes_200=$(tail -1 "$RESULTS" | cut -f5)
+    serve_tributary tributary-same-size $((200 * merged_bytes / bytes_200))
+}
+
+# --- main ---------------------------------------------------------------------------------
+mkdir -p "$WORK" "$PEERS"
+started=$(date +%s)
+install_debian_packages
+PYTHON_PEER=""
+install_python_peer || echo "   httpx/feedparser could not be installed: py_poller skipped"
+for tool in /usr/sbin/nginx /usr/bin/time; do [ -x "$tool" ] || die "$tool is missing"; done
+
+echo "== building tributary (release)"
+cargo build --release --quiet --bin tributary || die "cargo build failed"
+make_farm
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+NGINX_CPUS=$SERVER_CPU sh "$SHARED/serve_farm.sh" "$FARM" "$PORT" | sed 's/^/   /'
+first_feed=$(head -1 "$FARM/urls.txt")
+curl -sf -o /dev/null "$first_feed" && [ "$(log_lines)" -gt 0 ] \
+    || die "nginx does not serve $first_feed, logged in $ACCESS_LOG (is port $PORT taken?)"
+write_tributary_config "$WORK/tributary.toml" "$WORK/tributary.db" 200
+"$TRIBUTARY" --config "$WORK/tributary.toml" check >/dev/null || die "generated config invalid"
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "== $(newsboat --version | head -1); $("$PYTHON_PEER" -c \
+    'import httpx,feedparser,sys; print("py_poller: Python", sys.version.split()[0], "httpx", httpx.__version__, "feedparser", feedparser.__version__)' 2>/dev/null)"
+: >"$RESULTS"
+clients=(tributary newsboat)
+[ -n "$PYTHON_PEER" ] && clients=(tributary py_poller newsboat)
+# Rounds interleave the clients, so machine load hits all of them alike.
+for round in $(seq "$RUNS"); do
+    echo "== round $round/$RUNS"
+    for client in "${clients[@]}"; do
+        "run_$client" cold "$round"
+        if [ "$client" = tributary ] && [ "$round" = 1 ]; then
+            echo "   tributary export --format json (max_entries 1000000): $(exported_entries) entries"
+        fi
+        "run_$client" warm "$round"
+    done
+done
+[ -n "${SKIP_SERVE:-}" ] || serve_benchmark
+echo "== summary ($(($(date +%s) - started)) s in all)"
+python3 - "$RESULTS" "$FEEDS" "$ITEMS" <<'PY'
+"""Medians per client and phase, ratios against the peers, and the correctness checks."""
+import statistics, sys
+from collections import defaultdict
+
+path, feeds, items = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+runs, serve, outcomes = defaultdict(list), {}, defaultdict(list)
+for line in open(path):
+    f = line.rstrip("\n").split("\t")
+    if f[0] == "serve":
+        serve[f[1]] = (float(f[2]), f[3], int(f[4]))
+        continue
+    if f[0] == "outcome":
+        outcomes[f[1]].append(tuple(int(x) for x in f[3:6]))
+        continue
+    client, phase, _round, secs, kib, load, req, ok, nm, inm, stored, cpu = f
+    runs[client, phase].append(dict(secs=float(secs), kib=int(kib), load=float(load), cpu=float(cpu),
+                                    req=int(req), ok=int(ok), nm=int(nm), inm=int(inm), stored=stored))
+clients = list(dict.fromkeys(c for c, _ in runs))
+med = {k: statistics.median(r["secs"] for r in v) for k, v in runs.items()}
+cpu = {k: statistics.median(r["cpu"] for r in v) for k, v in runs.items()}
+rss = {k: statistics.median(r["kib"] for r in v) / 1024 for k, v in runs.items()}
+joined = lambda rs, key: "/".join(str(r[key]) for r in rs)
+print("| client | cold: wall (CPU) | warm: wall (CPU) | peak RSS cold / warm | cold: 200s; stored | warm: 304s; If-None-Match sent | load (1-min avg) |")
+print("| --- | ---: | ---: | ---: | --- | --- | --- |")
+for c in clients:
+    cold, warm = runs[c, "cold"], runs[c, "warm"]
+    loads = [r["load"] for r in cold + warm]
+    print(f"| {c} | {med[c, 'cold']:.2f} s ({cpu[c, 'cold']:.2f} s) | {med[c, 'warm']:.2f} s ({cpu[c, 'warm']:.2f} s)"
+          f" | {rss[c, 'cold']:.0f} / {rss[c, 'warm']:.0f} MiB"
+          f" | {joined(cold, 'ok')}; {joined(cold, 'stored')} | {joined(warm, 'nm')}; {joined(warm, 'inm')}"
+          f" | {min(loads):.1f}-{max(loads):.1f} |")
+print()
+for peer in clients[1:]:
+    print(f"- tributary cold = {med['tributary', 'cold'] / med[peer, 'cold']:.2f}x {peer}'s wall time "
+          f"({cpu['tributary', 'cold'] / cpu[peer, 'cold']:.2f}x its CPU), warm = "
+          f"{med['tributary', 'warm'] / med[peer, 'warm']:.2f}x ({cpu['tributary', 'warm'] / cpu[peer, 'warm']:.2f}x CPU)")
+print("- all runs, wall s: " + "; ".join(
+    f"{c} {p} " + " ".join(f"{r['secs']:.2f}" for r in runs[c, p]) for c in clients for p in ("cold", "warm")))
+if "nginx" in serve:
+    nr, nt, nb = serve["nginx"]
+    for label in ("tributary-200", "tributary-same-size"):
+        if label in serve:
+            tr, tt, tb = serve[label]
+            print(f"- serving (wrk, 16 connections, 10 s): {label} /feed.atom ({tb} bytes) {tr:.0f} req/s ({tt}/s) "
+                  f"= {tr / nr:.2f}x nginx's {nr:.0f} req/s on merged.atom ({nb} bytes, {nt}/s)")
+cold, warm = runs.get(("tributary", "cold"), []), runs.get(("tributary", "warm"), [])
+checks = {
+    "cold: every feed requested once, 200": all(r["req"] == feeds == r["ok"] for r in cold),
+    f"cold: {feeds * items} entries stored": all(r["stored"] == str(feeds * items) for r in cold),
+    "cold: every source 'updated'": all(o == (feeds, 0, 0) for o in outcomes["cold"]),
+    "warm: every feed requested once, 304, If-None-Match sent":
+        all(r["req"] == feeds == r["nm"] == r["inm"] for r in warm),
+    "warm: every source 'not-modified'": all(o == (0, feeds, 0) for o in outcomes["warm"]),
+}
+for name, passed in checks.items():
+    print(f"- tributary {name}: {'OK' if passed and cold and warm else 'FAILED'}")
+PY
