@@ -10,7 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use tributary::parse::{parse_feed, read_feed_model};
+use tributary::parse::{parse_feed, parse_feed_unsanitized, read_feed_model};
 
 const EXPECTATIONS: &str = include_str!("../tests/fixtures/parse/corpus-expectations.tsv");
 
@@ -261,9 +261,9 @@ fn bench(files: &[PathBuf], root: &Path, rounds: usize) {
         clean.len(),
         total_bytes as f64 / 1e6
     );
-    // Rounds interleave the three contenders so a burst of load on the shared machine hits
-    // all of them alike; the best round of each is kept.
-    let mut best = [f64::INFINITY; 3];
+    // Rounds interleave the contenders so a burst of load on the shared machine hits all of
+    // them alike; the best round of each is kept.
+    let mut best = [f64::INFINITY; 4];
     for _ in 0..rounds.max(1) {
         best[0] = best[0].min(time(|| {
             clean.iter().for_each(|(bytes, _)| {
@@ -277,14 +277,23 @@ fn bench(files: &[PathBuf], root: &Path, rounds: usize) {
         }));
         best[2] = best[2].min(time(|| {
             clean.iter().for_each(|(bytes, url)| {
+                let _ = std::hint::black_box(parse_feed_unsanitized(bytes, None, url));
+            })
+        }));
+        best[3] = best[3].min(time(|| {
+            clean.iter().for_each(|(bytes, url)| {
                 let _ = std::hint::black_box(parse_feed(bytes, None, url));
             })
         }));
     }
-    let [raw, prepass, full] = best;
+    let [raw, prepass, unsanitized, full] = best;
     for (label, seconds) in [
         ("raw feed-rs (no pre-pass)", raw),
         ("pre-pass + feed-rs", prepass),
+        (
+            "parse_feed_unsanitized (pre-pass + feed-rs + normalise: each poll)",
+            unsanitized,
+        ),
         (
             "parse_feed (pre-pass + feed-rs + normalise + sanitize)",
             full,

@@ -14,6 +14,7 @@ use crate::extract::{self, ExtractOptions};
 use crate::fetch::{FeedResponse, FetchError, Fetched, Fetcher, Validators};
 use crate::model::{Article, ExtractionStatus, FeedEntry, ParsedFeed};
 use crate::parse;
+use crate::parse::{UnsanitizedEntry, UnsanitizedFeed};
 use crate::sanitize::{plain_text, truncate_words};
 use crate::schedule::{self, PollResult};
 use crate::store::{self, NewItem, SourceState, Store, StoreError};
@@ -178,7 +179,7 @@ async fn fetch_and_process(
         }
         Err((error, _)) => return (failed(error, None), Vec::new()),
     };
-    note_feed(state, &feed);
+    note_feed(state, &feed.feed);
     let items = build_items(context, source, state, feed.entries, report).await;
     let new_entries = items.len();
     (PollResult::Fetched { new_entries }, items)
@@ -249,12 +250,14 @@ fn note_feed(state: &mut SourceState, feed: &ParsedFeed) {
 
 /// Parsing is CPU work: it runs on the blocking pool, not on the async workers. A failure
 /// carries the first feed an HTML page advertises, if any.
-async fn parse_off_thread(fetched: &Fetched) -> Result<ParsedFeed, (String, Option<url::Url>)> {
+async fn parse_off_thread(
+    fetched: &Fetched,
+) -> Result<UnsanitizedFeed, (String, Option<url::Url>)> {
     let body = fetched.body.clone();
     let content_type = fetched.content_type.clone();
     let url = fetched.final_url.clone();
     let parsed = tokio::task::spawn_blocking(move || {
-        parse::parse_feed(&body, content_type.as_deref(), &url)
+        parse::parse_feed_unsanitized(&body, content_type.as_deref(), &url)
     })
     .await
     .map_err(|error| (format!("parser task failed: {error}"), None))?;
@@ -275,7 +278,7 @@ async fn follow_discovered(
     state: &mut SourceState,
     discovered: &url::Url,
     report: &mut SourceReport,
-) -> Result<ParsedFeed, String> {
+) -> Result<UnsanitizedFeed, String> {
     let answer = context
         .fetcher
         .fetch_feed_answer(discovered, &Validators::default(), &source.fetch)
@@ -308,7 +311,7 @@ async fn build_items(
     context: &Context,
     source: &Source,
     state: &mut SourceState,
-    mut entries: Vec<FeedEntry>,
+    mut entries: Vec<UnsanitizedEntry>,
     report: &mut SourceReport,
 ) -> Vec<NewItem> {
     entries.truncate(source.fetch.max_entries_per_pass);
@@ -347,16 +350,17 @@ async fn build_items(
     items
 }
 
-/// The entries whose key the source has not stored yet, each with its key, without repeats.
+/// The entries whose key the source has not stored yet, each with its key, without repeats,
+/// sanitized: only these need it, and on a steady feed they are few.
 async fn unseen_entries(
     context: &Context,
     source: &Source,
-    entries: Vec<FeedEntry>,
+    entries: Vec<UnsanitizedEntry>,
 ) -> Result<Vec<(String, FeedEntry)>, StoreError> {
     let mut seen = std::collections::HashSet::new();
-    let keyed: Vec<(String, FeedEntry)> = entries
+    let keyed: Vec<(String, UnsanitizedEntry)> = entries
         .into_iter()
-        .map(|entry| (dedupe::entry_key(&entry), entry))
+        .map(|entry| (dedupe::entry_key(entry.unsanitized()), entry))
         .filter(|(key, _)| seen.insert(key.clone()))
         .collect();
     let keys: Vec<String> = keyed.iter().map(|(key, _)| key.clone()).collect();
@@ -365,10 +369,23 @@ async fn unseen_entries(
         .store
         .call(move |connection| store::known_keys(connection, &name, &keys))
         .await?;
-    Ok(keyed
+    let unseen: Vec<(String, UnsanitizedEntry)> = keyed
         .into_iter()
         .filter(|(key, _)| !known.contains(key))
-        .collect())
+        .collect();
+    if unseen.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Sanitizing is CPU work (an HTML parse per field): off the async workers.
+    let sanitized = tokio::task::spawn_blocking(move || {
+        unseen
+            .into_iter()
+            .map(|(key, entry)| (key, entry.sanitize()))
+            .collect()
+    })
+    .await;
+    // The closure catches the sanitizer's panics per field, so the task cannot fail.
+    Ok(sanitized.unwrap_or_default())
 }
 
 async fn build_item(

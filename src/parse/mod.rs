@@ -29,6 +29,7 @@ pub use prepass::Repair;
 
 use crate::model::ParsedFeed;
 use normalize::SkipSchedule;
+pub use normalize::{UnsanitizedEntry, UnsanitizedFeed};
 use prepass::DocumentKind;
 
 /// Why a document did not yield a feed.
@@ -78,19 +79,29 @@ fn describe_not_a_feed(reason: &str, discovered: &[DiscoveredFeed]) -> String {
     }
 }
 
-/// Parses a feed document fetched from `feed_url`.
+/// Parses a feed document fetched from `feed_url`: every entry normalised, its HTML sanitized.
 pub fn parse_feed(
     bytes: &[u8],
     content_type: Option<&str>,
     feed_url: &Url,
 ) -> Result<ParsedFeed, ParseError> {
+    Ok(parse_feed_unsanitized(bytes, content_type, feed_url)?.sanitize())
+}
+
+/// `parse_feed` with the entries' HTML left to sanitize: the daemon sanitizes only the entries
+/// it has not stored yet (see `UnsanitizedEntry`).
+pub fn parse_feed_unsanitized(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    feed_url: &Url,
+) -> Result<UnsanitizedFeed, ParseError> {
     let document = read_feed_model(bytes, content_type, feed_url)?;
-    // Normalisation runs other libraries (ammonia, url) on hostile input: guarded as well.
+    // Normalisation runs other libraries (url, entity decoding) on hostile input: guarded too.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
-        normalize::to_parsed_feed(document.feed, feed_url, document.skip)
+        normalize::to_unsanitized_feed(document.feed, feed_url, document.skip)
     }))
     .map_err(|_| ParseError::Panicked)?;
-    if parsed.title.is_none() && parsed.entries.is_empty() {
+    if parsed.feed.title.is_none() && parsed.entries.is_empty() {
         return Err(ParseError::Empty);
     }
     Ok(parsed)

@@ -1,5 +1,7 @@
-//! feed-rs's model -> ours: absolute links, plain-text titles, sanitized HTML, authors,
-//! categories and enclosures, one entry at a time so a bad entry never fails the feed.
+//! feed-rs's model -> ours: absolute links, plain-text titles, authors, categories and
+//! enclosures, one entry at a time so a bad entry never fails the feed. Entry HTML is kept as
+//! the feed wrote it until `UnsanitizedEntry::sanitize`: sanitizing is most of the cost of a
+//! parse, and a polled feed is mostly entries already stored, which never need it.
 
 use feed_rs::model::{Entry, Feed, FeedType, Link, Text};
 use url::Url;
@@ -15,8 +17,70 @@ pub struct SkipSchedule {
     pub days: Vec<u32>,
 }
 
+/// One entry whose HTML (content, summary) is still the feed's own markup, trimmed.
+///
+/// The inner entry is private so raw markup cannot be mistaken for sanitized HTML: callers
+/// read it through `unsanitized` (for identity keys) and get a `FeedEntry` only by `sanitize`.
+#[derive(Debug, Clone)]
+pub struct UnsanitizedEntry {
+    entry: FeedEntry,
+    content_is_plain: bool,
+    summary_is_plain: bool,
+    /// Relative URLs in the HTML resolve against this (the entry's link, or its xml:base).
+    html_base: Url,
+}
+
+impl UnsanitizedEntry {
+    /// The entry with `content_html` and `summary_html` holding the feed's raw markup: fit for
+    /// ids, links, dates and hashing, never for output.
+    pub fn unsanitized(&self) -> &FeedEntry {
+        &self.entry
+    }
+
+    /// The entry with its HTML sanitized (ammonia; absolute URLs). A panic in the sanitizer
+    /// drops that field only.
+    pub fn sanitize(self) -> FeedEntry {
+        let UnsanitizedEntry {
+            mut entry,
+            content_is_plain,
+            summary_is_plain,
+            html_base,
+        } = self;
+        entry.content_html = entry
+            .content_html
+            .take()
+            .and_then(|body| guarded_sanitized(&body, content_is_plain, &html_base));
+        entry.summary_html = entry
+            .summary_html
+            .take()
+            .and_then(|body| guarded_sanitized(&body, summary_is_plain, &html_base));
+        entry
+    }
+}
+
+/// A feed mapped onto the pipeline's model, its entries' HTML not sanitized yet.
+#[derive(Debug, Clone)]
+pub struct UnsanitizedFeed {
+    /// The feed-level fields; `entries` is empty (they are in `entries` below).
+    pub feed: ParsedFeed,
+    pub entries: Vec<UnsanitizedEntry>,
+}
+
+impl UnsanitizedFeed {
+    /// Every entry sanitized: the whole feed as `parse_feed` returns it.
+    pub fn sanitize(self) -> ParsedFeed {
+        let mut feed = self.feed;
+        feed.entries = self
+            .entries
+            .into_iter()
+            .map(UnsanitizedEntry::sanitize)
+            .collect();
+        feed
+    }
+}
+
 /// Maps a parsed feed onto the pipeline's model, resolving links against `feed_url`.
-pub fn to_parsed_feed(feed: Feed, feed_url: &Url, skip: SkipSchedule) -> ParsedFeed {
+pub fn to_unsanitized_feed(feed: Feed, feed_url: &Url, skip: SkipSchedule) -> UnsanitizedFeed {
     let site_link = pick_page_link(&feed.links, feed_url);
     let feed_base = site_link
         .as_deref()
@@ -29,14 +93,15 @@ pub fn to_parsed_feed(feed: Feed, feed_url: &Url, skip: SkipSchedule) -> ParsedF
         .into_iter()
         .map(|entry| to_feed_entry(entry, feed_url, &feed_base, is_json, &feed_authors))
         .collect();
-    ParsedFeed {
+    let feed = ParsedFeed {
         title: feed.title.as_ref().and_then(plain_text),
         site_link,
-        entries,
+        entries: Vec::new(),
         ttl_minutes: feed.ttl,
         skip_hours: skip.hours,
         skip_days: skip.days,
-    }
+    };
+    UnsanitizedFeed { feed, entries }
 }
 
 fn to_feed_entry(
@@ -45,7 +110,7 @@ fn to_feed_entry(
     feed_base: &Url,
     is_json: bool,
     feed_authors: &[String],
-) -> FeedEntry {
+) -> UnsanitizedEntry {
     let entry_base = entry
         .base
         .as_deref()
@@ -64,31 +129,25 @@ fn to_feed_entry(
         .and_then(|link| Url::parse(link).ok())
         .filter(|_| entry.base.is_none())
         .unwrap_or_else(|| entry_base.clone());
-    let content_html = entry.content.as_ref().and_then(|content| {
-        let is_plain = is_json && content.content_type.as_str() == "text/plain";
-        sanitized(content.body.as_deref()?, is_plain, &html_base)
-    });
-    let summary_html = entry
-        .summary
+    let content = entry
+        .content
         .as_ref()
-        .or_else(|| {
-            entry
-                .media
-                .iter()
-                .find_map(|media| media.description.as_ref())
-        })
-        .and_then(|summary| {
-            sanitized(
-                &summary.content,
-                is_plain_json(summary, is_json),
-                &html_base,
-            )
-        });
+        .and_then(|content| Some((content.body.as_deref()?, content.content_type.as_str())));
+    let content_is_plain = is_json && content.is_some_and(|(_, kind)| kind == "text/plain");
+    let content_html = content.and_then(|(body, _)| trimmed(body));
+    let summary = entry.summary.as_ref().or_else(|| {
+        entry
+            .media
+            .iter()
+            .find_map(|media| media.description.as_ref())
+    });
+    let summary_is_plain = summary.is_some_and(|summary| is_plain_json(summary, is_json));
+    let summary_html = summary.and_then(|summary| trimmed(&summary.content));
     let mut authors = person_names(&entry.authors);
     if authors.is_empty() {
         authors = feed_authors.to_vec();
     }
-    FeedEntry {
+    let unsanitized = FeedEntry {
         id,
         title: entry.title.as_ref().and_then(plain_text),
         link,
@@ -100,7 +159,18 @@ fn to_feed_entry(
         authors,
         categories: categories(&entry),
         enclosures: enclosures(&entry, &entry_base, is_json),
+    };
+    UnsanitizedEntry {
+        entry: unsanitized,
+        content_is_plain,
+        summary_is_plain,
+        html_base,
     }
+}
+
+fn trimmed(body: &str) -> Option<String> {
+    let body = body.trim();
+    (!body.is_empty()).then(|| body.to_string())
 }
 
 /// The page a feed or entry points to: an `alternate` (or rel-less) http(s) link, preferring
@@ -177,6 +247,14 @@ fn strip_tags(html: &str) -> String {
 /// whatever feed-rs labels them, so they are sanitized as HTML.
 fn is_plain_json(text: &Text, is_json: bool) -> bool {
     is_json && text.content_type.as_str() == "text/plain"
+}
+
+/// `sanitized`, with a panic inside the sanitizer (a third-party HTML parser on hostile
+/// input) costing that field only.
+fn guarded_sanitized(body: &str, is_plain_text: bool, base: &Url) -> Option<String> {
+    std::panic::catch_unwind(|| sanitized(body, is_plain_text, base))
+        .ok()
+        .flatten()
 }
 
 fn sanitized(body: &str, is_plain_text: bool, base: &Url) -> Option<String> {

@@ -8,7 +8,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use tributary::parse::{FeedKind, ParseError, Repair, parse_feed, read_feed_model, to_json};
+use tributary::parse::{
+    FeedKind, ParseError, Repair, parse_feed, parse_feed_unsanitized, read_feed_model, to_json,
+};
 use url::Url;
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -183,6 +185,25 @@ fn xml_base_resolves_links_enclosures_and_content() {
         "{content}"
     );
     assert!(!content.contains("script"), "{content}");
+}
+
+/// The daemon sanitizes only unseen entries: until then the markup is the feed's own, and
+/// sanitizing later gives exactly what `parse_feed` gives at once.
+#[test]
+fn deferred_sanitizing_matches_parse_feed() {
+    let feed_url = url("https://feeds.example.net/atom");
+    let bytes = fixture("xml_base.atom");
+    let unsanitized = parse_feed_unsanitized(&bytes, None, &feed_url).unwrap();
+    assert!(unsanitized.feed.entries.is_empty());
+    let raw = unsanitized.entries[0].unsanitized().content_html.clone();
+    assert!(
+        raw.unwrap().contains("script"),
+        "raw markup is kept until sanitize"
+    );
+    assert_eq!(
+        unsanitized.sanitize(),
+        parse_feed(&bytes, None, &feed_url).unwrap()
+    );
 }
 
 #[test]
