@@ -29,6 +29,9 @@ export RUSTC_BOOTSTRAP=1
 # No sanitizer by default: the code under test is safe Rust (#![forbid(unsafe_code)]), and
 # AddressSanitizer costs about 2-3x in speed and build time. FUZZ_SANITIZER=address to add it.
 sanitizer="${FUZZ_SANITIZER:-none}"
+# A fixed random seed by default, so a CI failure can be replayed with the same mutations
+# (timing still varies). FUZZ_SEED=0 lets libFuzzer pick one: use it for long local hunts.
+fuzz_seed="${FUZZ_SEED:-20261124}"
 
 # Fuzz the dependency versions that ship: start from the product's lock file (cargo then adds
 # only what the fuzz crate itself needs, such as libfuzzer-sys).
@@ -134,7 +137,7 @@ run_target() {
     cargo fuzz run --release --sanitizer "$sanitizer" "$target" "$corpus" "$seed_root/$target" -- \
     -max_total_time="$seconds_per_target" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
     -timeout=10 -max_len="$(max_len_for "$target")" -dict="$(dictionary_for "$target")" \
-    -print_final_stats=1 -close_fd_mask=1 \
+    -print_final_stats=1 -close_fd_mask=1 -seed="$fuzz_seed" \
     >"$log" 2>&1 || status=$?
   grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' "$log" >&2 || true
   if [ "$status" -ne 0 ]; then
