@@ -107,10 +107,7 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
         cron_next,
         cron_period,
     );
-    let committed = context
-        .store
-        .call(move |connection| store::commit_pass(connection, &state, &items, now))
-        .await;
+    let committed = context.store.commit_pass(state, items, now).await;
     report.outcome = match (result, committed) {
         (_, Err(error)) => Outcome::Failed(format!("storing the pass: {error}")),
         (PollResult::Fetched { .. }, Ok(summary)) => Outcome::Updated {

@@ -83,6 +83,23 @@ impl Fingerprint {
         })
     }
 
+    /// The sketch: the smallest shingle hashes, strictly ascending.
+    pub(super) fn sketch(&self) -> &[u32] {
+        &self.sketch
+    }
+
+    /// How many hashes of the shorter text's sketch (by shingle count) fall in the range both
+    /// sketches cover: the denominator of [`similarity`].
+    pub(super) fn shorter_covered_len(&self, other: &Fingerprint) -> usize {
+        let (inner, outer) = if self.shingle_count <= other.shingle_count {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        let limit = inner.complete_up_to().min(outer.complete_up_to());
+        inner.sketch.partition_point(|h| *h <= limit)
+    }
+
     /// The largest hash this sketch is complete up to: every shingle hashing at or below it is in
     /// the sketch.
     fn complete_up_to(&self) -> u32 {

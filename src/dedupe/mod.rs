@@ -3,16 +3,19 @@
 //! - [`canonical_url`]: one spelling per page, for matching links across feeds.
 //! - [`entry_key`]: how an entry is known within its source (id, else link, else content hash).
 //! - [`fingerprint`] / [`similarity`] / [`is_same_story`]: the same story under different URLs,
-//!   titles and layouts (wire copy republished by several sites).
+//!   titles and layouts (wire copy republished by several sites); [`Candidate`] /
+//!   [`find_same_story`] the same test, filtered so that matching against thousands is cheap.
 //!
 //! Everything stored (keys, fingerprint bytes) uses fixed hashes, so it stays valid across builds.
 
+mod candidates;
 mod canonical;
 mod fingerprint;
 mod hash;
 mod key;
 mod normalise;
 
+pub use candidates::{Candidate, find_same_story};
 pub use canonical::{canonical_url, same_site};
 pub use fingerprint::{
     Fingerprint, MIN_WORDS, SAME_STORY, SHINGLE_WORDS, SKETCH_SIZE, containment, fingerprint,

@@ -5,6 +5,7 @@
 //! SQLite allows one writer at a time anyway, and one connection keeps a pass's transaction
 //! (match duplicates, then insert) atomic with respect to every other source's pass.
 
+mod recent;
 mod schema;
 mod sources;
 mod stories;
@@ -14,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
+pub use recent::RecentFingerprints;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
 pub use stories::{
     NewItem, PassSummary, StoredSource, StoredStory, commit_pass, known_keys, latest_stories,
@@ -42,6 +44,8 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     connection: Arc<Mutex<Connection>>,
+    /// Locked only while `connection` is held (so always after it): see `commit_pass`.
+    recent: Arc<Mutex<RecentFingerprints>>,
 }
 
 impl Store {
@@ -75,6 +79,7 @@ impl Store {
         schema::migrate(&mut connection)?;
         Ok(Store {
             connection: Arc::new(Mutex::new(connection)),
+            recent: Arc::new(Mutex::new(RecentFingerprints::default())),
         })
     }
 
@@ -93,6 +98,24 @@ impl Store {
         })
         .await
         .map_err(|error| StoreError::Task(error.to_string()))?
+    }
+
+    /// Commits one source's pass (`stories::commit_pass`) on the blocking pool, matching its
+    /// texts against the recent stories' fingerprints this store keeps in memory.
+    pub async fn commit_pass(
+        &self,
+        state: SourceState,
+        items: Vec<NewItem>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<PassSummary, StoreError> {
+        let recent = self.recent.clone();
+        self.call(move |connection| {
+            let mut recent = recent
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            commit_pass(connection, &mut recent, &state, &items, now)
+        })
+        .await
     }
 
     /// Runs `work` on the current thread; for synchronous callers (CLI, tests).

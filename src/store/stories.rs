@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use super::recent::RecentFingerprints;
 use super::sources::{SourceState, save_state};
 use super::{StoreError, from_epoch, to_epoch};
-use crate::dedupe::{self, Fingerprint};
+use crate::dedupe::{self, Candidate, Fingerprint};
 use crate::model::{Enclosure, ExtractionStatus};
 
 /// One new entry of a source's pass, ready to be stored or merged into a known story.
@@ -70,11 +71,6 @@ pub struct StoredStory {
     pub sources: Vec<StoredSource>,
 }
 
-/// How far back fingerprints are compared: wire copy is republished within days, not months.
-const FINGERPRINT_WINDOW_SECONDS: i64 = 14 * 24 * 3600;
-/// Cap on stories compared by fingerprint in one pass.
-const FINGERPRINT_WINDOW_STORIES: i64 = 5000;
-
 /// Which of `keys` the source already has.
 pub fn known_keys(
     connection: &Connection,
@@ -118,44 +114,24 @@ pub fn story_by_canonical(
     Ok(None)
 }
 
-fn recent_fingerprints(
-    transaction: &Transaction<'_>,
-    now: DateTime<Utc>,
-) -> Result<Vec<(i64, Fingerprint)>, StoreError> {
-    let mut statement = transaction.prepare_cached(
-        "SELECT id, fingerprint FROM stories WHERE fingerprint IS NOT NULL AND created >= ?1 \
-         ORDER BY created DESC LIMIT ?2",
-    )?;
-    let rows = statement.query_map(
-        params![
-            to_epoch(now) - FINGERPRINT_WINDOW_SECONDS,
-            FINGERPRINT_WINDOW_STORIES
-        ],
-        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)),
-    )?;
-    let mut fingerprints = Vec::new();
-    for row in rows {
-        let (id, bytes) = row?;
-        if let Some(fingerprint) = Fingerprint::from_bytes(&bytes) {
-            fingerprints.push((id, fingerprint));
-        }
-    }
-    Ok(fingerprints)
-}
-
 /// Commits one source's pass atomically: every new item is either merged into the story it
 /// duplicates (same canonical URL, or same text by fingerprint) or stored as a new story, and
 /// the source's state is saved. Matching happens here, inside the write transaction, so two
 /// sources' concurrent passes carrying the same story cannot both store it.
 pub fn commit_pass(
     connection: &mut Connection,
+    recent: &mut RecentFingerprints,
     state: &SourceState,
     items: &[NewItem],
     now: DateTime<Utc>,
 ) -> Result<PassSummary, StoreError> {
     let transaction = connection.transaction()?;
     let mut summary = PassSummary::default();
-    let mut fingerprints: Option<Vec<(i64, Fingerprint)>> = None;
+    let mut refreshed = false;
+    // Stories this pass stored, newest last: compared before the older ones.
+    let mut stored_now: Vec<(i64, Candidate)> = Vec::new();
+    // Older stories this pass gave a first fingerprint, for the cache once committed.
+    let mut fingerprinted: Vec<(i64, Fingerprint)> = Vec::new();
     for item in items {
         if !known_keys(
             &transaction,
@@ -166,31 +142,32 @@ pub fn commit_pass(
         {
             continue;
         }
+        let candidate = item.fingerprint.clone().map(Candidate::new);
         let mut existing = story_by_canonical(&transaction, &item.canonical_urls)?;
         if existing.is_none()
-            && let Some(fingerprint) = &item.fingerprint
+            && let Some(candidate) = &candidate
         {
-            let candidates = match &mut fingerprints {
-                Some(candidates) => candidates,
-                None => fingerprints.insert(recent_fingerprints(&transaction, now)?),
-            };
-            existing = candidates
-                .iter()
-                .find(|(_, known)| dedupe::is_same_story(known, fingerprint))
-                .map(|(id, _)| *id);
+            if !refreshed {
+                recent.refresh(&transaction, now)?;
+                refreshed = true;
+            }
+            let this_pass = stored_now.iter().rev().map(|(id, known)| (*id, known));
+            existing = dedupe::find_same_story(candidate, this_pass.chain(recent.newest_first()));
         }
         let story_id = match existing {
             Some(story_id) => {
-                upgrade_story(&transaction, story_id, item)?;
+                if upgrade_story(&transaction, story_id, item)?
+                    && let Some(fingerprint) = &item.fingerprint
+                {
+                    fingerprinted.push((story_id, fingerprint.clone()));
+                }
                 summary.merged += 1;
                 story_id
             }
             None => {
                 let story_id = insert_story(&transaction, &state.name, item, now)?;
-                if let (Some(candidates), Some(fingerprint)) =
-                    (&mut fingerprints, &item.fingerprint)
-                {
-                    candidates.push((story_id, fingerprint.clone()));
+                if let Some(candidate) = candidate {
+                    stored_now.push((story_id, candidate));
                 }
                 summary.new_stories += 1;
                 story_id
@@ -200,6 +177,9 @@ pub fn commit_pass(
     }
     save_state(&transaction, state)?;
     transaction.commit()?;
+    for (story_id, fingerprint) in fingerprinted {
+        recent.remember(story_id, now, fingerprint);
+    }
     Ok(summary)
 }
 
@@ -289,15 +269,22 @@ fn insert_story(
 
 /// A story first stored with only its feed's summary takes the full text a later source
 /// extracted, so the merged entry is the best copy any source offered.
+/// Gives a stored story the extracted text an entry brings, if it had only a feed's text.
+/// Returns whether that gave the story its first fingerprint.
 fn upgrade_story(
     transaction: &Transaction<'_>,
     story_id: i64,
     item: &NewItem,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     if item.extraction != ExtractionStatus::Extracted {
-        return Ok(());
+        return Ok(false);
     }
-    transaction.execute(
+    let had_no_fingerprint: bool = transaction.query_row(
+        "SELECT fingerprint IS NULL FROM stories WHERE id = ?1",
+        params![story_id],
+        |row| row.get(0),
+    )?;
+    let changed = transaction.execute(
         "UPDATE stories SET content_html = ?2, text = ?3, extraction = ?4, \
          fingerprint = COALESCE(fingerprint, ?5) WHERE id = ?1 AND extraction != ?4",
         params![
@@ -308,7 +295,7 @@ fn upgrade_story(
             item.fingerprint.as_ref().map(Fingerprint::to_bytes),
         ],
     )?;
-    Ok(())
+    Ok(changed > 0 && had_no_fingerprint && item.fingerprint.is_some())
 }
 
 fn insert_story_source(
