@@ -3,24 +3,24 @@
 //! - [`canonical_url`]: one spelling per page, for matching links across feeds.
 //! - [`entry_key`]: how an entry is known within its source (id, else link, else content hash).
 //! - [`fingerprint`] / [`similarity`] / [`is_same_story`]: the same story under different URLs,
-//!   titles and layouts (wire copy republished by several sites); [`Candidate`] /
-//!   [`find_same_story`] the same test, filtered so that matching against thousands is cheap.
+//!   titles and layouts (wire copy republished by several sites); [`FingerprintIndex`] the
+//!   same test against thousands of recent stories, by an inverted index of sketch hashes.
 //!
 //! Everything stored (keys, fingerprint bytes) uses fixed hashes, so it stays valid across builds.
 
-mod candidates;
 mod canonical;
 mod fingerprint;
 mod hash;
+mod index;
 mod key;
 mod normalise;
 
-pub use candidates::{Candidate, find_same_story};
 pub use canonical::{canonical_url, same_site};
 pub use fingerprint::{
     Fingerprint, MIN_WORDS, SAME_STORY, SHINGLE_WORDS, SKETCH_SIZE, containment, fingerprint,
     fingerprint_html, is_same_story, jaccard, similarity,
 };
+pub use index::FingerprintIndex;
 pub use key::entry_key;
 
 /// A hash that never changes across builds (stored ids depend on it): FNV-1a, 64 bits.

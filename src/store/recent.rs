@@ -1,8 +1,9 @@
-//! The fingerprints of recent stories, kept in memory between passes.
+//! The fingerprints of recent stories, kept in memory between passes and indexed by hash
+//! (`dedupe::FingerprintIndex`).
 //!
-//! Every new text is compared with the stories of the last [`WINDOW_SECONDS`] (at most
-//! [`WINDOW_STORIES`]): reading and decoding all of them from SQLite for each source's pass
-//! would cost more than the comparisons. The cache is refreshed at the start of each pass,
+//! Every new text is matched against the stories of the last [`WINDOW_SECONDS`] (at most
+//! [`WINDOW_STORIES`]): reading and decoding all of them from SQLite for each source's pass,
+//! then comparing with each, would make a first poll of many feeds quadratic. The cache is refreshed at the start of each pass,
 //! inside its transaction, with the stories committed since (by this process or another one,
 //! such as a `poll` beside the daemon), so it only ever holds committed rows: a pass that rolls
 //! back leaves nothing in it.
@@ -13,23 +14,19 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
 use super::{StoreError, to_epoch};
-use crate::dedupe::{Candidate, Fingerprint};
+use crate::dedupe::{Fingerprint, FingerprintIndex};
 
 /// How far back fingerprints are compared: wire copy is republished within days, not months.
 pub const WINDOW_SECONDS: i64 = 14 * 24 * 3600;
 /// Cap on the stories compared, which bounds memory (about 2.5 KB each) and time per text.
 pub const WINDOW_STORIES: usize = 5000;
 
-struct RecentStory {
-    id: i64,
-    created: i64,
-    candidate: Candidate,
-}
-
 /// Recent stories with a fingerprint, oldest first (ascending id).
 #[derive(Default)]
 pub struct RecentFingerprints {
-    stories: VecDeque<RecentStory>,
+    index: FingerprintIndex<i64>,
+    /// When each indexed story was created, in the index's order.
+    created: VecDeque<i64>,
     /// The largest story id read so far: later refreshes read only newer rows.
     max_id: i64,
 }
@@ -64,14 +61,12 @@ impl RecentFingerprints {
             // Bytes of another format version are skipped, not an error: the story stays
             // matchable by URL.
             if let Some(fingerprint) = Fingerprint::from_bytes(&bytes) {
-                newer.push(RecentStory {
-                    id,
-                    created,
-                    candidate: Candidate::new(fingerprint),
-                });
+                newer.push((id, created, fingerprint));
             }
         }
-        self.stories.extend(newer.into_iter().rev());
+        for (id, created, fingerprint) in newer.into_iter().rev() {
+            self.add(id, created, fingerprint);
+        }
         self.forget_before(window_start);
         Ok(())
     }
@@ -79,30 +74,29 @@ impl RecentFingerprints {
     /// Adds a fingerprint the store gave to an older story (a merge brought its first long
     /// text), which a refresh, reading only new rows, would not see.
     pub fn remember(&mut self, id: i64, created: DateTime<Utc>, fingerprint: Fingerprint) {
-        self.stories.push_back(RecentStory {
-            id,
-            created: to_epoch(created),
-            candidate: Candidate::new(fingerprint),
-        });
+        self.add(id, to_epoch(created), fingerprint);
         self.forget_before(i64::MIN);
     }
 
-    /// Newest first, the order matches are looked for in.
-    pub fn newest_first(&self) -> impl Iterator<Item = (i64, &Candidate)> {
-        self.stories
-            .iter()
-            .rev()
-            .map(|story| (story.id, &story.candidate))
+    /// The newest recent story that is the same as `fingerprint` (`dedupe::is_same_story`).
+    pub fn find_same_story(&self, fingerprint: &Fingerprint) -> Option<i64> {
+        self.index.find_same_story(fingerprint)
+    }
+
+    fn add(&mut self, id: i64, created: i64, fingerprint: Fingerprint) {
+        self.index.push(id, fingerprint);
+        self.created.push_back(created);
     }
 
     fn forget_before(&mut self, window_start: i64) {
         while self
-            .stories
+            .created
             .front()
-            .is_some_and(|story| story.created < window_start)
-            || self.stories.len() > WINDOW_STORIES
+            .is_some_and(|created| *created < window_start)
+            || self.created.len() > WINDOW_STORIES
         {
-            self.stories.pop_front();
+            self.index.pop_oldest();
+            self.created.pop_front();
         }
     }
 }
@@ -232,10 +226,8 @@ mod tests {
         store
             .call_blocking(|connection| cache.refresh(connection, Utc::now()))
             .unwrap();
-        assert_eq!(cache.stories.len(), WINDOW_STORIES);
-        // Newest first, and the three oldest are the ones left out.
-        let newest = cache.newest_first().next().unwrap().0;
-        let oldest = cache.stories.front().unwrap().id;
-        assert_eq!(newest - oldest + 1, WINDOW_STORIES as i64);
+        assert_eq!(cache.index.len(), WINDOW_STORIES);
+        // The three oldest are the ones left out.
+        assert_eq!(cache.index.oldest(), Some(4));
     }
 }

@@ -4,12 +4,12 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::recent::RecentFingerprints;
 use super::sources::{SourceState, save_state};
 use super::{StoreError, from_epoch, to_epoch};
-use crate::dedupe::{self, Candidate, Fingerprint};
+use crate::dedupe::{self, Fingerprint, FingerprintIndex};
 use crate::model::{Enclosure, ExtractionStatus};
 
 /// One new entry of a source's pass, ready to be stored or merged into a known story.
@@ -125,11 +125,14 @@ pub fn commit_pass(
     items: &[NewItem],
     now: DateTime<Utc>,
 ) -> Result<PassSummary, StoreError> {
-    let transaction = connection.transaction()?;
+    // Immediate: the write lock is taken now, so no other process (a `poll` beside the daemon)
+    // can commit between the reads that match duplicates and the writes that rely on them.
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut summary = PassSummary::default();
     let mut refreshed = false;
-    // Stories this pass stored, newest last: compared before the older ones.
-    let mut stored_now: Vec<(i64, Candidate)> = Vec::new();
+    // Stories this pass stored, newest last: compared before the older ones (the index holds
+    // committed stories only, so a pass that rolls back leaves nothing in it).
+    let mut stored_now: FingerprintIndex<i64> = FingerprintIndex::default();
     // Older stories this pass gave a first fingerprint, for the cache once committed.
     let mut fingerprinted: Vec<(i64, Fingerprint)> = Vec::new();
     for item in items {
@@ -142,17 +145,17 @@ pub fn commit_pass(
         {
             continue;
         }
-        let candidate = item.fingerprint.clone().map(Candidate::new);
         let mut existing = story_by_canonical(&transaction, &item.canonical_urls)?;
         if existing.is_none()
-            && let Some(candidate) = &candidate
+            && let Some(fingerprint) = &item.fingerprint
         {
             if !refreshed {
                 recent.refresh(&transaction, now)?;
                 refreshed = true;
             }
-            let this_pass = stored_now.iter().rev().map(|(id, known)| (*id, known));
-            existing = dedupe::find_same_story(candidate, this_pass.chain(recent.newest_first()));
+            existing = stored_now
+                .find_same_story(fingerprint)
+                .or_else(|| recent.find_same_story(fingerprint));
         }
         let story_id = match existing {
             Some(story_id) => {
@@ -166,8 +169,8 @@ pub fn commit_pass(
             }
             None => {
                 let story_id = insert_story(&transaction, &state.name, item, now)?;
-                if let Some(candidate) = candidate {
-                    stored_now.push((story_id, candidate));
+                if let Some(fingerprint) = &item.fingerprint {
+                    stored_now.push(story_id, fingerprint.clone());
                 }
                 summary.new_stories += 1;
                 story_id
