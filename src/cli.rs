@@ -139,8 +139,14 @@ fn init_logging() {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    // The blocking pool runs parsing, extraction and SQLite: CPU work, or waits on the one
+    // connection. More threads than cores gain nothing there, and each thread that allocates
+    // gets its own malloc arena: with tokio's default (512) a first poll of 1000 feeds peaked at
+    // 320 MB of RSS, with one per core at 110 MB, in the same time.
+    let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(cores.max(2))
         .build()?)
 }
 
