@@ -94,8 +94,6 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
         report.outcome = Outcome::Skipped(not_due.to_string());
         return report;
     }
-    // Held until the pass is committed, so only so many passes hold bodies and entries.
-    let _slot = context.fetcher.pass_slot().await;
     let (result, items) = fetch_and_process(context, source, &mut state, &mut report).await;
     let (cron_next, cron_period) = schedule::cron_next(&source.schedule, now).unwrap_or((
         now + chrono::Duration::minutes(15),

@@ -144,12 +144,7 @@ pub struct Fetcher {
 struct Inner {
     transport: Transport,
     robots: RobotsCache,
-    /// Source passes in progress (see [`Fetcher::pass_slot`]).
-    passes: Arc<tokio::sync::Semaphore>,
 }
-
-/// Source passes allowed in progress at once, per request allowed in flight.
-const PASSES_PER_REQUEST_SLOT: usize = 4;
 
 impl Fetcher {
     /// Builds the clients from the global settings. Global-only settings (`connect_timeout`,
@@ -166,29 +161,13 @@ impl Fetcher {
         settings: &FetchSettings,
         filter: AddressFilter,
     ) -> Result<Fetcher, FetchError> {
-        let passes = settings.max_concurrency.max(1) * PASSES_PER_REQUEST_SLOT;
         let inner = Inner {
             transport: Transport::new(settings, filter)?,
             robots: RobotsCache::default(),
-            passes: Arc::new(tokio::sync::Semaphore::new(passes)),
         };
         Ok(Fetcher {
             inner: Arc::new(inner),
         })
-    }
-
-    /// A slot for one source's whole pass (feed, parse, article pages, commit), held until the
-    /// pass ends. Requests are limited in flight, but a feed fetched on loopback-fast networks
-    /// waits for its parse and commit: without this bound, a first poll of a thousand feeds
-    /// would hold every body and entry in memory at once. Four passes per request slot keep
-    /// the network busy while others parse, and leave room for sources queued on a slow host.
-    pub async fn pass_slot(&self) -> tokio::sync::OwnedSemaphorePermit {
-        self.inner
-            .passes
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the pass semaphore is never closed")
     }
 
     /// Fetches a feed, conditionally when validators are known. robots.txt is not consulted:
