@@ -94,6 +94,8 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
         report.outcome = Outcome::Skipped(not_due.to_string());
         return report;
     }
+    // Held until the pass is committed: only so many passes hold bodies and entries at once.
+    let _slot = context.fetcher.pass_slot(&feed_url(source, &state)).await;
     let (result, items) = fetch_and_process(context, source, &mut state, &mut report).await;
     let (cron_next, cron_period) = schedule::cron_next(&source.schedule, now).unwrap_or((
         now + chrono::Duration::minutes(15),
@@ -138,11 +140,7 @@ async fn fetch_and_process(
     state: &mut SourceState,
     report: &mut SourceReport,
 ) -> (PollResult, Vec<NewItem>) {
-    let feed_url = state
-        .redirect_url
-        .as_deref()
-        .and_then(|url| url::Url::parse(url).ok())
-        .unwrap_or_else(|| source.url.clone());
+    let feed_url = feed_url(source, state);
     let validators = Validators {
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
@@ -180,6 +178,15 @@ async fn fetch_and_process(
     let items = build_items(context, source, state, feed.entries, report).await;
     let new_entries = items.len();
     (PollResult::Fetched { new_entries }, items)
+}
+
+/// The URL the source's feed is fetched from: a remembered permanent redirect, else the config's.
+fn feed_url(source: &Source, state: &SourceState) -> url::Url {
+    state
+        .redirect_url
+        .as_deref()
+        .and_then(|url| url::Url::parse(url).ok())
+        .unwrap_or_else(|| source.url.clone())
 }
 
 fn failed(error: String, http_status: Option<u16>) -> PollResult {

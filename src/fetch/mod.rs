@@ -13,6 +13,7 @@
 
 mod guard;
 mod headers;
+mod passes;
 mod politeness;
 mod robots;
 mod robots_cache;
@@ -26,6 +27,8 @@ use reqwest::StatusCode;
 use crate::config::FetchSettings;
 pub use guard::{AddressFilter, is_public_ip};
 pub use headers::{cache_lifetime, retry_after};
+use passes::PassLimiter;
+pub use passes::PassSlot;
 pub use robots::{PRODUCT_TOKEN, RobotsTxt};
 use robots_cache::RobotsCache;
 use transport::{RawResponse, RequestKind, Transport};
@@ -144,6 +147,7 @@ pub struct Fetcher {
 struct Inner {
     transport: Transport,
     robots: RobotsCache,
+    passes: PassLimiter,
 }
 
 impl Fetcher {
@@ -164,10 +168,20 @@ impl Fetcher {
         let inner = Inner {
             transport: Transport::new(settings, filter)?,
             robots: RobotsCache::default(),
+            passes: PassLimiter::new(settings.max_concurrency, settings.per_host_concurrency),
         };
         Ok(Fetcher {
             inner: Arc::new(inner),
         })
+    }
+
+    /// Waits for a place for one source's pass (see `passes`); hold it until the pass is
+    /// committed.
+    pub async fn pass_slot(&self, feed_url: &url::Url) -> PassSlot {
+        self.inner
+            .passes
+            .acquire(feed_url.host_str().unwrap_or_default())
+            .await
     }
 
     /// Fetches a feed, conditionally when validators are known. robots.txt is not consulted:
