@@ -117,9 +117,13 @@ impl DateFields {
 
     /// `08:39:16`, `8:39`, or `08:39:16+0100` / `08:39:16Z` glued together.
     fn absorb_time_with_zone(&mut self, token: &str) {
-        let zone_start = token[1..]
-            .find(|c: char| c == '+' || c == '-' || c.is_ascii_alphabetic())
-            .map(|index| index + 1);
+        // The zone starts at a sign or letter after the first character (char indices: the
+        // token may start with any character, multi-byte ones included).
+        let zone_start = token
+            .char_indices()
+            .skip(1)
+            .find(|(_, c)| *c == '+' || *c == '-' || c.is_ascii_alphabetic())
+            .map(|(index, _)| index);
         let (time, zone) = token.split_at(zone_start.unwrap_or(token.len()));
         self.time = parse_time(time);
         if !zone.is_empty() {
@@ -266,6 +270,15 @@ mod tests {
         parse_date(text)
             .map(|date| date.to_rfc3339())
             .unwrap_or_else(|| "none".to_string())
+    }
+
+    /// A token holding ':' may start with a multi-byte character (found by fuzzing: this
+    /// sliced inside it and panicked). The date around it is still read.
+    #[test]
+    fn time_tokens_starting_with_multibyte_characters() {
+        assert_eq!(iso("5 Jan 2024 é10:00"), "2024-01-05T00:00:00+00:00");
+        assert_eq!(iso("5 Jan 2024 10:00é"), "2024-01-05T00:00:00+00:00");
+        assert_eq!(iso("ü:"), "none");
     }
 
     #[test]
