@@ -322,7 +322,11 @@ async fn build_items(
     let fresh = match unseen_entries(context, source, entries).await {
         Ok(fresh) => fresh,
         Err(error) => {
-            report.notes.push(format!("store: {error}"));
+            // Nothing of this feed is stored: forget its validators so the next poll gets the
+            // whole feed again instead of a 304 that would hide these entries for good.
+            state.etag = None;
+            state.last_modified = None;
+            report.notes.push(error);
             return Vec::new();
         }
     };
@@ -360,7 +364,7 @@ async fn unseen_entries(
     context: &Context,
     source: &Source,
     entries: Vec<UnsanitizedEntry>,
-) -> Result<Vec<(String, FeedEntry)>, StoreError> {
+) -> Result<Vec<(String, FeedEntry)>, String> {
     let mut seen = std::collections::HashSet::new();
     let keyed: Vec<(String, UnsanitizedEntry)> = entries
         .into_iter()
@@ -372,7 +376,8 @@ async fn unseen_entries(
     let known = context
         .store
         .call(move |connection| store::known_keys(connection, &name, &keys))
-        .await?;
+        .await
+        .map_err(|error| format!("store: {error}"))?;
     let unseen: Vec<(String, UnsanitizedEntry)> = keyed
         .into_iter()
         .filter(|(key, _)| !known.contains(key))
@@ -388,8 +393,8 @@ async fn unseen_entries(
             .collect()
     })
     .await;
-    // The closure catches the sanitizer's panics per field, so the task cannot fail.
-    Ok(sanitized.unwrap_or_default())
+    // The sanitizer's panics are caught per field: only a runtime shutting down fails this.
+    sanitized.map_err(|error| format!("sanitizing the new entries: {error}"))
 }
 
 async fn build_item(

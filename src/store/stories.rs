@@ -130,8 +130,8 @@ pub fn commit_pass(
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut summary = PassSummary::default();
     let mut refreshed = false;
-    // Stories this pass stored, newest last: compared before the older ones (the index holds
-    // committed stories only, so a pass that rolls back leaves nothing in it).
+    // Stories this pass stored, searched before the recent ones: `recent` holds committed
+    // stories only, so a pass that rolls back leaves nothing in it.
     let mut stored_now: FingerprintIndex<i64> = FingerprintIndex::default();
     // Older stories this pass gave a first fingerprint, for the cache once committed.
     let mut fingerprinted: Vec<(i64, Fingerprint)> = Vec::new();
@@ -271,9 +271,8 @@ fn insert_story(
 }
 
 /// A story first stored with only its feed's summary takes the full text a later source
-/// extracted, so the merged entry is the best copy any source offered.
-/// Gives a stored story the extracted text an entry brings, if it had only a feed's text.
-/// Returns whether that gave the story its first fingerprint.
+/// extracted, so the merged entry is the best copy any source offered. Returns whether that
+/// gave the story its first fingerprint (which the in-memory index must then learn).
 fn upgrade_story(
     transaction: &Transaction<'_>,
     story_id: i64,
