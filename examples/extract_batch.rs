@@ -1,10 +1,9 @@
 //! Benchmark driver: `extract_batch IN_DIR OUT_DIR` runs `tributary::extract::batch`;
 //! `extract_batch --baseline IN_DIR OUT_DIR` writes the naive whole-`<body>` text instead.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::Path;
 
-use tributary::extract::{ExtractOptions, batch, decode_html};
+use tributary::extract::{ExtractOptions, batch, batch_with, decode_html};
 
 fn main() -> std::io::Result<()> {
     let mut arguments: Vec<String> = std::env::args().skip(1).collect();
@@ -28,30 +27,18 @@ fn main() -> std::io::Result<()> {
 
 /// The baseline: every text node under `<body>`, one per line.
 fn body_text_batch(in_dir: &Path, out_dir: &Path) -> std::io::Result<usize> {
-    std::fs::create_dir_all(out_dir)?;
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(in_dir)?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| {
-            path.extension()
-                .is_some_and(|extension| extension == "html")
-        })
-        .collect();
-    pages.sort();
-    let started = Instant::now();
     let body = scraper::Selector::parse("body").expect("static selector");
-    for page in &pages {
-        let html = decode_html(&std::fs::read(page)?, None);
-        let document = scraper::Html::parse_document(&html);
+    batch_with(in_dir, out_dir, |page| {
+        let Ok(bytes) = std::fs::read(page) else {
+            return String::new();
+        };
+        let document = scraper::Html::parse_document(&decode_html(&bytes, None));
         let text: Vec<&str> = document
             .select(&body)
             .flat_map(|element| element.text())
             .map(str::trim)
             .filter(|text| !text.is_empty())
             .collect();
-        let name = page.file_stem().unwrap_or_default().to_string_lossy();
-        std::fs::write(out_dir.join(format!("{name}.txt")), text.join("\n"))?;
-    }
-    let timing = format!("{{\"seconds\": {:.4}}}\n", started.elapsed().as_secs_f64());
-    std::fs::write(out_dir.join("timing.json"), timing)?;
-    Ok(pages.len())
+        text.join("\n")
+    })
 }

@@ -11,6 +11,16 @@ use super::{ExtractOptions, extract};
 /// run goes on. `out_dir/timing.json` records the wall and CPU time of the loop itself, the
 /// figure the scorer reports as pages per CPU-second.
 pub fn batch(in_dir: &Path, out_dir: &Path, options: &ExtractOptions) -> std::io::Result<usize> {
+    batch_with(in_dir, out_dir, |page| extract_file(page, options))
+}
+
+/// The batch loop with any page-to-text function (the benchmark's baselines use it too, so
+/// every extractor is timed by the same loop).
+pub fn batch_with(
+    in_dir: &Path,
+    out_dir: &Path,
+    page_text: impl Fn(&Path) -> String,
+) -> std::io::Result<usize> {
     std::fs::create_dir_all(out_dir)?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(in_dir)?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
@@ -23,7 +33,7 @@ pub fn batch(in_dir: &Path, out_dir: &Path, options: &ExtractOptions) -> std::io
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
     for page in &pages {
-        let text = extract_file(page, options);
+        let text = page_text(page);
         let name = page.file_stem().unwrap_or_default().to_string_lossy();
         std::fs::write(out_dir.join(format!("{name}.txt")), text)?;
     }

@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use scraper::{ElementRef, Html, Selector};
 
 use crate::model::Article;
-pub use batch::batch;
+pub use batch::{batch, batch_with};
 pub use charset::decode_html;
 use clean::Strictness;
 use dom::{Content, Dom};
