@@ -164,7 +164,7 @@ async fn fetch_and_process(
     };
     state.etag = fetched.validators.etag.clone();
     state.last_modified = fetched.validators.last_modified.clone();
-    let feed = match parse_off_thread(&fetched).await {
+    let feed = match parse_off_thread(fetched).await {
         Ok(feed) => feed,
         Err((_, Some(discovered))) if state.redirect_url.is_none() => {
             match follow_discovered(context, source, state, &discovered, report).await {
@@ -254,14 +254,14 @@ fn note_feed(state: &mut SourceState, feed: &ParsedFeed) {
 
 /// Parsing is CPU work: it runs on the blocking pool, not on the async workers. A failure
 /// carries the first feed an HTML page advertises, if any.
-async fn parse_off_thread(
-    fetched: &Fetched,
-) -> Result<UnsanitizedFeed, (String, Option<url::Url>)> {
-    let body = fetched.body.clone();
-    let content_type = fetched.content_type.clone();
-    let url = fetched.final_url.clone();
+async fn parse_off_thread(fetched: Fetched) -> Result<UnsanitizedFeed, (String, Option<url::Url>)> {
+    // The body moves to the parser thread: feeds run to megabytes, so no copy.
     let parsed = tokio::task::spawn_blocking(move || {
-        parse::parse_feed_unsanitized(&body, content_type.as_deref(), &url)
+        parse::parse_feed_unsanitized(
+            &fetched.body,
+            fetched.content_type.as_deref(),
+            &fetched.final_url,
+        )
     })
     .await
     .map_err(|error| (format!("parser task failed: {error}"), None))?;
@@ -295,11 +295,13 @@ async fn follow_discovered(
             "the page links to the feed {discovered}, which answered 304"
         ));
     };
-    let feed = parse_off_thread(&fetched)
+    // Its validators are kept only once it parses (they belong to the feed, not to the page).
+    let validators = fetched.validators.clone();
+    let feed = parse_off_thread(fetched)
         .await
         .map_err(|(error, _)| format!("the page links to the feed {discovered}: {error}"))?;
-    state.etag = fetched.validators.etag.clone();
-    state.last_modified = fetched.validators.last_modified.clone();
+    state.etag = validators.etag;
+    state.last_modified = validators.last_modified;
     state.redirect_url = Some(discovered.to_string());
     report.notes.push(format!(
         "{} is an HTML page; it links to the feed {discovered}, which is polled instead: \
