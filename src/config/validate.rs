@@ -12,20 +12,30 @@ use super::{
 };
 
 /// Collects problems while validating, turning byte offsets into line numbers.
-struct Problems<'a> {
+struct Problems {
     file: PathBuf,
-    text: &'a str,
+    /// Byte offset at which each line starts, computed once: every source asks for its line, so
+    /// counting newlines from the top at each call made validation quadratic in the file's size
+    /// (95 % of `export`'s time with 10,000 sources).
+    line_starts: Vec<usize>,
     found: Vec<ConfigProblem>,
 }
 
-impl Problems<'_> {
+impl Problems {
+    fn new(text: &str, file: &Path) -> Problems {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(offset, _)| offset + 1))
+            .collect();
+        Problems {
+            file: file.to_path_buf(),
+            line_starts,
+            found: Vec::new(),
+        }
+    }
+
+    /// The 1-based line holding `offset`.
     fn line_of(&self, offset: usize) -> usize {
-        let offset = offset.min(self.text.len());
-        self.text.as_bytes()[..offset]
-            .iter()
-            .filter(|&&byte| byte == b'\n')
-            .count()
-            + 1
+        self.line_starts.partition_point(|&start| start <= offset)
     }
 
     fn add(&mut self, span: Option<std::ops::Range<usize>>, key: &str, message: impl Into<String>) {
@@ -90,11 +100,7 @@ pub fn parse_cron(expression: &str) -> Result<croner::Cron, String> {
 }
 
 pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<ConfigProblem>> {
-    let mut problems = Problems {
-        file: path.to_path_buf(),
-        text,
-        found: Vec::new(),
-    };
+    let mut problems = Problems::new(text, path);
     let raw: RawConfig = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(error) => {
@@ -110,7 +116,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<ConfigProb
     }
 }
 
-fn build(raw: RawConfig, problems: &mut Problems<'_>) -> Config {
+fn build(raw: RawConfig, problems: &mut Problems) -> Config {
     let database = raw
         .database
         .as_ref()
@@ -177,7 +183,7 @@ fn build(raw: RawConfig, problems: &mut Problems<'_>) -> Config {
     }
 }
 
-fn fetch_settings(raw: &RawFetch, problems: &mut Problems<'_>) -> FetchSettings {
+fn fetch_settings(raw: &RawFetch, problems: &mut Problems) -> FetchSettings {
     let defaults = FetchSettings::default();
     let key = |name: &str| format!("fetch.{name}");
     let settings = FetchSettings {
@@ -234,7 +240,7 @@ fn check_interval_bounds(
     settings: &FetchSettings,
     max_interval: Option<&Spanned<String>>,
     prefix: &str,
-    problems: &mut Problems<'_>,
+    problems: &mut Problems,
 ) {
     if settings.min_interval > settings.max_interval {
         problems.add(
@@ -245,7 +251,7 @@ fn check_interval_bounds(
     }
 }
 
-fn output_settings(raw: &RawConfig, problems: &mut Problems<'_>) -> OutputSettings {
+fn output_settings(raw: &RawConfig, problems: &mut Problems) -> OutputSettings {
     let file_format = match &raw.output.file_format {
         Some(value) => OutputFormat::parse(value.get_ref()).unwrap_or_else(|| {
             problems.add(
@@ -276,7 +282,7 @@ fn sources(
     raw_sources: &[Spanned<RawSource>],
     globals: &FetchSettings,
     default_schedule: &str,
-    problems: &mut Problems<'_>,
+    problems: &mut Problems,
 ) -> Vec<Source> {
     let mut first_line_of_name: HashMap<String, usize> = HashMap::new();
     let mut sources = Vec::new();
@@ -336,7 +342,7 @@ fn sources(
     sources
 }
 
-fn source_url(value: &Spanned<String>, key: &str, problems: &mut Problems<'_>) -> Option<url::Url> {
+fn source_url(value: &Spanned<String>, key: &str, problems: &mut Problems) -> Option<url::Url> {
     match url::Url::parse(value.get_ref().trim()) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
         Ok(url) => {
@@ -362,7 +368,7 @@ fn source_fetch(
     raw: &RawSource,
     globals: &FetchSettings,
     key: &dyn Fn(&str) -> String,
-    problems: &mut Problems<'_>,
+    problems: &mut Problems,
 ) -> FetchSettings {
     let mut fetch = globals.clone();
     if let Some(value) = problems.duration(&raw.timeout, &key("timeout")) {
@@ -402,7 +408,7 @@ fn source_fetch(
     fetch
 }
 
-fn check_selector(value: &Spanned<String>, key: &str, problems: &mut Problems<'_>) {
+fn check_selector(value: &Spanned<String>, key: &str, problems: &mut Problems) {
     if let Err(error) = scraper::Selector::parse(value.get_ref()) {
         problems.add(
             Some(value.span()),
@@ -467,6 +473,25 @@ timeout = \"ten\"
             problems[1]
                 .to_string()
                 .starts_with("t.toml:6: sources[1].name")
+        );
+    }
+
+    #[test]
+    fn lines_are_right_at_both_ends_of_a_long_file() {
+        let mut text = String::from("[fetch]\r\ntimeout = \"soon\"\r\n");
+        for index in 0..3000 {
+            text.push_str(&format!(
+                "[[sources]]\nname = \"s{index}\"\nurl = \"https://example.org/{index}\"\n\n"
+            ));
+        }
+        text.push_str("[[sources]]\nname = \"s0\"\nurl = \"https://example.org/again\"\n");
+        let problems = problems_of(&text);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].line, Some(2), "CRLF line endings count once");
+        assert_eq!(problems[1].line, Some(2 + 3000 * 4 + 2), "{problems:?}");
+        assert!(
+            problems[1].message.contains("first used on line 4"),
+            "{problems:?}"
         );
     }
 
