@@ -7,6 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 binary="${1:-$PWD/target/debug/tributary}"
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "installing systemd (Debian package, for systemd-analyze)..." >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends systemd >/dev/null
+fi
 [ -x "$binary" ] || { echo "verify.sh: build tributary first ($binary missing)" >&2; exit 1; }
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
