@@ -249,6 +249,41 @@ fn notify_says_ready_only_once_serving_pings_the_watchdog_and_says_stopping() {
 }
 
 #[test]
+fn no_ready_when_the_listener_cannot_be_bound() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let folder = tempfile::tempdir().unwrap();
+    let socket_path = folder.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let sources = [("one", "http://127.0.0.1:9/feed.xml".to_string())];
+    let config = config(folder.path(), port, "*/15 * * * *", &sources);
+    let mut daemon = Running(
+        daemon(folder.path(), &config, &[])
+            .env("NOTIFY_SOCKET", &socket_path)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut status = None;
+    wait_until(
+        || {
+            status = daemon.0.try_wait().unwrap();
+            status.is_some()
+        },
+        "the daemon to give up",
+    );
+    assert_eq!(status.and_then(|s| s.code()), Some(1));
+    let mut messages = Vec::new();
+    drain(&socket, &mut messages);
+    assert!(
+        !messages.iter().any(|m| has_line(m, "READY=1")),
+        "{messages:?}"
+    );
+    drop(taken);
+}
+
+#[test]
 fn logs_to_a_pipe_have_no_colour_and_quiet_polls_no_info_line() {
     let site = Site::start();
     let feed_path = "/feed.xml";
