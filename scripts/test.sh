@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs tributary's whole test suite. Installs what the tests drive besides tributary itself:
 # newsboat (Debian) and feedparser (PyPI, in a venv under target/), the real clients the merged
-# feed is checked against. Safe to run again: installs are skipped when already there.
+# feed is checked against; promtool and systemd-analyze (Debian), the checkers of /metrics and
+# of the service unit. Safe to run again: installs are skipped when already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,17 @@ if ! command -v newsboat >/dev/null 2>&1; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq newsboat >/dev/null
 fi
+
+# promtool (Debian package prometheus) checks /metrics in tests/it/service.rs; systemd-analyze
+# (package systemd) checks dist/systemd/tributary.service in .ci/run.
+for tool in promtool:prometheus systemd-analyze:systemd; do
+  if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+    echo "installing ${tool#*:} (Debian package, for ${tool%%:*})..." >&2
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${tool#*:}" >/dev/null
+  fi
+done
 
 venv=target/test-venv
 if ! "$venv/bin/python" -c "import feedparser" >/dev/null 2>&1; then

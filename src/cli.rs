@@ -42,6 +42,10 @@ pub struct Args {
     /// The configuration file.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// How log lines on stderr look: `text` for people, `json` (one object per line) for
+    /// log collectors.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -89,6 +93,12 @@ enum Command {
     },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FormatArg {
     Atom,
@@ -109,7 +119,7 @@ impl From<FormatArg> for OutputFormat {
 /// Runs the command line; errors are printed here and become exit codes.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    init_logging();
+    init_logging(args.log_format);
     match run(args) {
         Ok(exit) => exit.into(),
         Err(error) => {
@@ -123,19 +133,30 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+/// tributary's own INFO lines, other crates' warnings only (the scheduler crate says "Job
+/// creator created" for every source at INFO). html5ever and the other HTML parsers warn about
+/// every malformed page ("foster parenting not implemented"): noise, since broken HTML is the
+/// normal case. `TRIBUTARY_LOG` replaces the whole filter.
+const DEFAULT_LOG_FILTER: &str =
+    "warn,tributary=info,html5ever=error,selectors=error,markup5ever=error";
+
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRIBUTARY_LOG")
-        // html5ever and the other parsers warn about every malformed page ("foster parenting
-        // not implemented"): noise for an admin, since broken HTML is the normal case.
-        .unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new(
-                "info,html5ever=error,selectors=error,markup5ever=error",
-            )
-        });
-    tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_ansi(colour_logs()).init(),
+    }
+}
+
+/// Colour codes only for a person at a terminal: never into a file, a pipe or the journal, and
+/// never when `NO_COLOR` is set to anything (no-color.org).
+fn colour_logs() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    std::io::stderr().is_terminal() && !no_color
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

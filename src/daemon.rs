@@ -4,6 +4,10 @@
 //! at every source. Shutdown (SIGTERM/SIGINT): stop the scheduler and the dispatcher, let the
 //! server finish its requests, give in-flight polls a few seconds, then abandon them; a poll's
 //! writes are one transaction, so an abandoned poll leaves nothing half-written.
+//!
+//! Under systemd (`Type=notify`) it says READY once the store is open and the listener serves,
+//! pings the watchdog from the runtime, and says RELOADING/READY around a reload and STOPPING
+//! on shutdown (`notify`).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -18,8 +22,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
+use crate::metrics;
+use crate::notify::{self, Notifier};
 use crate::output::{self, FeedCache};
-use crate::pipeline::{self, Context, Outcome};
+use crate::pipeline::{self, Context};
+use crate::poll_log::{self, Summary};
 use crate::schedule::driver::Driver;
 use crate::serve::{self, ServeState};
 use crate::store::Store;
@@ -35,6 +42,8 @@ struct Shared {
     config: Arc<RwLock<Arc<Config>>>,
     in_flight: Mutex<HashSet<String>>,
     feed_changed: Notify,
+    /// The polls since the last summary line.
+    summary: Summary,
 }
 
 impl Shared {
@@ -54,6 +63,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let mut hangup = signal(SignalKind::hangup())?;
     let shutdown = CancellationToken::new();
     let polls = TaskTracker::new();
+    let notifier = Notifier::from_env();
+    let watchdog = spawn_watchdog(&notifier);
 
     let store = Store::open(&config.database)
         .with_context(|| format!("opening the database {}", config.database.display()))?;
@@ -69,6 +80,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         config: Arc::new(RwLock::new(config.clone())),
         in_flight: Mutex::new(HashSet::new()),
         feed_changed: Notify::new(),
+        summary: Summary::default(),
     });
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -106,6 +118,11 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     }
     let mut last_mtime = config_path.as_deref().and_then(modified_time);
     let mut reload_check = tokio::time::interval(RELOAD_CHECK);
+    let mut summary_tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + poll_log::SUMMARY_EVERY,
+        poll_log::SUMMARY_EVERY,
+    );
+    notifier.ready(&serving_status(&config));
 
     loop {
         tokio::select! {
@@ -114,7 +131,9 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             _ = hangup.recv() => {
                 if let Some(path) = &config_path {
                     last_mtime = modified_time(path);
+                    notifier.reloading();
                     reload(path, &shared, &mut driver, &ticks).await;
+                    notifier.ready(&serving_status(&shared.context().config));
                 }
             }
             _ = reload_check.tick() => {
@@ -122,14 +141,18 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
                     let mtime = modified_time(path);
                     if mtime.is_some() && mtime != last_mtime {
                         last_mtime = mtime;
+                        notifier.reloading();
                         reload(path, &shared, &mut driver, &ticks).await;
+                        notifier.ready(&serving_status(&shared.context().config));
                     }
                 }
             }
+            _ = summary_tick.tick() => shared.summary.log_and_reset(),
             Some(name) = tick_receiver.recv() => dispatch(&shared, &polls, &shutdown, name),
         }
     }
 
+    notifier.stopping();
     tracing::info!("shutting down");
     shutdown.cancel();
     driver.shutdown().await;
@@ -142,7 +165,38 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     }
     let _ = tokio::time::timeout(DRAIN_TIME, server).await;
     renderer.abort();
+    shared.summary.log_and_reset();
+    if let Some(watchdog) = watchdog {
+        watchdog.abort();
+    }
     Ok(())
+}
+
+/// The STATUS= line systemctl shows.
+fn serving_status(config: &Config) -> String {
+    format!(
+        "serving {} sources on {}",
+        config.sources.len(),
+        config.listen
+    )
+}
+
+/// Pings systemd's watchdog at half its timeout, from a task on this runtime: if the runtime
+/// hangs, the pings stop and systemd restarts the service.
+fn spawn_watchdog(notifier: &Notifier) -> Option<tokio::task::JoinHandle<()>> {
+    if !notifier.is_active() {
+        return None;
+    }
+    let every = notify::watchdog_interval_from_env()?;
+    let notifier = notifier.clone();
+    Some(tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            notifier.watchdog();
+        }
+    }))
 }
 
 fn modified_time(path: &Path) -> Option<SystemTime> {
@@ -173,7 +227,8 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
     polls.spawn(async move {
         tokio::select! {
             report = pipeline::poll_source(&context, &source, false) => {
-                log_report(&report);
+                poll_log::log_report(&report);
+                shared.summary.add(&report);
                 if report.new_entries() > 0 {
                     shared.feed_changed.notify_one();
                 }
@@ -186,29 +241,6 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&name);
     });
-}
-
-fn log_report(report: &pipeline::SourceReport) {
-    match &report.outcome {
-        Outcome::Updated { new, merged } => {
-            tracing::info!(source = %report.name, new, merged, "polled")
-        }
-        Outcome::NotModified => tracing::debug!(source = %report.name, "not modified"),
-        Outcome::Failed(error) => {
-            tracing::warn!(source = %report.name, %error, "could not poll source")
-        }
-        Outcome::Skipped(why) => tracing::debug!(source = %report.name, %why, "skipped"),
-    }
-    for note in &report.notes {
-        tracing::info!(source = %report.name, "{note}");
-    }
-    if report.extraction_failures > 0 {
-        tracing::info!(
-            source = %report.name,
-            failures = report.extraction_failures,
-            "article pages kept the feed's text"
-        );
-    }
 }
 
 /// Re-renders the merged feed (and rewrites the output file) after polls that changed it.
@@ -296,6 +328,7 @@ async fn reload(
         store: old.store.clone(),
     };
     *shared.config.write().await = new_config.clone();
+    metrics::retain_sources(new_config.sources.iter().map(|source| source.name.as_str()));
     tracing::info!(
         sources = new_config.sources.len(),
         added = added.len(),

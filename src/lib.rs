@@ -7,7 +7,8 @@
 //! `pipeline` alone knows the order of stages for one source's poll; `daemon` builds the parts
 //! and owns start-up, reload and shutdown; `cli` maps subcommands onto them. `model` holds the
 //! plain data passed between stages, `sanitize` the one HTML policy, `status` the admin's view
-//! of per-source state. See ARCHITECTURE.md for the invariants.
+//! of per-source state, `metrics` the Prometheus registry, `notify` systemd's notify protocol,
+//! `poll_log` what the daemon logs about polls. See ARCHITECTURE.md for the invariants.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -16,10 +17,13 @@ pub mod daemon;
 pub mod dedupe;
 pub mod extract;
 pub mod fetch;
+pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
+pub mod poll_log;
 pub mod publish;
 pub mod sanitize;
 pub mod schedule;

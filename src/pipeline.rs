@@ -12,6 +12,7 @@ use crate::config::{Config, Source};
 use crate::dedupe;
 use crate::extract::{self, ExtractOptions};
 use crate::fetch::{FeedResponse, FetchError, Fetched, Fetcher, Validators};
+use crate::metrics::{self, PollOutcome};
 use crate::model::{Article, ExtractionStatus, FeedEntry, ParsedFeed};
 use crate::parse;
 use crate::parse::{UnsanitizedEntry, UnsanitizedFeed};
@@ -63,6 +64,17 @@ impl SourceReport {
     pub fn is_failure(&self) -> bool {
         matches!(self.outcome, Outcome::Failed(_))
     }
+
+    /// The outcome as the metrics and the periodic summary count it.
+    pub fn metric_outcome(&self) -> PollOutcome {
+        match self.outcome {
+            Outcome::Updated { .. } if self.new_entries() > 0 => PollOutcome::New,
+            Outcome::Updated { .. } => PollOutcome::Unchanged,
+            Outcome::NotModified => PollOutcome::NotModified,
+            Outcome::Failed(_) => PollOutcome::Failed,
+            Outcome::Skipped(_) => PollOutcome::Skipped,
+        }
+    }
 }
 
 /// Polls of a permanent redirect needed before tributary fetches its target instead.
@@ -82,6 +94,7 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
         Ok(state) => state,
         Err(error) => {
             report.outcome = Outcome::Failed(error.to_string());
+            metrics::record_poll(PollOutcome::Failed);
             return report;
         }
     };
@@ -92,6 +105,8 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
     };
     if let Err(not_due) = gate {
         report.outcome = Outcome::Skipped(not_due.to_string());
+        metrics::record_poll(report.metric_outcome());
+        metrics::record_source(&source.name, state.last_success, state.consecutive_failures);
         return report;
     }
     // Held until the pass is committed: only so many passes hold bodies and entries at once.
@@ -109,7 +124,12 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
         cron_next,
         cron_period,
     );
+    let (last_success, failures) = (state.last_success, state.consecutive_failures);
     let committed = context.store.commit_pass(state, items, now).await;
+    if let Ok(summary) = &committed {
+        metrics::record_committed(summary.new_stories, summary.merged);
+        metrics::record_source(&source.name, last_success, failures);
+    }
     report.outcome = match (result, committed) {
         (_, Err(error)) => Outcome::Failed(format!("storing the pass: {error}")),
         (PollResult::Fetched { .. }, Ok(summary)) => Outcome::Updated {
@@ -120,6 +140,7 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
         (PollResult::Failed { error, .. }, Ok(_)) => Outcome::Failed(error),
         (PollResult::Gone, Ok(_)) => Outcome::Failed("HTTP 410 Gone: polling stopped".into()),
     };
+    metrics::record_poll(report.metric_outcome());
     report
 }
 
@@ -349,6 +370,7 @@ async fn build_items(
             break;
         }
         let item = build_item(context, source, entry_key, entry, &mut pages_fetched).await;
+        metrics::record_extraction(item.extraction);
         if matches!(
             item.extraction,
             ExtractionStatus::FeedFallback | ExtractionStatus::Failed
@@ -431,7 +453,7 @@ async fn build_item(
             None => item.extraction = ExtractionStatus::FeedFallback,
         },
         Err(error) => {
-            tracing::info!(source = %source.name, %link, %error, "article page not fetched");
+            tracing::debug!(source = %source.name, %link, %error, "article page not fetched");
             item.extraction = ExtractionStatus::Failed;
         }
     }
@@ -513,7 +535,7 @@ async fn extract_off_thread(context: &Context, source: &Source, page: &Fetched) 
     match extracted {
         Ok(Ok(Ok(article))) => Some(article),
         Ok(Ok(Err(error))) => {
-            tracing::info!(source = %source.name, url = %page.final_url, %error, "extraction gave nothing");
+            tracing::debug!(source = %source.name, url = %page.final_url, %error, "extraction gave nothing");
             None
         }
         _ => {

@@ -1,5 +1,5 @@
-//! HTTP routes: the merged feed with caching headers, `/status`, `/healthz`. The one place
-//! errors become HTTP statuses.
+//! HTTP routes: the merged feed with caching headers, `/status`, `/healthz`, `/metrics`. The one
+//! place errors become HTTP statuses.
 
 use std::sync::Arc;
 
@@ -30,7 +30,35 @@ pub fn router(state: ServeState) -> Router {
         .route("/", get(index))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/status", get(status))
+        .route("/metrics", get(metrics_text))
+        .layer(axum::middleware::from_fn(count_request))
         .with_state(state)
+}
+
+/// Counts each request by its route pattern (never the raw path, which any client can vary)
+/// and status, for `/metrics`.
+async fn count_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
+    let response = next.run(request).await;
+    crate::metrics::record_request(&route, response.status().as_u16());
+    response
+}
+
+/// The Prometheus text exposition.
+async fn metrics_text(State(state): State<ServeState>) -> Response {
+    let database = state.config.read().await.database.clone();
+    let body = crate::metrics::global().render(crate::metrics::database_size(&database));
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// A small page for people who open the server in a browser: what to subscribe to.

@@ -13,6 +13,7 @@ use super::politeness::HostLimiter;
 use super::robots_cache::RobotsCache;
 use super::{FetchError, Validators};
 use crate::config::FetchSettings;
+use crate::metrics;
 
 /// What is being fetched, which decides the Accept header and what an oversized body means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,14 @@ pub(crate) enum RequestKind {
 }
 
 impl RequestKind {
+    fn metric(self) -> metrics::FetchKind {
+        match self {
+            RequestKind::Feed => metrics::FetchKind::Feed,
+            RequestKind::Page => metrics::FetchKind::Article,
+            RequestKind::Robots => metrics::FetchKind::Robots,
+        }
+    }
+
     fn accept(self) -> &'static str {
         match self {
             RequestKind::Feed => {
@@ -159,6 +168,7 @@ impl Transport {
             }
         }
         let _permit = self.limiter.acquire(&host).await;
+        let started = std::time::Instant::now();
         let exchange = async {
             let response = request
                 .send()
@@ -166,9 +176,11 @@ impl Transport {
                 .map_err(|error| classify(&error, settings))?;
             finish_hop(response, kind, settings).await
         };
-        tokio::time::timeout(settings.timeout, exchange)
+        let hop = tokio::time::timeout(settings.timeout, exchange)
             .await
-            .map_err(|_| FetchError::Timeout(settings.timeout))?
+            .map_err(|_| FetchError::Timeout(settings.timeout))?;
+        metrics::record_fetch(kind.metric(), started.elapsed(), hop_status(&hop));
+        hop
     }
 
     /// Picks the client for this source's settings and checks a literal-IP host, which no
@@ -212,6 +224,16 @@ fn client_builder(settings: &FetchSettings) -> reqwest::ClientBuilder {
 }
 
 /// Turns a response into a redirect to follow or a final answer, reading a 2xx body.
+/// The HTTP status of one exchange, for the metrics; `None` when no answer came back (or
+/// its body broke a limit).
+fn hop_status(hop: &Result<Hop, FetchError>) -> Option<u16> {
+    match hop {
+        Ok(Hop::Redirect { status, .. }) => Some(status.as_u16()),
+        Ok(Hop::Final(response)) => Some(response.status.as_u16()),
+        Err(error) => error.status(),
+    }
+}
+
 async fn finish_hop(
     response: reqwest::Response,
     kind: RequestKind,
