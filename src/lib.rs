@@ -17,6 +17,7 @@ pub mod dedupe;
 pub mod extract;
 pub mod fetch;
 pub mod model;
+pub mod opml;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
