@@ -50,6 +50,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Subscription>, OpmlError> {
             message: error.to_string(),
         })?;
         match event {
+            Event::Text(text) if !root_seen && !text.as_ref().trim().is_empty() => {
+                return Err(not_xml(text.as_ref()));
+            }
             Event::Start(tag) | Event::Empty(tag) if !root_seen => {
                 check_root(&tag)?;
                 root_seen = true;
@@ -91,6 +94,14 @@ fn decode(bytes: &[u8]) -> String {
         .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
     let encoding = declared.unwrap_or(encoding_rs::WINDOWS_1252);
     encoding.decode(bytes).0.into_owned()
+}
+
+/// Text before the first element: a plain list of URLs, a TOML or JSON file, not XML at all.
+fn not_xml(text: &str) -> OpmlError {
+    let start: String = text.trim().chars().take(40).collect();
+    OpmlError::NotOpml(format!(
+        "it does not start with XML markup but with {start:?}"
+    ))
 }
 
 fn line_of(text: &str, offset: u64) -> usize {
@@ -328,6 +339,12 @@ mod tests {
         assert!(matches!(&page, Err(OpmlError::NotOpml(why)) if why.contains("<html>")));
         let text = parse(b"https://example.org/feed.xml\nhttps://example.net/rss\n");
         assert!(matches!(&text, Err(OpmlError::NotOpml(_))), "{text:?}");
+        let toml = parse(b"# a <ttl> in a comment\n[[sources]]\n");
+        assert!(
+            matches!(&toml, Err(OpmlError::NotOpml(why)) if why.contains("does not start with XML")),
+            "{toml:?}"
+        );
+        assert!(matches!(parse(b""), Err(OpmlError::NotOpml(_))));
         let broken = parse(b"<opml>\n<body>\n<outline text=\"a\"></body></opml>");
         assert!(
             matches!(&broken, Err(OpmlError::Malformed { line: 3, .. })),
