@@ -7,7 +7,8 @@
 //! `pipeline` alone knows the order of stages for one source's poll; `daemon` builds the parts
 //! and owns start-up, reload and shutdown; `cli` maps subcommands onto them. `model` holds the
 //! plain data passed between stages, `sanitize` the one HTML policy, `status` the admin's view
-//! of per-source state. See ARCHITECTURE.md for the invariants.
+//! of per-source state, `opml` subscription lists in and out. See ARCHITECTURE.md for the
+//! invariants.
 #![forbid(unsafe_code)]
 
 pub mod cli;

@@ -168,6 +168,23 @@ impl Outline {
         outline
     }
 
+    /// Some readers export the `feed:` scheme browsers once handed to feed readers:
+    /// `feed://host/path` (plain http) or `feed:https://host/path`.
+    fn feed_url(&self) -> Option<String> {
+        let url = self.xml_url.clone()?;
+        let Some(rest) = url
+            .get(..5)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("feed:"))
+        else {
+            return Some(url);
+        };
+        let rest = &url[rest.len()..];
+        Some(match rest.strip_prefix("//") {
+            Some(host_and_path) => format!("http://{host_and_path}"),
+            None => rest.to_string(),
+        })
+    }
+
     fn name(&self) -> Option<String> {
         self.text.clone().or_else(|| self.title.clone())
     }
@@ -181,7 +198,7 @@ impl Outline {
     }
 
     fn subscription(&self, open_outlines: &[Option<String>]) -> Option<Subscription> {
-        let xml_url = self.xml_url.clone()?;
+        let xml_url = self.feed_url()?;
         let path: Vec<&str> = open_outlines.iter().flatten().map(String::as_str).collect();
         let category = if path.is_empty() {
             self.category.as_ref().map(|category| {
@@ -309,6 +326,17 @@ mod tests {
         );
         assert_eq!(subscriptions[1].title.as_deref(), Some("Two lines"));
         assert_eq!(subscriptions[1].category, None);
+    }
+
+    #[test]
+    fn the_feed_scheme_becomes_http() {
+        let opml = r#"<opml><body><outline text="a" xmlUrl="feed://a.example/rss"/>
+            <outline text="b" xmlUrl="FEED:https://b.example/atom"/></body></opml>"#;
+        let subscriptions = parse(opml.as_bytes()).unwrap();
+        assert_eq!(
+            urls(&subscriptions),
+            ["http://a.example/rss", "https://b.example/atom"]
+        );
     }
 
     #[test]
