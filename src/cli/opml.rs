@@ -17,6 +17,12 @@ pub fn import(config_path: &Path, opml_path: &Path, dry_run: bool) -> anyhow::Re
         std::fs::read(opml_path).with_context(|| format!("reading {}", opml_path.display()))?;
     let subscriptions = crate::opml::parse(&bytes)
         .with_context(|| format!("{} cannot be imported", opml_path.display()))?;
+    if subscriptions.is_empty() {
+        println!(
+            "{}: no feed outlines (outlines with an xmlUrl) in it",
+            opml_path.display()
+        );
+    }
     let text = std::fs::read_to_string(config_path).map_err(|source| {
         crate::config::ConfigError::Read {
             path: config_path.to_path_buf(),

@@ -373,7 +373,7 @@ url = \"https://lwn.net/headlines/rss\"
     }
 
     #[test]
-    fn an_invalid_config_or_result_is_an_error() {
+    fn an_invalid_config_is_refused_before_any_edit() {
         let broken = add_sources("listen = 3\n", Path::new("t.toml"), &[], "x");
         assert!(matches!(broken, Err(ConfigError::Invalid(_))));
         // A plain `[sources]` table: no `[[sources]]` can be added to it.

@@ -15,16 +15,17 @@ use super::{
 struct Problems<'a> {
     file: PathBuf,
     text: &'a str,
+    /// Offsets of the text's line breaks: every source asks for its line, and counting from
+    /// the start each time made validating a config of 10,000 sources take minutes.
+    line_breaks: Vec<usize>,
     found: Vec<ConfigProblem>,
 }
 
 impl Problems<'_> {
     fn line_of(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        self.text.as_bytes()[..offset]
-            .iter()
-            .filter(|&&byte| byte == b'\n')
-            .count()
+        self.line_breaks
+            .partition_point(|&line_break| line_break < offset)
             + 1
     }
 
@@ -93,6 +94,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<ConfigProb
     let mut problems = Problems {
         file: path.to_path_buf(),
         text,
+        line_breaks: text.match_indices('\n').map(|(offset, _)| offset).collect(),
         found: Vec::new(),
     };
     let raw: RawConfig = match toml::from_str(text) {
