@@ -329,6 +329,14 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_ampersand_in_a_hand_written_file_is_kept() {
+        let opml = r#"<opml><body><outline text="Q&A" xmlUrl="https://q.example/rss?a=1&b=2"/></body></opml>"#;
+        let subscriptions = parse(opml.as_bytes()).unwrap();
+        assert_eq!(urls(&subscriptions), ["https://q.example/rss?a=1&b=2"]);
+        assert_eq!(subscriptions[0].title.as_deref(), Some("Q&A"));
+    }
+
+    #[test]
     fn the_feed_scheme_becomes_http() {
         let opml = r#"<opml><body><outline text="a" xmlUrl="feed://a.example/rss"/>
             <outline text="b" xmlUrl="FEED:https://b.example/atom"/></body></opml>"#;
