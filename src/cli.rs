@@ -89,8 +89,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Add an OPML file's feeds to the config's sources (keeping its comments); say what was
-    /// added and what skipped.
+    /// Add an OPML file's feeds to the config's sources, keeping its comments.
+    ///
+    /// Prints each feed added or skipped (already listed, listed twice, not http) and why. The
+    /// config is replaced atomically, and only if the result is valid.
     ImportOpml {
         /// The OPML file (exported by another reader).
         file: PathBuf,
