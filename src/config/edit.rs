@@ -362,6 +362,21 @@ url = \"https://lwn.net/headlines/rss\"
     }
 
     #[test]
+    fn sources_listed_before_other_tables_still_get_the_new_ones_last() {
+        let text = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n[fetch]\ntimeout = \"20s\"\n";
+        let result = edit(text, &[candidate(Some("B"), "https://b.example/")]);
+        let config = Config::from_str(&result.text, Path::new("t.toml")).unwrap();
+        let names: Vec<_> = config.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(config.fetch.timeout, std::time::Duration::from_secs(20));
+        assert_eq!(
+            config.sources[1].fetch.timeout.as_secs(),
+            20,
+            "globals apply"
+        );
+    }
+
+    #[test]
     fn an_inline_source_array_is_extended_in_place() {
         let text = "# inline\nsources = [\n  { name = \"a\", url = \"https://a.example/\" }, # first\n]\n\n[output]\ntitle = \"T\"\n";
         let result = edit(text, &[candidate(Some("B"), "https://b.example/")]);
