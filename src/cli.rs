@@ -14,6 +14,8 @@ use crate::output;
 use crate::pipeline::{self, Context, Outcome, SourceReport};
 use crate::store::{self, Store};
 
+mod opml;
+
 /// The process's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -91,6 +93,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Add an OPML file's feeds to the config's sources, keeping its comments.
+    ///
+    /// Prints each feed added or skipped (already listed, listed twice, not http) and why. The
+    /// config is replaced atomically, and only if the result is valid.
+    ImportOpml {
+        /// The OPML file (exported by another reader).
+        file: PathBuf,
+        /// Print the report and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the sources as an OPML 2.0 subscription list (as served at /opml).
+    ExportOpml,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -202,6 +217,12 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             json,
         ),
         Command::Status { json } => status(&load_config(args.config.as_deref())?.0, json),
+        Command::ImportOpml { file, dry_run } => opml::import(
+            args.config.as_deref().unwrap_or(Path::new(DEFAULT_CONFIG)),
+            &file,
+            dry_run,
+        ),
+        Command::ExportOpml => opml::export(&load_config(args.config.as_deref())?.0),
     }
 }
 

@@ -8,7 +8,8 @@
 //! and owns start-up, reload and shutdown; `cli` maps subcommands onto them. `model` holds the
 //! plain data passed between stages, `sanitize` the one HTML policy, `status` the admin's view
 //! of per-source state, `metrics` the Prometheus registry, `notify` systemd's notify protocol,
-//! `poll_log` what the daemon logs about polls. See ARCHITECTURE.md for the invariants.
+//! `poll_log` what the daemon logs about polls, `opml` subscription lists in
+//! and out. See ARCHITECTURE.md for the invariants.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -20,6 +21,7 @@ pub mod fetch;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod opml;
 pub mod output;
 pub mod parse;
 pub mod pipeline;

@@ -30,6 +30,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/", get(index))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/status", get(status))
+        .route("/opml", get(opml))
         .route("/metrics", get(metrics_text))
         .layer(axum::middleware::from_fn(count_request))
         .with_state(state)
@@ -173,6 +174,26 @@ async fn status(State(state): State<ServeState>) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "database error\n").into_response()
         }
     }
+}
+
+/// The sources as OPML 2.0, for another reader; the site links are a nicety, so a database
+/// error only leaves them out.
+async fn opml(State(state): State<ServeState>) -> Response {
+    let config = state.config.read().await.clone();
+    let keys = crate::status::source_keys(&config);
+    let links = state
+        .store
+        .call(move |connection| store::site_links(connection, &keys))
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "opml: site links");
+            Default::default()
+        });
+    let body = crate::opml::render(
+        &config.output.title,
+        &crate::opml::from_config(&config, &links),
+    );
+    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
 }
 
 #[cfg(test)]

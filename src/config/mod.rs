@@ -4,6 +4,7 @@
 //! its file, line and key, so an admin fixes the whole file in one go.
 
 mod duration;
+pub mod edit;
 mod raw;
 mod validate;
 
@@ -47,6 +48,12 @@ pub enum ConfigError {
     },
     #[error("{}", format_problems(.0))]
     Invalid(Vec<ConfigProblem>),
+    /// An edit (`import-opml`) would make the file invalid; it was not written.
+    #[error("{path} left unchanged: the edited file would not be valid:\n{}", format_problems(.problems))]
+    EditInvalid {
+        path: PathBuf,
+        problems: Vec<ConfigProblem>,
+    },
 }
 
 fn format_problems(problems: &[ConfigProblem]) -> String {

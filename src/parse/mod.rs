@@ -26,6 +26,7 @@ pub use dates::parse_date;
 pub use discover::{DiscoveredFeed, FeedKind, discover_feeds};
 pub use json::to_json;
 pub use prepass::Repair;
+pub use repair::decode_html_entities;
 
 use crate::model::ParsedFeed;
 use normalize::SkipSchedule;

@@ -10,7 +10,7 @@ mod atom;
 mod content;
 mod json;
 mod rss;
-mod xml;
+pub(crate) mod xml;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

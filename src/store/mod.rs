@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 
 pub use recent::RecentFingerprints;
+pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
 pub use stories::{
     NewItem, PassSummary, StoredSource, StoredStory, commit_pass, known_keys, latest_stories,

@@ -1,5 +1,7 @@
 //! Per-source polling state: validators, failures, backoff, redirects, and extraction health.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -221,10 +223,56 @@ pub fn load_statuses(
     Ok(statuses)
 }
 
+/// The site link each named source's feed gave (for OPML's `htmlUrl`), by source name. A
+/// source whose stored state belongs to another URL, or that never gave one, is left out.
+pub fn site_links(
+    connection: &Connection,
+    sources: &[(String, String)],
+) -> Result<HashMap<String, String>, StoreError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT name, url, site_link FROM sources WHERE site_link IS NOT NULL AND site_link != ''",
+    )?;
+    let stored: HashMap<String, (String, String)> = statement
+        .query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?
+        .collect::<Result<_, _>>()?;
+    Ok(sources
+        .iter()
+        .filter_map(|(name, url)| match stored.get(name) {
+            Some((stored_url, link)) if stored_url == url => Some((name.clone(), link.clone())),
+            _ => None,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::Store;
+
+    #[test]
+    fn site_links_belong_to_the_configured_url_only() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .call_blocking(|connection| {
+                let mut state = SourceState::new("a", "https://a.example/feed");
+                state.site_link = Some("https://a.example/".into());
+                save_state(connection, &state)?;
+                let mut moved = SourceState::new("b", "https://b.example/old");
+                moved.site_link = Some("https://b.example/".into());
+                save_state(connection, &moved)?;
+                save_state(connection, &SourceState::new("c", "https://c.example/"))?;
+                let keys = [
+                    ("a", "https://a.example/feed"),
+                    ("b", "https://b.example/new"),
+                ]
+                .map(|(name, url)| (name.to_string(), url.to_string()));
+                let links = site_links(connection, &keys)?;
+                assert_eq!(links.len(), 1, "{links:?}");
+                assert_eq!(links["a"], "https://a.example/");
+                Ok(())
+            })
+            .unwrap();
+    }
 
     #[test]
     fn state_round_trips_and_resets_on_url_change() {

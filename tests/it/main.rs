@@ -8,6 +8,7 @@ mod extract;
 mod fetch;
 mod fuzz_regressions;
 mod health;
+mod opml;
 mod parse;
 mod politeness;
 mod publish;
