@@ -21,13 +21,16 @@ use crate::fetch::Fetcher;
 use crate::output::{self, FeedCache};
 use crate::pipeline::{self, Context, Outcome};
 use crate::schedule::driver::Driver;
-use crate::serve::{self, ServeState};
+use crate::serve::counters::{self, ConnectionCounters};
+use crate::serve::{self, ServeState, connections};
 use crate::store::Store;
 
 /// How long in-flight polls get to finish after a shutdown signal.
 const DRAIN_TIME: Duration = Duration::from_secs(3);
 /// How often the config file's modification time is checked.
 const RELOAD_CHECK: Duration = Duration::from_secs(2);
+/// How often refused and timed-out reader connections are summed up in the log.
+const CONNECTION_SUMMARY: Duration = Duration::from_secs(60);
 
 /// The parts the dispatcher hands to each poll; swapped whole on reload.
 struct Shared {
@@ -84,11 +87,20 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         store: store.clone(),
         config: shared.config.clone(),
     });
-    let server = tokio::spawn(
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .into_future(),
-    );
+    // Reader connection counters: `snapshot()` is what /metrics exports.
+    let connection_counters = Arc::new(ConnectionCounters::default());
+    let server = tokio::spawn(connections::serve(
+        listener,
+        router,
+        connections::Limits::at_start_up(&config),
+        connection_counters.clone(),
+        shutdown.clone(),
+    ));
+    tokio::spawn(counters::log_summaries(
+        connection_counters.clone(),
+        CONNECTION_SUMMARY,
+        shutdown.clone(),
+    ));
     let renderer = tokio::spawn(render_on_change(
         shared.clone(),
         cache.clone(),
@@ -303,6 +315,9 @@ async fn reload(
     );
     for name in added {
         let _ = ticks.send(name);
+    }
+    if new_config.server != old.config.server {
+        tracing::warn!("[server] changes take effect at the next start");
     }
     if new_config.output != old.config.output || new_config.public_url != old.config.public_url {
         shared.feed_changed.notify_one();

@@ -1,5 +1,13 @@
 //! HTTP routes: the merged feed with caching headers, `/status`, `/healthz`. The one place
 //! errors become HTTP statuses.
+//!
+//! The accept loop, connection caps and deadlines live in `connections` and the files beside it.
+
+pub mod client;
+pub mod connections;
+pub mod counters;
+pub mod deadline;
+pub mod limits;
 
 use std::sync::Arc;
 

@@ -1,0 +1,312 @@
+//! The accept loop: caps on open connections (in all, and per peer address), deadlines on each
+//! connection, per-client request limits behind trusted proxies, and a graceful stop.
+//!
+//! Replaces `axum::serve`, which accepts without bound and keeps a stalled connection forever.
+//! Past a cap a connection is answered with a canned `503` and closed at once, so refused
+//! readers never pile up; when `accept` itself fails (out of descriptors) the loop pauses
+//! briefly instead of spinning.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_service::Service as _;
+
+use super::client::{PerAddress, Slot, client_address, is_trusted};
+use super::counters::{ConnectionCounters, Event};
+use super::deadline::{DeadlineIo, Exchanges, Timeouts, TrackedBody};
+use super::limits::{connection_budget, open_file_limit};
+use crate::config::{Config, IpNet, ServerSettings};
+
+/// The answer to a connection past a cap: tiny, written without waiting, then the close.
+const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n\
+Content-Length: 0\r\nConnection: close\r\n\r\n";
+/// First pause after a failed `accept`; doubled on each failure in a row, up to the maximum.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// What the accept loop needs beyond the router.
+pub struct Limits {
+    /// The cap actually in force (after sizing from the open-file limit).
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub trusted_proxies: Vec<IpNet>,
+    pub timeouts: Timeouts,
+}
+
+impl Limits {
+    /// The limits for `config`, with `max_connections` sized from this process's open-file
+    /// limit now (start-up); logs the cap, and warns when a configured cap had to be lowered.
+    pub fn at_start_up(config: &Config) -> Limits {
+        let budget = connection_budget(
+            open_file_limit(),
+            config.fetch.max_concurrency,
+            config.server.max_connections,
+        );
+        if let Some(configured) = budget.clamped_from {
+            tracing::warn!(
+                configured,
+                open_file_limit = budget.open_file_limit,
+                "server.max_connections lowered to {} to keep {} descriptors for the poller; \
+                 raise the open-file limit (LimitNOFILE=) to allow more",
+                budget.max_connections,
+                budget.reserved
+            );
+        }
+        tracing::info!(
+            max_connections = budget.max_connections,
+            max_connections_per_ip = config.server.max_connections_per_ip,
+            open_file_limit = budget.open_file_limit,
+            "reader connection limits"
+        );
+        Limits::new(&config.server, budget.max_connections)
+    }
+
+    pub fn new(settings: &ServerSettings, max_connections: usize) -> Limits {
+        Limits {
+            max_connections,
+            max_connections_per_ip: settings.max_connections_per_ip,
+            trusted_proxies: settings.trusted_proxies.clone(),
+            timeouts: Timeouts {
+                header: settings.header_timeout,
+                idle: settings.idle_timeout,
+                write: settings.write_timeout,
+            },
+        }
+    }
+}
+
+/// State shared by the accept loop and every connection.
+struct Shared {
+    router: Router,
+    limits: Limits,
+    open: AtomicUsize,
+    per_peer: Arc<PerAddress>,
+    /// Requests in flight per client named by a trusted proxy.
+    per_client: Arc<PerAddress>,
+    counters: Arc<ConnectionCounters>,
+}
+
+/// Serves `router` on `listener` until `shutdown`, then lets open requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    counters: Arc<ConnectionCounters>,
+    shutdown: CancellationToken,
+) {
+    let shared = Arc::new(Shared {
+        router,
+        per_peer: PerAddress::new(limits.max_connections_per_ip),
+        per_client: PerAddress::new(limits.max_connections_per_ip),
+        limits,
+        open: AtomicUsize::new(0),
+        counters,
+    });
+    let connections = TaskTracker::new();
+    let mut backoff = ACCEPT_BACKOFF;
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.cancelled() => break,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                backoff = ACCEPT_BACKOFF;
+                admit(&shared, &connections, &shutdown, stream, peer);
+            }
+            Err(error) => {
+                shared.counters.record(Event::AcceptError);
+                tracing::debug!(%error, "accept failed; pausing");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+            }
+        }
+    }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
+}
+
+/// Holds one open connection's place in the caps; dropping it frees the place.
+struct Admission {
+    shared: Arc<Shared>,
+    _peer_slot: Option<Slot>,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.shared.open.fetch_sub(1, Ordering::Relaxed);
+        self.shared.counters.closed();
+    }
+}
+
+/// Takes a place under both caps, or says which cap refused.
+fn take_place(shared: &Arc<Shared>, peer: IpAddr) -> Result<Admission, Event> {
+    let open = shared.open.fetch_add(1, Ordering::Relaxed);
+    shared.counters.opened();
+    let mut admission = Admission {
+        shared: shared.clone(),
+        _peer_slot: None,
+    };
+    if open >= shared.limits.max_connections {
+        return Err(Event::RefusedOverCapacity);
+    }
+    // A trusted proxy carries many readers: it is limited per client, request by request.
+    if is_trusted(peer, &shared.limits.trusted_proxies) {
+        return Ok(admission);
+    }
+    admission._peer_slot = Some(shared.per_peer.try_take(peer).ok_or(Event::RefusedPerIp)?);
+    Ok(admission)
+}
+
+fn admit(
+    shared: &Arc<Shared>,
+    connections: &TaskTracker,
+    shutdown: &CancellationToken,
+    stream: TcpStream,
+    peer: SocketAddr,
+) {
+    let admission = match take_place(shared, peer.ip()) {
+        Ok(admission) => admission,
+        Err(event) => {
+            shared.counters.record(event);
+            // Best effort and never waiting: a full socket buffer just gets the close.
+            let _ = stream.try_write(REFUSAL);
+            return;
+        }
+    };
+    shared.counters.record(Event::Accepted);
+    let _ = stream.set_nodelay(true);
+    let shared = shared.clone();
+    let shutdown = shutdown.clone();
+    connections.spawn(async move {
+        serve_connection(&shared, stream, peer.ip(), shutdown).await;
+        drop(admission);
+    });
+}
+
+async fn serve_connection(
+    shared: &Arc<Shared>,
+    stream: TcpStream,
+    peer: IpAddr,
+    shutdown: CancellationToken,
+) {
+    let exchanges = Arc::new(Exchanges::default());
+    let io = DeadlineIo::new(
+        stream,
+        exchanges.clone(),
+        shared.counters.clone(),
+        shared.limits.timeouts,
+    );
+    let service = ConnectionService {
+        shared: shared.clone(),
+        peer,
+        exchanges,
+    };
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    // The deadlines live in `DeadlineIo`; hyper's own head timer would cut idle connections
+    // at the head timeout.
+    builder.header_read_timeout(None);
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => log_end(result),
+        _ = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            log_end(connection.await);
+        }
+    }
+}
+
+fn log_end(result: Result<(), hyper::Error>) {
+    if let Err(error) = result {
+        tracing::trace!(%error, "connection ended");
+    }
+}
+
+/// The per-connection request service: counts exchanges for the deadlines, applies the
+/// per-client request cap behind trusted proxies, then hands the request to the router.
+#[derive(Clone)]
+struct ConnectionService {
+    shared: Arc<Shared>,
+    peer: IpAddr,
+    exchanges: Arc<Exchanges>,
+}
+
+/// The client's address as the server sees it (the proxy's `X-Forwarded-For` when trusted),
+/// left in the request's extensions for handlers and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+impl hyper::service::Service<Request<Incoming>> for ConnectionService {
+    type Response = Response<TrackedBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        self.exchanges.start();
+        let exchanges = self.exchanges.clone();
+        let mut router = self.shared.router.clone();
+        let trusted = &self.shared.limits.trusted_proxies;
+        let proxied = is_trusted(self.peer, trusted);
+        let client = if proxied {
+            let forwarded = request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .collect::<Vec<_>>();
+            client_address(self.peer, forwarded.into_iter(), trusted)
+        } else {
+            self.peer
+        };
+        let slot = if proxied {
+            match self.shared.per_client.try_take(client) {
+                Some(slot) => Some(slot),
+                None => {
+                    self.shared.counters.record(Event::RefusedRequestPerClient);
+                    let response = busy().map(|body| TrackedBody::new(body, exchanges, None));
+                    return Box::pin(async move { Ok(response) });
+                }
+            }
+        } else {
+            None
+        };
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(ClientAddress(client));
+        Box::pin(async move {
+            let response = match router.call(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            // The client's slot is held until its response is written (or abandoned).
+            Ok(response.map(|body| TrackedBody::new(body, exchanges, slot)))
+        })
+    }
+}
+
+/// `503` with `Retry-After`, for a client over its share.
+fn busy() -> Response<Body> {
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, "busy, retry later\n").into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
+}
