@@ -224,20 +224,18 @@ async fn serve_connection(
     // The deadlines live in `DeadlineIo`; hyper's own head timer would cut idle connections
     // at the head timeout.
     builder.header_read_timeout(None);
-    let connection = builder.serve_connection(TokioIo::new(io), service);
-    tokio::pin!(connection);
-    tokio::select! {
-        result = connection.as_mut() => log_end(result),
+    let mut connection = builder.serve_connection(TokioIo::new(io), service);
+    // Polled without hyper's own shutdown, so the socket comes back for a lingering close.
+    let ended = tokio::select! {
+        ended = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => ended,
         _ = shutdown.cancelled() => {
-            connection.as_mut().graceful_shutdown();
-            log_end(connection.await);
+            Pin::new(&mut connection).graceful_shutdown();
+            std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)).await
         }
-    }
-}
-
-fn log_end(result: Result<(), hyper::Error>) {
-    if let Err(error) = result {
-        tracing::trace!(%error, "connection ended");
+    };
+    match ended {
+        Ok(()) => connection.into_parts().io.into_inner().close().await,
+        Err(error) => tracing::trace!(%error, "connection ended"),
     }
 }
 

@@ -57,6 +57,9 @@ pub enum Phase {
     Idle(Instant),
     /// A request is being answered; since its head arrived.
     Exchange(Instant),
+    /// The server has sent its FIN and waits for the reader to take the rest and close; until
+    /// the instant given (the last response's write deadline, or a short grace).
+    Closing(Instant),
 }
 
 impl Phase {
@@ -65,6 +68,7 @@ impl Phase {
             Phase::Head(since) => since + timeouts.header,
             Phase::Idle(since) => since + timeouts.idle,
             Phase::Exchange(since) => since + timeouts.write,
+            Phase::Closing(until) => until,
         }
     }
 
@@ -72,10 +76,27 @@ impl Phase {
         match self {
             Phase::Head(_) => Event::HeaderTimeout,
             Phase::Idle(_) => Event::IdleTimeout,
-            Phase::Exchange(_) => Event::WriteTimeout,
+            Phase::Exchange(_) | Phase::Closing(_) => Event::WriteTimeout,
         }
     }
 }
+
+/// What a timed-out socket does before it is dropped.
+pub trait ResetOnTimeout {
+    /// Makes the coming close discard unsent data and send a reset, as nginx's
+    /// `reset_timedout_connection` does: otherwise a stalled reader keeps the kernel's send
+    /// buffer (and the client its view of an open connection) for as long as it cares to.
+    fn reset_on_close(&self) {}
+}
+
+impl ResetOnTimeout for tokio::net::TcpStream {
+    fn reset_on_close(&self) {
+        // A zero linger never blocks the close (unlike other linger values).
+        let _ = self.set_zero_linger();
+    }
+}
+
+impl ResetOnTimeout for tokio::io::DuplexStream {}
 
 /// A socket that fails with `TimedOut` once the deadline of its connection's phase has passed.
 pub struct DeadlineIo<T> {
@@ -86,13 +107,15 @@ pub struct DeadlineIo<T> {
     phase: Phase,
     /// Requests started as last seen, to notice a new one.
     seen_started: u64,
+    /// When the last request head arrived: the closing wait ends at its write deadline.
+    last_exchange: Option<Instant>,
     timer: Pin<Box<Sleep>>,
     /// The instant `timer` is set to, so it is only reset when the deadline moves.
     armed: Instant,
     timed_out: bool,
 }
 
-impl<T> DeadlineIo<T> {
+impl<T: ResetOnTimeout> DeadlineIo<T> {
     pub fn new(
         inner: T,
         exchanges: Arc<Exchanges>,
@@ -108,6 +131,7 @@ impl<T> DeadlineIo<T> {
             timeouts,
             phase,
             seen_started: 0,
+            last_exchange: None,
             timer: Box::pin(tokio::time::sleep_until(armed)),
             armed,
             timed_out: false,
@@ -119,7 +143,10 @@ impl<T> DeadlineIo<T> {
         let started = self.exchanges.started.load(Ordering::Relaxed);
         if started != self.seen_started {
             self.seen_started = started;
-            self.phase = Phase::Exchange(now);
+            if !matches!(self.phase, Phase::Closing(_)) {
+                self.phase = Phase::Exchange(now);
+            }
+            self.last_exchange = Some(now);
         }
     }
 
@@ -132,6 +159,7 @@ impl<T> DeadlineIo<T> {
         if now >= self.phase.deadline(&self.timeouts) {
             self.timed_out = true;
             self.counters.record(self.phase.event());
+            self.inner.reset_on_close();
             return Err(timed_out());
         }
         Ok(())
@@ -168,11 +196,46 @@ impl<T> DeadlineIo<T> {
     }
 }
 
+impl<T: AsyncRead + AsyncWrite + ResetOnTimeout + Unpin> DeadlineIo<T> {
+    /// A lingering close, as nginx's `lingering_close`: send FIN, then read (and discard) until
+    /// the reader closes its side. The response may still sit in the kernel's send buffer; a
+    /// reader that has not taken it by the last response's write deadline gets a reset, so a
+    /// reader draining a byte a second is cut at `write_timeout` even on a closing connection.
+    pub async fn close(mut self) {
+        let now = Instant::now();
+        let until = self
+            .last_exchange
+            .map_or(now, |since| since + self.timeouts.write)
+            .max(now + CLOSING_GRACE);
+        self.phase = Phase::Closing(until);
+        let shutdown = std::future::poll_fn(|cx| {
+            self.guarded(cx, |inner, cx| Pin::new(inner).poll_shutdown(cx))
+        });
+        if shutdown.await.is_err() {
+            return;
+        }
+        let mut discard = [0u8; 1024];
+        loop {
+            let mut buf = ReadBuf::new(&mut discard);
+            let read = std::future::poll_fn(|cx| {
+                self.guarded(cx, |inner, cx| Pin::new(inner).poll_read(cx, &mut buf))
+            })
+            .await;
+            if read.is_err() || buf.filled().is_empty() {
+                return;
+            }
+        }
+    }
+}
+
+/// The least time a closing connection is given to take the end of its response.
+const CLOSING_GRACE: Duration = Duration::from_secs(1);
+
 fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "connection deadline passed")
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for DeadlineIo<T> {
+impl<T: AsyncRead + ResetOnTimeout + Unpin> AsyncRead for DeadlineIo<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -191,7 +254,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for DeadlineIo<T> {
     }
 }
 
-impl<T: AsyncWrite + Unpin> AsyncWrite for DeadlineIo<T> {
+impl<T: AsyncWrite + ResetOnTimeout + Unpin> AsyncWrite for DeadlineIo<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
