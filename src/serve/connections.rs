@@ -183,7 +183,9 @@ fn admit(
     stream: TcpStream,
     peer: SocketAddr,
 ) {
-    let admission = match take_place(shared, peer.ip()) {
+    // An IPv4 reader on a dual-stack listener arrives as `::ffff:a.b.c.d`: count it as IPv4.
+    let peer = peer.ip().to_canonical();
+    let admission = match take_place(shared, peer) {
         Ok(admission) => admission,
         Err(event) => {
             shared.counters.record(event);
@@ -193,11 +195,10 @@ fn admit(
         }
     };
     shared.counters.record(Event::Accepted);
-    let _ = stream.set_nodelay(true);
     let shared = shared.clone();
     let shutdown = shutdown.clone();
     connections.spawn(async move {
-        serve_connection(&shared, stream, peer.ip(), shutdown).await;
+        serve_connection(&shared, stream, peer, shutdown).await;
         drop(admission);
     });
 }
