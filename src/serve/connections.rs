@@ -20,6 +20,7 @@ use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -27,7 +28,7 @@ use tower_service::Service as _;
 
 use super::client::{PerAddress, Slot, client_address, is_trusted};
 use super::counters::{ConnectionCounters, Event};
-use super::deadline::{DeadlineIo, Exchanges, Timeouts, TrackedBody};
+use super::deadline::{DeadlineIo, Exchanges, ResetOnTimeout, Timeouts, TrackedBody};
 use super::limits::{connection_budget, open_file_limit};
 use crate::config::{Config, IpNet, ServerSettings};
 
@@ -203,12 +204,15 @@ fn admit(
     });
 }
 
-async fn serve_connection(
+/// Serves one admitted connection (any socket-like stream, so tests can use an in-memory one).
+async fn serve_connection<S>(
     shared: &Arc<Shared>,
-    stream: TcpStream,
+    stream: S,
     peer: IpAddr,
     shutdown: CancellationToken,
-) {
+) where
+    S: AsyncRead + AsyncWrite + ResetOnTimeout + Unpin + Send + 'static,
+{
     let exchanges = Arc::new(Exchanges::default());
     let io = DeadlineIo::new(
         stream,
@@ -308,4 +312,96 @@ fn busy() -> Response<Body> {
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server whose `/hold` requests stay in flight until the test lets them go.
+    fn shared(release: Arc<tokio::sync::Semaphore>) -> Arc<Shared> {
+        let router = Router::new().route(
+            "/hold",
+            get(move || async move {
+                let _permit = release.acquire().await;
+                "done"
+            }),
+        );
+        let settings = ServerSettings {
+            max_connections_per_ip: 1,
+            trusted_proxies: vec![IpNet::parse("10.0.0.0/8").unwrap()],
+            ..ServerSettings::default()
+        };
+        let limits = Limits::new(&settings, 10);
+        Arc::new(Shared {
+            router,
+            per_peer: PerAddress::new(1),
+            per_client: PerAddress::new(1),
+            limits,
+            open: AtomicUsize::new(0),
+            counters: Arc::default(),
+        })
+    }
+
+    /// Sends one request through `proxy` on a new in-memory connection; returns the client end.
+    async fn request(
+        shared: &Arc<Shared>,
+        proxy: &str,
+        forwarded_for: &str,
+    ) -> tokio::io::DuplexStream {
+        let (server, mut client) = tokio::io::duplex(64 * 1024);
+        let shared = shared.clone();
+        let peer: IpAddr = proxy.parse().unwrap();
+        tokio::spawn(async move {
+            serve_connection(&shared, server, peer, CancellationToken::new()).await;
+        });
+        let head =
+            format!("GET /hold HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {forwarded_for}\r\n\r\n");
+        client.write_all(head.as_bytes()).await.unwrap();
+        client
+    }
+
+    async fn status_line(client: &mut tokio::io::DuplexStream) -> String {
+        let mut buf = vec![0u8; 512];
+        // A bound, so a broken cap fails the test instead of hanging it.
+        let read = tokio::time::timeout(Duration::from_secs(10), client.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        String::from_utf8_lossy(&buf[..read])
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_request_cap() {
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let shared = shared(release.clone());
+        // One request of client 203.0.113.9 in flight through the proxy...
+        let mut first = request(&shared, "10.0.0.2", "203.0.113.9").await;
+        while shared.per_client.held_by("203.0.113.9".parse().unwrap()) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // ...so its next one is refused, even through another proxy of the list.
+        let mut second = request(&shared, "10.0.0.3", "198.51.100.1, 203.0.113.9").await;
+        let refused = status_line(&mut second).await;
+        assert_eq!(refused, "HTTP/1.1 503 Service Unavailable");
+        assert_eq!(shared.counters.snapshot().refused_requests_per_client, 1);
+        // Another client behind the same proxy is not affected.
+        let mut other = request(&shared, "10.0.0.2", "198.51.100.7").await;
+        while shared.per_client.held_by("198.51.100.7".parse().unwrap()) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // A peer outside the list cannot pose as someone else: its header is ignored.
+        let mut direct = request(&shared, "192.0.2.50", "203.0.113.9").await;
+        release.add_permits(3);
+        assert_eq!(status_line(&mut first).await, "HTTP/1.1 200 OK");
+        assert_eq!(status_line(&mut other).await, "HTTP/1.1 200 OK");
+        assert_eq!(status_line(&mut direct).await, "HTTP/1.1 200 OK");
+        assert_eq!(shared.counters.snapshot().refused_requests_per_client, 1);
+    }
 }
