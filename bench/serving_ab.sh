@@ -34,7 +34,7 @@ if [ ! -f "$WORK/store.db" ]; then
     sleep 1
     config "$WORK/store.db" 200 >"$WORK/poll.toml"
     "$NEW" --config "$WORK/poll.toml" poll >/dev/null
-    kill "$farm"
+    kill "$farm" 2>/dev/null || true
 fi
 config "$WORK/serve.db" "$ENTRIES" >"$WORK/serve.toml"
 for round in $(seq "$ROUNDS"); do

@@ -159,7 +159,11 @@ impl<T: ResetOnTimeout> DeadlineIo<T> {
         if now >= self.phase.deadline(&self.timeouts) {
             self.timed_out = true;
             self.counters.record(self.phase.event());
-            self.inner.reset_on_close();
+            // A quiet kept-alive connection is closed normally (clients expect that); a stalled
+            // head or response is reset.
+            if !matches!(self.phase, Phase::Idle(_)) {
+                self.inner.reset_on_close();
+            }
             return Err(timed_out());
         }
         Ok(())
