@@ -23,6 +23,13 @@ for tool in promtool:prometheus systemd-analyze:systemd; do
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${tool#*:}" >/dev/null
   fi
 done
+# prlimit starts the daemon with an open-file limit of 1024 (tests/it/serve_limits.rs).
+if ! command -v prlimit >/dev/null 2>&1; then
+  echo "installing util-linux (prlimit)..." >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq util-linux >/dev/null
+fi
 
 venv=target/test-venv
 if ! "$venv/bin/python" -c "import feedparser" >/dev/null 2>&1; then

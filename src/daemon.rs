@@ -28,13 +28,16 @@ use crate::output::{self, FeedCache};
 use crate::pipeline::{self, Context};
 use crate::poll_log::{self, Summary};
 use crate::schedule::driver::Driver;
-use crate::serve::{self, ServeState};
+use crate::serve::counters::{self, ConnectionCounters};
+use crate::serve::{self, ServeState, connections};
 use crate::store::Store;
 
 /// How long in-flight polls get to finish after a shutdown signal.
 const DRAIN_TIME: Duration = Duration::from_secs(3);
 /// How often the config file's modification time is checked.
 const RELOAD_CHECK: Duration = Duration::from_secs(2);
+/// How often refused and timed-out reader connections are summed up in the log.
+const CONNECTION_SUMMARY: Duration = Duration::from_secs(60);
 
 /// The parts the dispatcher hands to each poll; swapped whole on reload.
 struct Shared {
@@ -91,16 +94,26 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         config.public_url,
         listener.local_addr()?
     );
+    // Reader connection counters: `snapshot()` is what /metrics exports.
+    let connection_counters = Arc::new(ConnectionCounters::default());
     let router = serve::router(ServeState {
         cache: cache.clone(),
         store: store.clone(),
         config: shared.config.clone(),
+        connections: connection_counters.clone(),
     });
-    let server = tokio::spawn(
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .into_future(),
-    );
+    let server = tokio::spawn(connections::serve(
+        listener,
+        router,
+        connections::Limits::at_start_up(&config),
+        connection_counters.clone(),
+        shutdown.clone(),
+    ));
+    tokio::spawn(counters::log_summaries(
+        connection_counters.clone(),
+        CONNECTION_SUMMARY,
+        shutdown.clone(),
+    ));
     let renderer = tokio::spawn(render_on_change(
         shared.clone(),
         cache.clone(),
@@ -336,6 +349,9 @@ async fn reload(
     );
     for name in added {
         let _ = ticks.send(name);
+    }
+    if new_config.server != old.config.server {
+        tracing::warn!("[server] changes take effect at the next start");
     }
     if new_config.output != old.config.output || new_config.public_url != old.config.public_url {
         shared.feed_changed.notify_one();

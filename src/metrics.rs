@@ -19,6 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::model::ExtractionStatus;
+use crate::serve::counters::CounterSnapshot;
 
 /// How one scheduled or manual poll of a source ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -432,6 +433,80 @@ impl Metrics {
             );
         }
     }
+}
+
+/// Appends the HTTP server's connection counters (kept by `serve::counters`, which owns them
+/// because the accept loop bumps them on its hot path) to an exposition.
+pub fn render_connections(out: &mut String, connections: &CounterSnapshot) {
+    family(
+        out,
+        "tributary_http_connections_open",
+        "gauge",
+        "Reader connections open now.",
+    );
+    sample(
+        out,
+        "tributary_http_connections_open",
+        &[],
+        connections.open,
+    );
+    family(
+        out,
+        "tributary_http_connections_accepted_total",
+        "counter",
+        "Reader connections taken in and served.",
+    );
+    sample(
+        out,
+        "tributary_http_connections_accepted_total",
+        &[],
+        connections.accepted,
+    );
+    let refused = [
+        ("max_connections", connections.refused_over_capacity),
+        ("max_connections_per_ip", connections.refused_per_ip),
+        ("client_requests", connections.refused_requests_per_client),
+    ];
+    family(
+        out,
+        "tributary_http_refused_total",
+        "counter",
+        "Connections (or, behind a trusted proxy, requests) refused by a cap, by the cap.",
+    );
+    for (cap, count) in refused {
+        sample(out, "tributary_http_refused_total", &[("cap", cap)], count);
+    }
+    let timed_out = [
+        ("header", connections.header_timeouts),
+        ("idle", connections.idle_timeouts),
+        ("write", connections.write_timeouts),
+    ];
+    family(
+        out,
+        "tributary_http_connections_timed_out_total",
+        "counter",
+        "Reader connections closed by a deadline, by phase.",
+    );
+    for (phase, count) in timed_out {
+        sample(
+            out,
+            "tributary_http_connections_timed_out_total",
+            &[("phase", phase)],
+            count,
+        );
+    }
+    family(
+        out,
+        "tributary_http_accept_errors_total",
+        "counter",
+        "Failed accepts (such as too many open files), each followed by a short pause.",
+    );
+    sample(
+        out,
+        "tributary_http_accept_errors_total",
+        &[],
+        connections.accept_errors,
+    );
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {

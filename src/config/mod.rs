@@ -6,12 +6,14 @@
 mod duration;
 pub mod edit;
 mod raw;
+mod server;
 mod validate;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use duration::parse_duration;
+pub use server::{IpNet, ServerSettings};
 pub use validate::parse_cron;
 
 /// One problem in a config file, located for the admin.
@@ -76,6 +78,8 @@ pub struct Config {
     pub public_url: String,
     pub fetch: FetchSettings,
     pub output: OutputSettings,
+    /// `[server]`: connection caps and timeouts, read at start-up.
+    pub server: ServerSettings,
     pub video_hosts: Vec<String>,
     pub sources: Vec<Source>,
 }

@@ -21,6 +21,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub output: RawOutput,
     #[serde(default)]
+    pub server: super::server::RawServer,
+    #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
 }
 

@@ -161,6 +161,10 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
     };
     let fetch = fetch_settings(&raw.fetch, problems);
     let output = output_settings(&raw, problems);
+    let (server, server_problems) = super::server::server_settings(&raw.server);
+    for (span, key, message) in server_problems {
+        problems.add(span, &key, message);
+    }
     let sources = sources(&raw.sources, &fetch, &default_schedule, problems);
     Config {
         path: problems.file.clone(),
@@ -170,6 +174,7 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
         public_url,
         fetch,
         output,
+        server,
         video_hosts: raw.extract.video_hosts.clone().unwrap_or_else(|| {
             [
                 "www.youtube.com",

@@ -12,5 +12,6 @@ mod opml;
 mod parse;
 mod politeness;
 mod publish;
+mod serve_limits;
 mod service;
 mod support;

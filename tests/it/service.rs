@@ -498,6 +498,18 @@ fn metrics_pass_promtool_and_count_what_happened() {
         ),
         1.0,
     );
+    expect("tributary_http_refused_total{cap=\"max_connections\"}", 0.0);
+    expect(
+        "tributary_http_connections_timed_out_total{phase=\"header\"}",
+        0.0,
+    );
+    let accepted = value(&metrics, "tributary_http_connections_accepted_total").unwrap();
+    assert!(
+        accepted >= 3.0,
+        "the feed, the 404 and this request: {accepted}"
+    );
+    let open = value(&metrics, "tributary_http_connections_open").unwrap();
+    assert!(open >= 1.0, "this request's connection is open: {open}");
     let last_success = value(
         &metrics,
         "tributary_source_last_success_timestamp_seconds{source=\"one\"}",

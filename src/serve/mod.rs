@@ -1,5 +1,13 @@
-//! HTTP routes: the merged feed with caching headers, `/status`, `/healthz`, `/metrics`. The one
-//! place errors become HTTP statuses.
+//! HTTP routes: the merged feed with caching headers, `/status`, `/healthz`, `/metrics`. The
+//! one place errors become HTTP statuses.
+//!
+//! The accept loop, connection caps and deadlines live in `connections` and the files beside it.
+
+pub mod client;
+pub mod connections;
+pub mod counters;
+pub mod deadline;
+pub mod limits;
 
 use std::sync::Arc;
 
@@ -20,6 +28,8 @@ pub struct ServeState {
     pub cache: FeedCache,
     pub store: Store,
     pub config: Arc<RwLock<Arc<Config>>>,
+    /// The accept loop's counters, exported at `/metrics`.
+    pub connections: Arc<counters::ConnectionCounters>,
 }
 
 pub fn router(state: ServeState) -> Router {
@@ -51,7 +61,8 @@ async fn count_request(request: axum::extract::Request, next: axum::middleware::
 /// The Prometheus text exposition.
 async fn metrics_text(State(state): State<ServeState>) -> Response {
     let database = state.config.read().await.database.clone();
-    let body = crate::metrics::global().render(crate::metrics::database_size(&database));
+    let mut body = crate::metrics::global().render(crate::metrics::database_size(&database));
+    crate::metrics::render_connections(&mut body, &state.connections.snapshot());
     (
         [(
             header::CONTENT_TYPE,
