@@ -277,9 +277,16 @@ fn read_outcome(path: &Path, relative: &str) -> Option<String> {
 /// (a new blog, a podcast between seasons) is a feed, losing every entry is a failure.
 fn document_has_entries(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes);
-    ["<item", "<entry", ":item", ":entry", "\"items\":[{", "\"items\": [{"]
-        .iter()
-        .any(|marker| text.contains(marker))
+    [
+        "<item",
+        "<entry",
+        ":item",
+        ":entry",
+        "\"items\":[{",
+        "\"items\": [{",
+    ]
+    .iter()
+    .any(|marker| text.contains(marker))
 }
 
 fn count_fields(feed: &tributary::model::ParsedFeed, stats: &mut FolderStats) {
@@ -294,7 +301,10 @@ fn count_fields(feed: &tributary::model::ParsedFeed, stats: &mut FolderStats) {
                 .published
                 .is_some_and(|date| date <= now + chrono::Duration::days(1)),
         );
-        let content = entry.content_html.as_deref().or(entry.summary_html.as_deref());
+        let content = entry
+            .content_html
+            .as_deref()
+            .or(entry.summary_html.as_deref());
         stats.with_content += usize::from(content.is_some_and(|html| {
             !html.trim().is_empty() && !html.contains(char::is_control_but_whitespace)
         }));
@@ -307,9 +317,9 @@ fn is_web_url(link: &str) -> bool {
 
 /// Plain text: no tag, no undecoded entity, no control character, no script source.
 fn is_plain_title(title: &str) -> bool {
-    let has_tag = title
-        .match_indices('<')
-        .any(|(index, _)| title[index + 1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!'));
+    let has_tag = title.match_indices('<').any(|(index, _)| {
+        title[index + 1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!')
+    });
     let has_entity = title.match_indices('&').any(|(index, _)| {
         let rest = &title[index + 1..];
         let name_length = rest

@@ -8,7 +8,10 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use super::charset;
-use super::repair::{rename_element, wrap_raw_markup};
+use super::repair::{
+    add_links_to_linkless_items, decode_base64_constructs, expand_internal_entities,
+    links_from_text, rename_element, wrap_raw_markup,
+};
 
 /// What kind of document the bytes hold, judged from their first significant character/element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,14 @@ pub enum Repair {
     TextConstructTypes,
     TagsBalanced,
     JsonFeedVersion,
+    /// Entities declared in the document's internal DTD subset, expanded.
+    InternalEntities,
+    /// RSS 1.0 / 0.90 items without `<link>` given a placeholder so they are not dropped.
+    LinklessItems,
+    /// `<rss>` without a `<channel>` given an empty one.
+    ChannelAdded,
+    /// Base64-encoded Atom text constructs (`mode="base64"`) decoded.
+    Base64Decoded,
 }
 
 /// The document after the cheap repairs, as UTF-8 text.
@@ -85,6 +96,12 @@ pub fn prepare<'a>(
     }
     let kind = document_kind(&text);
     if kind == DocumentKind::Xml {
+        if text.contains("<!ENTITY")
+            && let Some(expanded) = expand_internal_entities(&text)
+        {
+            text = Cow::Owned(expanded);
+            repairs.push(Repair::InternalEntities);
+        }
         text = repair_root(text, &mut repairs);
     }
     Prepared {
@@ -278,6 +295,14 @@ const ATOM_03_NAMESPACE: &str = "http://purl.org/atom/ns#";
 const ATOM_10_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
 const RSS_090_NAMESPACE: &str = "http://my.netscape.com/rdf/simple/0.9/";
 const RSS_10_NAMESPACE: &str = "http://purl.org/rss/1.0/";
+/// Namespaces of Atom's drafts and forerunners (Echo, Pie, "necho"): read as Atom 0.3.
+const OLD_ATOM_NAMESPACES: [&str; 5] = [
+    "http://example.com/newformat#",
+    "http://example.com/necho",
+    "http://purl.org/echo/",
+    "uri/of/echo/namespace#",
+    "http://purl.org/pie/",
+];
 
 /// Repairs the root element so feed-rs dispatches to the right reader.
 fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str> {
@@ -290,6 +315,16 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
         "feed" if is_atom_03(tag) => {
             repairs.push(Repair::Atom03);
             Cow::Owned(convert_atom_03(&text))
+        }
+        "feed" if attribute_value(tag, "xmlns").is_none() && !tag.contains(ATOM_10_NAMESPACE) => {
+            // An Atom feed without its namespace: feed-rs needs it to know the vocabulary.
+            repairs.push(Repair::ForeignDefaultNamespace);
+            Cow::Owned(format!(
+                "{}<{} xmlns=\"{ATOM_10_NAMESPACE}\"{}",
+                &text[..root.start],
+                root.name,
+                &text[root.start + 1 + root.name.len()..]
+            ))
         }
         "channel" => {
             // A bare RSS channel, its `<rss>` wrapper lost (or never written).
@@ -304,6 +339,27 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
             repairs.push(Repair::Rss090);
             Cow::Owned(text.replace(RSS_090_NAMESPACE, RSS_10_NAMESPACE))
         }
+        _ => text,
+    };
+    let text = match root.local_name() {
+        "RDF" => match add_links_to_linkless_items(&text) {
+            Some(with_links) => {
+                repairs.push(Repair::LinklessItems);
+                Cow::Owned(with_links)
+            }
+            None => text,
+        },
+        "rss" | "channel" if !text.contains("<channel") => {
+            repairs.push(Repair::ChannelAdded);
+            Cow::Owned(with_empty_channel(&text))
+        }
+        "feed" if text.contains("base64") => match decode_base64_constructs(&text) {
+            Some(decoded) => {
+                repairs.push(Repair::Base64Decoded);
+                Cow::Owned(decoded)
+            }
+            None => text,
+        },
         _ => text,
     };
     if !matches!(root.local_name(), "rss" | "RDF" | "channel") {
@@ -348,14 +404,37 @@ fn repair_rss_root(text: &str, root: &RootElement, repairs: &mut Vec<Repair>) ->
 
 fn is_atom_03(tag: &str) -> bool {
     tag.contains(ATOM_03_NAMESPACE)
+        || OLD_ATOM_NAMESPACES
+            .iter()
+            .any(|namespace| tag.contains(namespace))
         || (attribute_value(tag, "version").is_some_and(|v| v.trim() == "0.3")
             && !tag.contains(ATOM_10_NAMESPACE))
+}
+
+/// `<rss/>` or `<rss></rss>` with no channel: an empty feed, written as one feed-rs reads.
+fn with_empty_channel(text: &str) -> String {
+    let Some(root) = root_element(text) else {
+        return text.to_string();
+    };
+    let tag = &text[root.start..root.end];
+    let open = tag
+        .strip_suffix("/>")
+        .map_or(tag.to_string(), |open| format!("{open}>"));
+    format!(
+        "{}{open}<channel></channel></{}>",
+        &text[..root.start],
+        root.name
+    )
 }
 
 /// Atom 0.3 differs from 1.0 mostly in names: its namespace, `issued`/`modified`,
 /// `tagline`, `copyright`, and `mode="escaped"` content.
 fn convert_atom_03(text: &str) -> String {
     let mut converted = text.replace(ATOM_03_NAMESPACE, ATOM_10_NAMESPACE);
+    for old in OLD_ATOM_NAMESPACES {
+        converted = converted.replace(old, ATOM_10_NAMESPACE);
+    }
+    converted = links_from_text(&converted);
     let has_issued = converted.contains("<issued");
     for (old, new) in [
         ("issued", "published"),
@@ -500,23 +579,34 @@ mod tests {
 
     #[test]
     fn junk_before_the_prolog_is_dropped() {
-        let (text, repairs) = prepared("Warning: x in y.php\n<?xml version=\"1.0\"?><rss/>");
-        assert_eq!(text, "<?xml version=\"1.0\"?><rss version=\"2.0\"/>");
+        let (text, repairs) =
+            prepared("Warning: x in y.php\n<?xml version=\"1.0\"?><rss><channel/></rss>");
+        assert_eq!(
+            text,
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel/></rss>"
+        );
         assert_eq!(repairs, vec![Repair::JunkBeforeProlog, Repair::RssVersion]);
     }
 
     #[test]
     fn comments_before_the_declaration_are_dropped() {
         let (text, repairs) =
-            prepared("<!-- by X -->\n<?xml version=\"1.0\"?><rss version=\"2.0\"/>");
-        assert_eq!(text, "<?xml version=\"1.0\"?><rss version=\"2.0\"/>");
+            prepared("<!-- by X -->\n<?xml version=\"1.0\"?><rss version=\"2.0\"><channel/></rss>");
+        assert_eq!(
+            text,
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel/></rss>"
+        );
         assert_eq!(repairs, vec![Repair::JunkBeforeProlog]);
     }
 
     #[test]
     fn stale_declaration_is_rewritten() {
-        let (text, repairs) = prepared("<?xml version=\"1.0\" encoding=\"bogus\"?><feed/>");
-        assert_eq!(text, "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed/>");
+        let (text, repairs) =
+            prepared("<?xml version=\"1.0\" encoding=\"bogus\"?><feed xmlns=\"x\"/>");
+        assert_eq!(
+            text,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"x\"/>"
+        );
         assert_eq!(repairs, vec![Repair::DeclarationRewritten]);
     }
 
