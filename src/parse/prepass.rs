@@ -82,7 +82,7 @@ pub fn prepare<'a>(
 ) -> Prepared<'a> {
     let mut repairs = Vec::new();
     let decoded = charset::decode_to_utf8(bytes, content_type, tld_hint);
-    if decoded.encoding != encoding_rs::UTF_8 {
+    if decoded.encoding != encoding_rs::UTF_8.name() {
         repairs.push(Repair::Transcoded);
     }
     let mut text = decoded.text;

@@ -464,8 +464,10 @@ pub fn links_from_text(text: &str) -> String {
         };
         let tag = &rest[found..tag_end];
         let closing = rest[tag_end..].find("</link>").map(|end| tag_end + end);
+        // Only a link holding nothing but text (no markup, so not one quoted in a comment).
+        let holds_text = |close: usize| !rest[tag_end..close].contains('<');
         match closing {
-            Some(close) if !tag.ends_with("/>") && !tag.contains("href") => {
+            Some(close) if !tag.ends_with("/>") && !tag.contains("href") && holds_text(close) => {
                 let url = rest[tag_end..close].trim();
                 let open = tag.trim_end_matches('>');
                 result.push_str(&rest[..found]);
@@ -485,7 +487,6 @@ pub fn links_from_text(text: &str) -> String {
 /// Atom 0.3 text constructs written `mode="base64"`: their text decoded and escaped in place,
 /// the mode dropped. `None` when there is none (or none decodes).
 pub fn decode_base64_constructs(text: &str) -> Option<String> {
-    use base64::Engine;
     let mut result = String::with_capacity(text.len());
     let mut rest = text;
     let mut changed = false;
@@ -493,44 +494,55 @@ pub fn decode_base64_constructs(text: &str) -> Option<String> {
         .find("mode=\"base64\"")
         .or_else(|| rest.find("mode='base64'"))
     {
-        let tag_start = rest[..found].rfind('<')?;
-        let tag_end = found + rest[found..].find('>')? + 1;
-        let name: String = rest[tag_start + 1..]
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
-            .collect();
-        let close = format!("</{name}>");
-        let Some(inner_end) = rest[tag_end..].find(&close).map(|end| tag_end + end) else {
-            break;
-        };
-        let encoded: String = rest[tag_end..inner_end]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.as_bytes())
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok());
-        let tag = &rest[tag_start..tag_end];
-        result.push_str(&rest[..tag_start]);
-        match decoded {
-            Some(decoded) => {
-                let tag = tag
-                    .replace(" mode=\"base64\"", "")
-                    .replace(" mode='base64'", "");
-                result.push_str(&tag);
-                result.push_str(&escape_xml_text(&decoded));
+        match decode_base64_element(rest, found) {
+            Some((tag_start, replacement, inner_end)) => {
+                result.push_str(&rest[..tag_start]);
+                result.push_str(&replacement);
+                rest = &rest[inner_end..];
                 changed = true;
             }
             None => {
-                result.push_str(tag);
-                result.push_str(&rest[tag_end..inner_end]);
+                // Not an element's attribute (a comment quoting it, say), or not base64.
+                let skip = found + "mode=".len();
+                result.push_str(&rest[..skip]);
+                rest = &rest[skip..];
             }
         }
-        rest = &rest[inner_end..];
     }
     result.push_str(rest);
     changed.then_some(result)
+}
+
+/// The element whose start tag holds `mode="base64"` at `found`: where its start tag begins,
+/// the start tag without the mode followed by the decoded, escaped text, and where its text ends.
+fn decode_base64_element(rest: &str, found: usize) -> Option<(usize, String, usize)> {
+    use base64::Engine;
+    let tag_start = rest[..found].rfind('<')?;
+    let tag_end = found + rest[found..].find('>')? + 1;
+    let name: String = rest[tag_start + 1..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+        .collect();
+    if name.is_empty() || name.starts_with('!') || rest[..tag_end].ends_with("/>") {
+        return None;
+    }
+    let inner_end = tag_end + rest[tag_end..].find(&format!("</{name}>"))?;
+    let encoded: String = rest[tag_end..inner_end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.as_bytes())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let tag = rest[tag_start..tag_end]
+        .replace(" mode=\"base64\"", "")
+        .replace(" mode='base64'", "");
+    Some((
+        tag_start,
+        format!("{tag}{}", escape_xml_text(&decoded)),
+        inner_end,
+    ))
 }
 
 fn escape_xml_text(text: &str) -> String {
