@@ -306,9 +306,10 @@ fn count_fields(feed: &tributary::model::ParsedFeed, stats: &mut FolderStats) {
             .content_html
             .as_deref()
             .or(entry.summary_html.as_deref());
-        stats.with_content += usize::from(content.is_some_and(|html| {
-            !html.trim().is_empty() && !html.contains(char::is_control_but_whitespace)
-        }));
+        stats.with_content +=
+            usize::from(content.is_some_and(|html| {
+                !html.trim().is_empty() && !html.contains(is_control_character)
+            }));
     }
 }
 
@@ -336,18 +337,12 @@ fn is_plain_title(title: &str) -> bool {
         && !has_tag
         && !has_entity
         && !has_script
-        && !title.contains(char::is_control_but_whitespace)
+        && !title.contains(is_control_character)
 }
 
-trait ControlCharacter {
-    fn is_control_but_whitespace(self) -> bool;
-}
-
-impl ControlCharacter for char {
-    /// C0 and C1 control characters other than tab and line ends.
-    fn is_control_but_whitespace(self) -> bool {
-        self.is_control() && !matches!(self, '\t' | '\n' | '\r')
-    }
+/// C0 and C1 control characters other than tab and line ends.
+fn is_control_character(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
 fn percent(part: usize, whole: usize) -> String {

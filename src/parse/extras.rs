@@ -65,18 +65,18 @@ pub fn scan(text: &str) -> Option<Vec<EntryExtras>> {
         };
         let is_empty = matches!(event, Event::Empty(_));
         match event {
-            Event::Start(start) | Event::Empty(start) if !inside_entry => {
-                if is_entry(&start) {
-                    entries.push(EntryExtras {
-                        guid_is_permalink: true,
-                        about: attribute(&start, "about"),
-                        ..EntryExtras::default()
-                    });
-                    // An empty `<item/>` holds nothing more.
-                    inside_entry = !is_empty;
-                    depth_in_entry = 0;
-                }
+            Event::Eof => return Some(entries),
+            Event::Start(start) | Event::Empty(start) if !inside_entry && is_entry(&start) => {
+                entries.push(EntryExtras {
+                    guid_is_permalink: true,
+                    about: attribute(&start, "about"),
+                    ..EntryExtras::default()
+                });
+                // An empty `<item/>` holds nothing more.
+                inside_entry = !is_empty;
+                depth_in_entry = 0;
             }
+            _ if !inside_entry => {}
             Event::Start(start) => {
                 let entry = entries.last_mut().expect("inside an entry");
                 let local = local_name(&start);
@@ -103,7 +103,6 @@ pub fn scan(text: &str) -> Option<Vec<EntryExtras>> {
                     depth_in_entry -= 1;
                 }
             }
-            Event::Eof => return Some(entries),
             _ => {}
         }
     }
