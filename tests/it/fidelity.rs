@@ -314,3 +314,68 @@ fn parse_command_still_refuses_pages_other_vocabularies_and_empty_files() {
         );
     }
 }
+
+// ---- Through the daemon's poll: empty feeds, future dates, entries without text ----
+
+fn poll_one_feed(feed: &str) -> (tempfile::TempDir, std::path::PathBuf, crate::support::Site) {
+    let site = crate::support::Site::start();
+    site.set(
+        "/feed.xml",
+        crate::support::Page::ok("application/rss+xml", feed.to_string()),
+    );
+    let folder = tempfile::tempdir().unwrap();
+    let config = folder.path().join("tributary.toml");
+    let text = crate::end_to_end::newsroom_config(
+        crate::support::free_port(),
+        &[("solo", format!("{}/feed.xml", site.base()))],
+    );
+    std::fs::write(&config, text).unwrap();
+    let poll = crate::support::run_tributary(folder.path(), &config, &["poll"]);
+    assert!(poll.status.success(), "{}", stderr(&poll));
+    (folder, config, site)
+}
+
+#[test]
+fn a_source_serving_an_empty_feed_is_healthy() {
+    let (folder, config, _site) =
+        poll_one_feed("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel></channel></rss>");
+    let status = stdout(&crate::support::run_tributary(
+        folder.path(),
+        &config,
+        &["status", "--json"],
+    ));
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let source = &status["sources"][0];
+    assert_eq!(source["consecutive_failures"], 0, "{source}");
+    assert_eq!(source["last_error"], serde_json::Value::Null, "{source}");
+    assert_eq!(source["entries"], 0, "{source}");
+}
+
+/// A title-only entry dated 2099 whose page cannot be fetched: published when first seen,
+/// and published with its title and a link instead of empty content.
+#[test]
+fn a_future_dated_title_only_entry_is_dated_when_seen_and_never_blank() {
+    let before = Utc::now();
+    let feed = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Clock skew</title>\
+        <item><title>From 2099</title><link>http://127.0.0.1:9/gone</link>\
+        <pubDate>Thu, 01 Jan 2099 00:00:00 GMT</pubDate></item></channel></rss>";
+    let (folder, config, _site) = poll_one_feed(feed);
+    let export = stdout(&crate::support::run_tributary(
+        folder.path(),
+        &config,
+        &["export", "--format", "json"],
+    ));
+    let json: serde_json::Value = serde_json::from_str(&export).unwrap();
+    let item = &json["items"][0];
+    assert_eq!(
+        item["content_html"], "<p><a href=\"http://127.0.0.1:9/gone\">From 2099</a></p>",
+        "{item}"
+    );
+    let published = utc(item["date_published"].as_str().unwrap());
+    assert!(
+        published >= before - chrono::Duration::seconds(1) && published <= Utc::now(),
+        "{item}"
+    );
+    let modified = utc(item["date_modified"].as_str().unwrap());
+    assert!(modified <= Utc::now(), "{item}");
+}
