@@ -35,6 +35,20 @@ pub struct EntryExtras {
     pub description: Option<String>,
 }
 
+/// Whether some entry lacks what the scan may supply: most feeds state every field feed-rs
+/// reads, and then cost neither the scan nor a search of their text. An RSS guid is checked
+/// for `isPermaLink` only where it would stand in for a missing link; RSS 1.0 items always
+/// need their `rdf:about`.
+pub fn needed_for(feed: &feed_rs::model::Feed) -> bool {
+    feed.feed_type == feed_rs::model::FeedType::RSS1
+        || feed.entries.iter().any(|entry| {
+            entry.links.is_empty()
+                || (entry.published.is_none() && entry.updated.is_none())
+                || entry.title.is_none()
+                || (entry.content.is_none() && entry.summary.is_none())
+        })
+}
+
 /// Whether the document holds anything the scan would find: most feeds hold nothing, and
 /// then cost these few substring searches.
 pub fn worth_scanning(text: &str) -> bool {

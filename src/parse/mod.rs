@@ -301,10 +301,11 @@ fn root_local_name(text: &str) -> Option<String> {
     prepass::root_element(text).map(|root| root.local_name().to_string())
 }
 
-/// `guarded_parse`, and when feed-rs read the document, the scan for what it left unread.
+/// `guarded_parse`, and when feed-rs read the document but left an entry without an id, a
+/// link, a date, a title or a text, the scan for what it did not read.
 fn guarded_parse_xml(text: &str, feed_url: &Url) -> FeedResult {
     let mut read = guarded_parse(text, feed_url)?;
-    if extras::worth_scanning(text) {
+    if extras::needed_for(&read.feed) && extras::worth_scanning(text) {
         read.extras = catch_unwind(AssertUnwindSafe(|| extras::scan(text)))
             .ok()
             .flatten();

@@ -96,7 +96,7 @@ pub fn prepare<'a>(
     }
     let kind = document_kind(&text);
     if kind == DocumentKind::Xml {
-        if text.contains("<!ENTITY")
+        if prolog_declares_entities(&text)
             && let Some(expanded) = expand_internal_entities(&text)
         {
             text = Cow::Owned(expanded);
@@ -314,7 +314,15 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
         "rss" => repair_rss_root(&text, &root, repairs).map_or(text, Cow::Owned),
         "feed" if is_atom_03(tag) => {
             repairs.push(Repair::Atom03);
-            Cow::Owned(convert_atom_03(&text))
+            let converted = convert_atom_03(&text);
+            // `mode="base64"` exists only in Atom 0.3 (1.0 dropped `mode`).
+            match decode_base64_constructs(&converted) {
+                Some(decoded) => {
+                    repairs.push(Repair::Base64Decoded);
+                    Cow::Owned(decoded)
+                }
+                None => Cow::Owned(converted),
+            }
         }
         "feed" if attribute_value(tag, "xmlns").is_none() && !tag.contains(ATOM_10_NAMESPACE) => {
             // An Atom feed without its namespace: feed-rs needs it to know the vocabulary.
@@ -353,13 +361,6 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
             repairs.push(Repair::ChannelAdded);
             Cow::Owned(with_empty_channel(&text))
         }
-        "feed" if text.contains("base64") => match decode_base64_constructs(&text) {
-            Some(decoded) => {
-                repairs.push(Repair::Base64Decoded);
-                Cow::Owned(decoded)
-            }
-            None => text,
-        },
         _ => text,
     };
     if !matches!(root.local_name(), "rss" | "RDF" | "channel") {
@@ -409,6 +410,11 @@ fn is_atom_03(tag: &str) -> bool {
             .any(|namespace| tag.contains(namespace))
         || (attribute_value(tag, "version").is_some_and(|v| v.trim() == "0.3")
             && !tag.contains(ATOM_10_NAMESPACE))
+}
+
+/// An internal DTD subset comes before the root element: only that prolog is searched.
+fn prolog_declares_entities(text: &str) -> bool {
+    root_element(text).is_some_and(|root| text[..root.start].contains("<!ENTITY"))
 }
 
 /// `<rss/>` or `<rss></rss>` with no channel: an empty feed, written as one feed-rs reads.
