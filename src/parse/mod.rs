@@ -2,10 +2,12 @@
 //!
 //! # Layout
 //! - `prepass`: cheap repairs before feed-rs (gzip, charset via `charset`, junk before the
-//!   prolog, RSS versions, Atom 0.3, RSS 0.90). A clean document passes through borrowed.
+//!   prolog, internal DTD entities, RSS versions, Atom 0.3 and older namespaces, RSS 0.90,
+//!   linkless RSS 1.0 items). A clean document passes through borrowed.
 //! - `repair`: heavier text repairs (ampersands, HTML entities, unbalanced tags), tried only
 //!   when feed-rs refuses a document; `json` does the same for JSON Feed.
 //! - `normalize`: feed-rs's model -> `ParsedFeed` (absolute links, dates, sanitized HTML).
+//! - `extras`: fields feed-rs does not read, scanned from the document when an entry lacks one.
 //! - `dates`: the lenient date reader feed-rs is given.
 //! - `discover`: feeds an HTML page links to, for "this is a page, not a feed" answers.
 
