@@ -317,10 +317,18 @@ fn is_web_url(link: &str) -> bool {
     url::Url::parse(link).is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
 }
 
-/// Plain text: no tag, no undecoded entity, no control character, no script source.
+/// Plain text: no markup (a closing tag, a line break, an image, a script or style), no
+/// undecoded entity, no control character, no script source. A lone `<word>` is allowed: Atom
+/// text titles may say `a <blink> tag` and mean it.
 fn is_plain_title(title: &str) -> bool {
-    let has_tag = title.match_indices('<').any(|(index, _)| {
-        title[index + 1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!')
+    let lowered = title.to_ascii_lowercase();
+    let has_markup = lowered.match_indices('<').any(|(index, _)| {
+        let rest = &lowered[index + 1..];
+        rest.strip_prefix('/')
+            .is_some_and(|name| name.starts_with(|c: char| c.is_ascii_alphabetic()))
+            || ["br", "img", "script", "style", "p>", "b>", "i>", "a "]
+                .iter()
+                .any(|tag| rest.starts_with(tag))
     });
     let has_entity = title.match_indices('&').any(|(index, _)| {
         let rest = &title[index + 1..];
@@ -332,9 +340,9 @@ fn is_plain_title(title: &str) -> bool {
     });
     let has_script = ["alert(", "document.write", "function(", "javascript:"]
         .iter()
-        .any(|marker| title.contains(marker));
+        .any(|marker| lowered.contains(marker));
     !title.trim().is_empty()
-        && !has_tag
+        && !has_markup
         && !has_entity
         && !has_script
         && !title.contains(is_control_character)
