@@ -92,7 +92,9 @@ pub fn scan(text: &str) -> Option<Vec<EntryExtras>> {
             }
             _ if !inside_entry => {}
             Event::Start(start) => {
-                let entry = entries.last_mut().expect("inside an entry");
+                let Some(entry) = entries.last_mut() else {
+                    return None;
+                };
                 let local = local_name(&start);
                 let consumed = read_child(
                     &mut reader,
@@ -106,9 +108,10 @@ pub fn scan(text: &str) -> Option<Vec<EntryExtras>> {
                     depth_in_entry += 1;
                 }
             }
-            Event::Empty(start) if inside_entry && depth_in_entry == 0 => {
-                let entry = entries.last_mut().expect("inside an entry");
-                note_guid(&start, &local_name(&start), entry);
+            Event::Empty(start) if depth_in_entry == 0 => {
+                if let Some(entry) = entries.last_mut() {
+                    note_guid(&start, &local_name(&start), entry);
+                }
             }
             Event::End(_) if inside_entry => {
                 if depth_in_entry == 0 {
