@@ -216,6 +216,14 @@ fn read_xml(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResult
         repairs.push(Repair::TagsBalanced);
         outcomes.push(guarded_parse_xml(&balanced, feed_url));
     }
+    // An empty feed is believed only as written: one that is empty only after its markup was
+    // repaired (`<chan nel><<item>>`) is a broken document, not a feed with no entries.
+    let outcomes = outcomes
+        .into_iter()
+        .enumerate()
+        .filter(|(attempt, outcome)| *attempt == 0 || outcome.is_err() || is_usable(outcome))
+        .map(|(_, outcome)| outcome)
+        .collect();
     best_outcome(outcomes, root_is_feed_like(text))
 }
 

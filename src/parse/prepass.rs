@@ -349,6 +349,10 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
         }
         _ => text,
     };
+    // The root tag may have been rewritten above: find it again in the new text.
+    let Some(root) = root_element(&text) else {
+        return text;
+    };
     let text = match root.local_name() {
         "RDF" => match add_links_to_linkless_items(&text) {
             Some(with_links) => {
@@ -357,7 +361,7 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
             }
             None => text,
         },
-        "rss" | "channel" if !text.contains("<channel") => {
+        "rss" if is_childless(&text, &root) => {
             repairs.push(Repair::ChannelAdded);
             Cow::Owned(with_empty_channel(&text))
         }
@@ -415,6 +419,14 @@ fn is_atom_03(tag: &str) -> bool {
 /// An internal DTD subset comes before the root element: only that prolog is searched.
 fn prolog_declares_entities(text: &str) -> bool {
     root_element(text).is_some_and(|root| text[..root.start].contains("<!ENTITY"))
+}
+
+/// `<rss/>`, or `<rss>` holding nothing but whitespace before `</rss>`: nothing may be lost
+/// by giving it a channel.
+fn is_childless(text: &str, root: &RootElement) -> bool {
+    let tag = &text[root.start..root.end];
+    let after = text[root.end..].trim_start();
+    tag.ends_with("/>") || after.starts_with(&format!("</{}", root.name))
 }
 
 /// `<rss/>` or `<rss></rss>` with no channel: an empty feed, written as one feed-rs reads.
@@ -543,6 +555,17 @@ mod tests {
             "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>t</title></channel></rss>"
         );
         assert_eq!(repairs, vec![Repair::RssVersion]);
+    }
+
+    #[test]
+    fn only_an_rss_root_with_nothing_inside_is_given_a_channel() {
+        let (text, repairs) = prepared("<rss version=\"2.0\"/>");
+        assert_eq!(text, "<rss version=\"2.0\"><channel></channel></rss>");
+        assert_eq!(repairs, vec![Repair::ChannelAdded]);
+        let (text, _) = prepared("<rss version=\"2.0\">\n </rss>");
+        assert_eq!(text, "<rss version=\"2.0\"><channel></channel></rss>");
+        let items = "<rss version=\"2.0\"><item><title>t</title></item></rss>";
+        assert_eq!(prepared(items), (items.to_string(), vec![]));
     }
 
     #[test]

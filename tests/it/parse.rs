@@ -327,6 +327,15 @@ fn empty_files_and_meaningless_documents_fail_with_reasons() {
         parse_feed(b"<note><to>x</to></note>", None, &feed_url),
         Err(ParseError::NotAFeed { .. })
     ));
+    // Empty only once its markup is repaired: broken, not a feed with no entries.
+    assert!(matches!(
+        parse_feed(
+            b"<rss version=\"2.0\">\n<chan nel><<item>> <<<",
+            None,
+            &feed_url
+        ),
+        Err(ParseError::Malformed(_))
+    ));
     assert!(matches!(
         parse_feed(b"hello", None, &feed_url),
         Err(ParseError::NotAFeed { .. })
