@@ -92,9 +92,7 @@ pub fn scan(text: &str) -> Option<Vec<EntryExtras>> {
             }
             _ if !inside_entry => {}
             Event::Start(start) => {
-                let Some(entry) = entries.last_mut() else {
-                    return None;
-                };
+                let entry = entries.last_mut()?;
                 let local = local_name(&start);
                 let consumed = read_child(
                     &mut reader,
