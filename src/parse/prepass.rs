@@ -48,6 +48,8 @@ pub enum Repair {
     LinklessItems,
     /// `<rss>` without a `<channel>` given an empty one.
     ChannelAdded,
+    /// An Atom `<feed>` written without any namespace given Atom 1.0's.
+    AtomNamespaceAdded,
     /// Base64-encoded Atom text constructs (`mode="base64"`) decoded.
     Base64Decoded,
 }
@@ -326,7 +328,7 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
         }
         "feed" if attribute_value(tag, "xmlns").is_none() && !tag.contains(ATOM_10_NAMESPACE) => {
             // An Atom feed without its namespace: feed-rs needs it to know the vocabulary.
-            repairs.push(Repair::ForeignDefaultNamespace);
+            repairs.push(Repair::AtomNamespaceAdded);
             Cow::Owned(format!(
                 "{}<{} xmlns=\"{ATOM_10_NAMESPACE}\"{}",
                 &text[..root.start],
@@ -566,6 +568,20 @@ mod tests {
         assert_eq!(text, "<rss version=\"2.0\"><channel></channel></rss>");
         let items = "<rss version=\"2.0\"><item><title>t</title></item></rss>";
         assert_eq!(prepared(items), (items.to_string(), vec![]));
+    }
+
+    #[test]
+    fn atom_without_namespace_and_old_atom_namespaces_become_atom() {
+        let (text, repairs) = prepared("<feed><title>t</title></feed>");
+        assert_eq!(
+            text,
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title></feed>"
+        );
+        assert_eq!(repairs, vec![Repair::AtomNamespaceAdded]);
+        let (text, repairs) =
+            prepared("<feed xmlns=\"http://purl.org/pie/\"><title>t</title></feed>");
+        assert!(text.contains(ATOM_10_NAMESPACE), "{text}");
+        assert_eq!(repairs, vec![Repair::Atom03]);
     }
 
     #[test]

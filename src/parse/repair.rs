@@ -729,6 +729,63 @@ mod tests {
     }
 
     #[test]
+    fn internal_entities_are_expanded_outside_cdata() {
+        let text = "<!DOCTYPE rss [<!ENTITY who \"Ann\"><!ENTITY % p \"x\"><!ENTITY by 'by &who;'>]>\
+                    <rss><t>&by; &who; &amp;</t><d><![CDATA[&who;]]></d></rss>";
+        assert_eq!(
+            expand_internal_entities(text).as_deref(),
+            Some("<rss><t>by Ann Ann &amp;</t><d><![CDATA[&who;]]></d></rss>")
+        );
+        assert_eq!(expand_internal_entities("<rss>&who;</rss>"), None);
+    }
+
+    #[test]
+    fn entity_bombs_are_not_expanded() {
+        let mut subset = String::from("<!ENTITY a0 \"xxxxxxxxxxxxxxxx\">");
+        for level in 1..12 {
+            let previous = format!("&a{};", level - 1);
+            subset.push_str(&format!("<!ENTITY a{level} \"{}\">", previous.repeat(10)));
+        }
+        let text = format!("<!DOCTYPE rss [{subset}]><rss>&a11;</rss>");
+        assert_eq!(expand_internal_entities(&text), None);
+    }
+
+    #[test]
+    fn linkless_rdf_items_get_a_placeholder() {
+        assert_eq!(
+            add_links_to_linkless_items(
+                "<item rdf:about=\"a\"><title>t</title></item><item><link>l</link></item><items/>"
+            )
+            .as_deref(),
+            Some(
+                "<item rdf:about=\"a\"><link>tributary:no-link</link><title>t</title></item>\
+                 <item><link>l</link></item><items/>"
+            )
+        );
+        assert_eq!(
+            add_links_to_linkless_items("<item><link>l</link></item>"),
+            None
+        );
+    }
+
+    #[test]
+    fn atom_03_text_links_and_base64_are_rewritten() {
+        assert_eq!(
+            links_from_text("<link rel=\"alternate\">http://a/1</link><link href=\"x\"/>"),
+            "<link rel=\"alternate\" href=\"http://a/1\"/><link href=\"x\"/>"
+        );
+        assert_eq!(
+            decode_base64_constructs("<!-- mode=\"base64\" --><title mode=\"base64\">PGI+</title>")
+                .as_deref(),
+            Some("<!-- mode=\"base64\" --><title>&lt;b&gt;</title>")
+        );
+        assert_eq!(
+            decode_base64_constructs("<title mode=\"base64\">!!</title>"),
+            None
+        );
+    }
+
+    #[test]
     fn truncated_documents_are_closed() {
         assert_eq!(
             balance_tags("<rss><channel><item><title>a</title><desc"),
