@@ -356,6 +356,8 @@ async fn build_items(
     let fresh_count = fresh.len();
     let mut items = Vec::with_capacity(fresh_count);
     let mut pages_fetched = 0;
+    // These entries are first seen now: the time their dates are judged against.
+    let first_seen = Utc::now();
     for (entry_key, entry) in fresh {
         let wants_page = source.full_text && entry.link.is_some();
         if wants_page && pages_fetched >= source.fetch.max_articles_per_pass {
@@ -369,7 +371,14 @@ async fn build_items(
             ));
             break;
         }
-        let item = build_item(context, source, entry_key, entry, &mut pages_fetched).await;
+        let item = build_item(
+            context,
+            source,
+            (entry_key, entry),
+            first_seen,
+            &mut pages_fetched,
+        )
+        .await;
         metrics::record_extraction(item.extraction);
         if matches!(
             item.extraction,
@@ -424,24 +433,24 @@ async fn unseen_entries(
 async fn build_item(
     context: &Context,
     source: &Source,
-    entry_key: String,
-    entry: FeedEntry,
+    (entry_key, entry): (String, FeedEntry),
+    first_seen: DateTime<Utc>,
     pages_fetched: &mut usize,
 ) -> NewItem {
-    let mut item = item_from_entry(entry_key, &entry);
+    let mut item = item_from_entry(entry_key, &entry, first_seen);
     if !source.full_text {
         item.extraction = ExtractionStatus::NotRequested;
-        return finish(item);
+        return finish(item, first_seen);
     }
     let Some(link) = entry.link.as_deref().and_then(|l| url::Url::parse(l).ok()) else {
         item.extraction = ExtractionStatus::FeedFallback;
-        return finish(item);
+        return finish(item, first_seen);
     };
     if already_stored(context, &item.canonical_urls).await {
         // Another source (or URL) brought this story in already: its page is not fetched
         // again, and the entry is merged by the store.
         item.extraction = ExtractionStatus::NotRequested;
-        return finish(item);
+        return finish(item, first_seen);
     }
     *pages_fetched += 1;
     match context.fetcher.fetch_page(&link, &source.fetch).await {
@@ -457,7 +466,7 @@ async fn build_item(
             item.extraction = ExtractionStatus::Failed;
         }
     }
-    finish(item)
+    finish(item, first_seen)
 }
 
 async fn already_stored(context: &Context, canonical_urls: &[String]) -> bool {
@@ -473,8 +482,9 @@ async fn already_stored(context: &Context, canonical_urls: &[String]) -> bool {
         .unwrap_or(false)
 }
 
-/// The item as the feed alone describes it; the feed's content is the fallback text.
-fn item_from_entry(entry_key: String, entry: &FeedEntry) -> NewItem {
+/// The item as the feed alone describes it; the feed's content is the fallback text. An entry
+/// without a date is dated when it was first seen.
+fn item_from_entry(entry_key: String, entry: &FeedEntry, first_seen: DateTime<Utc>) -> NewItem {
     let content_html = entry
         .content_html
         .clone()
@@ -496,8 +506,8 @@ fn item_from_entry(entry_key: String, entry: &FeedEntry) -> NewItem {
             .into_iter()
             .collect(),
         title: entry.title.clone().unwrap_or_default(),
-        published: when.unwrap_or_else(Utc::now),
-        updated: entry.updated.or(when).unwrap_or_else(Utc::now),
+        published: when.unwrap_or(first_seen),
+        updated: entry.updated.or(when).unwrap_or(first_seen),
         content_html,
         summary,
         text: None,
@@ -580,8 +590,41 @@ fn apply_article(item: &mut NewItem, article: Article, page_url: &url::Url, feed
     item.extraction = ExtractionStatus::Extracted;
 }
 
-/// Last touches: a title for untitled entries and the text fingerprint.
-fn finish(mut item: NewItem) -> NewItem {
+/// How far ahead of the time an entry is first seen its date may be and still be believed:
+/// time zones and slightly wrong clocks account for hours, not more.
+const FUTURE_DATE_TOLERANCE: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// The (published, updated) dates an item is stored under. A date more than a day ahead of
+/// when the entry was first seen is a wrong clock or time zone: believed, an entry dated 2099
+/// would top the merged feed (ordered by publication) for decades. Publication becomes the
+/// time first seen; the stated update date stays where it is believable, and otherwise gives
+/// way too, since readers that sort by modification date would put it on top as well.
+fn believable_dates(
+    published: DateTime<Utc>,
+    updated: DateTime<Utc>,
+    first_seen: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let latest_believable = first_seen + FUTURE_DATE_TOLERANCE;
+    if published <= latest_believable && updated <= latest_believable {
+        return (published, updated);
+    }
+    let published = if published > latest_believable {
+        first_seen
+    } else {
+        published
+    };
+    let updated = if updated > latest_believable {
+        first_seen
+    } else {
+        updated
+    };
+    (published, updated.max(published))
+}
+
+/// Last touches: dates no later than believable, a title for untitled entries and the text
+/// fingerprint.
+fn finish(mut item: NewItem, first_seen: DateTime<Utc>) -> NewItem {
+    (item.published, item.updated) = believable_dates(item.published, item.updated, first_seen);
     let text = item
         .text
         .clone()
@@ -667,7 +710,7 @@ mod tests {
             link: Some("https://news.example/story?id=1".into()),
             ..FeedEntry::default()
         };
-        let mut item = item_from_entry("link:x".into(), &entry);
+        let mut item = item_from_entry("link:x".into(), &entry, Utc::now());
         let page = url::Url::parse("https://news.example/story?id=1").unwrap();
         apply_article(&mut item, article("2026-01-02T03:04:05Z"), &page, false);
         assert_eq!(item.title, "Headline from the page");
@@ -691,10 +734,62 @@ mod tests {
             published: Some(published),
             ..FeedEntry::default()
         };
-        let mut item = item_from_entry("id:1".into(), &entry);
+        let mut item = item_from_entry("id:1".into(), &entry, Utc::now());
         let page = url::Url::parse("https://news.example/story").unwrap();
         apply_article(&mut item, article("2020-01-01T00:00:00Z"), &page, true);
         assert_eq!(item.title, "Feed title");
         assert_eq!(item.published, published);
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn a_date_more_than_a_day_ahead_of_first_seen_gives_way_to_it() {
+        let first_seen = at("2026-12-01T12:00:00Z");
+        let entry = FeedEntry {
+            title: Some("From the future".into()),
+            published: Some(at("2099-01-01T00:00:00Z")),
+            ..FeedEntry::default()
+        };
+        let item = finish(
+            item_from_entry("id:f".into(), &entry, first_seen),
+            first_seen,
+        );
+        assert_eq!((item.published, item.updated), (first_seen, first_seen));
+    }
+
+    #[test]
+    fn a_believable_update_date_is_kept_beside_a_future_publication_date() {
+        let first_seen = at("2026-12-01T12:00:00Z");
+        let (published, updated) = believable_dates(
+            at("2030-01-01T00:00:00Z"),
+            at("2026-11-30T08:00:00Z"),
+            first_seen,
+        );
+        assert_eq!(published, first_seen);
+        assert_eq!(
+            updated, first_seen,
+            "never earlier than the publication date"
+        );
+        let (published, updated) = believable_dates(
+            at("2030-01-01T00:00:00Z"),
+            at("2026-12-02T08:00:00Z"),
+            first_seen,
+        );
+        assert_eq!(
+            (published, updated),
+            (first_seen, at("2026-12-02T08:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn dates_within_a_day_ahead_are_believed() {
+        let first_seen = at("2026-12-01T12:00:00Z");
+        let ahead = at("2026-12-02T11:00:00Z");
+        assert_eq!(believable_dates(ahead, ahead, first_seen), (ahead, ahead));
+        let past = at("2020-01-01T00:00:00Z");
+        assert_eq!(believable_dates(past, past, first_seen), (past, past));
     }
 }

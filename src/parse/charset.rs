@@ -1,7 +1,8 @@
 //! Which character encoding a feed document is in, and its text as UTF-8.
 //!
 //! Order of evidence: a byte-order mark, then the XML declaration, then the HTTP `charset`,
-//! then statistical detection (chardetng). A declaration is only believed when the bytes agree
+//! then statistical detection (chardetng). UTF-32, which encoding_rs does not know, is
+//! recognised by its BOM or by a first `<` written in four bytes. A declaration is only believed when the bytes agree
 //! with it: real feeds often declare ISO-8859-1 while sending UTF-8, or declare UTF-8 while
 //! sending windows-1252.
 
@@ -14,8 +15,8 @@ use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
 pub struct Decoded<'a> {
     pub text: Cow<'a, str>,
     pub declaration_is_stale: bool,
-    /// The encoding the bytes were read as, for diagnostics and tests.
-    pub encoding: &'static Encoding,
+    /// The name of the encoding the bytes were read as, for diagnostics and tests.
+    pub encoding: &'static str,
 }
 
 /// Decodes `bytes` to UTF-8, borrowing when the document already is UTF-8 and says so.
@@ -24,6 +25,10 @@ pub fn decode_to_utf8<'a>(
     content_type: Option<&str>,
     tld_hint: Option<&str>,
 ) -> Decoded<'a> {
+    // Before the UTF-16 BOM check: UTF-32LE's BOM starts with UTF-16LE's.
+    if let Some(decoded) = utf32(bytes) {
+        return decoded;
+    }
     if let Some((encoding, bom_length)) = Encoding::for_bom(bytes) {
         return transcode(&bytes[bom_length..], encoding);
     }
@@ -56,7 +61,7 @@ fn decoded_valid_utf8<'a>(text: &'a str, declared: Option<&'static Encoding>) ->
     Decoded {
         text: Cow::Borrowed(text),
         declaration_is_stale: declaration_is_stale || declares_unknown_encoding(bytes),
-        encoding: UTF_8,
+        encoding: UTF_8.name(),
     }
 }
 
@@ -65,8 +70,37 @@ fn transcode<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> Decoded<'a> {
     Decoded {
         text,
         declaration_is_stale: true,
-        encoding,
+        encoding: encoding.name(),
     }
+}
+
+/// UTF-32 by its BOM, or without one by a first character `<` (or BOM-less `\u{feff}`)
+/// written in four bytes. Invalid code points become U+FFFD.
+fn utf32(bytes: &[u8]) -> Option<Decoded<'static>> {
+    let (big_endian, skip) = match bytes {
+        [0, 0, 0xFE, 0xFF, ..] => (true, 4),
+        [0xFF, 0xFE, 0, 0, ..] => (false, 4),
+        [0, 0, 0, b'<', ..] => (true, 0),
+        [b'<', 0, 0, 0, ..] => (false, 0),
+        _ => return None,
+    };
+    let text = bytes[skip..]
+        .chunks_exact(4)
+        .map(|unit| {
+            let unit: [u8; 4] = unit.try_into().expect("chunks of four");
+            let code_point = if big_endian {
+                u32::from_be_bytes(unit)
+            } else {
+                u32::from_le_bytes(unit)
+            };
+            char::from_u32(code_point).unwrap_or('\u{fffd}')
+        })
+        .collect();
+    Some(Decoded {
+        text: Cow::Owned(text),
+        declaration_is_stale: true,
+        encoding: if big_endian { "UTF-32BE" } else { "UTF-32LE" },
+    })
 }
 
 /// UTF-16 documents without a BOM still start with `<` as a two-byte unit.
@@ -151,7 +185,7 @@ mod tests {
         let decoded = decode_to_utf8(bytes, content_type, None);
         (
             decoded.text.into_owned(),
-            decoded.encoding.name(),
+            decoded.encoding,
             decoded.declaration_is_stale,
         )
     }
@@ -206,6 +240,29 @@ mod tests {
         let (text, encoding, _) = decode(&bytes, None);
         assert_eq!(text, "<rss version=\"2.0\">é</rss>");
         assert_eq!(encoding, "UTF-16BE");
+    }
+
+    #[test]
+    fn utf32_with_and_without_bom_is_transcoded() {
+        let document = "<rss version=\"2.0\">ü €</rss>";
+        let big: Vec<u8> = document
+            .chars()
+            .flat_map(|c| (c as u32).to_be_bytes())
+            .collect();
+        let little: Vec<u8> = document
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        let with_bom = [&[0xFF, 0xFE, 0, 0][..], &little].concat();
+        assert_eq!(decode(&big, None), (document.to_string(), "UTF-32BE", true));
+        assert_eq!(
+            decode(&little, None),
+            (document.to_string(), "UTF-32LE", true)
+        );
+        assert_eq!(
+            decode(&with_bom, None),
+            (document.to_string(), "UTF-32LE", true)
+        );
     }
 
     #[test]

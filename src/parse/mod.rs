@@ -2,10 +2,12 @@
 //!
 //! # Layout
 //! - `prepass`: cheap repairs before feed-rs (gzip, charset via `charset`, junk before the
-//!   prolog, RSS versions, Atom 0.3, RSS 0.90). A clean document passes through borrowed.
+//!   prolog, internal DTD entities, RSS versions, Atom 0.3 and older namespaces, RSS 0.90,
+//!   linkless RSS 1.0 items). A clean document passes through borrowed.
 //! - `repair`: heavier text repairs (ampersands, HTML entities, unbalanced tags), tried only
 //!   when feed-rs refuses a document; `json` does the same for JSON Feed.
 //! - `normalize`: feed-rs's model -> `ParsedFeed` (absolute links, dates, sanitized HTML).
+//! - `extras`: fields feed-rs does not read, scanned from the document when an entry lacks one.
 //! - `dates`: the lenient date reader feed-rs is given.
 //! - `discover`: feeds an HTML page links to, for "this is a page, not a feed" answers.
 
@@ -13,6 +15,7 @@ mod charset;
 mod dates;
 mod discover;
 mod entities;
+mod extras;
 mod json;
 mod normalize;
 mod prepass;
@@ -49,8 +52,6 @@ pub enum ParseError {
     BadCompression(String),
     #[error("the feed is malformed beyond repair: {0}")]
     Malformed(String),
-    #[error("the feed has no title and no entries")]
-    Empty,
     #[error("the feed parser crashed on this document")]
     Panicked,
 }
@@ -98,14 +99,11 @@ pub fn parse_feed_unsanitized(
 ) -> Result<UnsanitizedFeed, ParseError> {
     let document = read_feed_model(bytes, content_type, feed_url)?;
     // Normalisation runs other libraries (url, entity decoding) on hostile input: guarded too.
-    let parsed = catch_unwind(AssertUnwindSafe(|| {
-        normalize::to_unsanitized_feed(document.feed, feed_url, document.skip)
+    // A feed with no entries (a new blog, a podcast between seasons) is still a feed.
+    catch_unwind(AssertUnwindSafe(|| {
+        normalize::to_unsanitized_feed(document.feed, feed_url, document.skip, document.extras)
     }))
-    .map_err(|_| ParseError::Panicked)?;
-    if parsed.feed.title.is_none() && parsed.entries.is_empty() {
-        return Err(ParseError::Empty);
-    }
-    Ok(parsed)
+    .map_err(|_| ParseError::Panicked)
 }
 
 /// feed-rs's own model of a document after the pre-pass and repairs, before normalisation.
@@ -114,6 +112,8 @@ pub struct FeedModel {
     /// What had to be repaired, in order.
     pub repairs: Vec<Repair>,
     skip: SkipSchedule,
+    /// What the document scan found per entry, when feed-rs left something unread.
+    extras: Option<Vec<extras::EntryExtras>>,
 }
 
 /// Pre-pass, repairs and feed-rs, without normalisation: for callers that want feed-rs's full
@@ -136,7 +136,7 @@ pub fn read_feed_model(
     let prepared = prepass::prepare(bytes, content_type, tld);
     repairs.extend(prepared.repairs.iter().copied());
     let text = prepared.text.as_ref();
-    let feed = match prepared.kind {
+    let Read { feed, extras } = match prepared.kind {
         DocumentKind::Blank => return Err(ParseError::EmptyDocument),
         DocumentKind::Html => return Err(html_page(bytes, content_type, feed_url)),
         DocumentKind::Unknown => return Err(not_a_feed("the document is neither XML nor JSON")),
@@ -153,6 +153,7 @@ pub fn read_feed_model(
         feed,
         repairs,
         skip,
+        extras,
     })
 }
 
@@ -176,7 +177,13 @@ fn html_page(bytes: &[u8], content_type: Option<&str>, page_url: &Url) -> ParseE
     }
 }
 
-type FeedResult = Result<feed_rs::model::Feed, ParseError>;
+/// feed-rs's reading of one attempt, with what the document scan found beside it.
+struct Read {
+    feed: feed_rs::model::Feed,
+    extras: Option<Vec<extras::EntryExtras>>,
+}
+
+type FeedResult = Result<Read, ParseError>;
 
 /// Tries the document as prepared, then with escapes and Atom types repaired, then with tags
 /// balanced: each step runs only when the one before was refused or came out empty.
@@ -193,14 +200,14 @@ fn read_xml(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResult
     } else {
         text
     };
-    let first = guarded_parse(text, feed_url);
+    let first = guarded_parse_xml(text, feed_url);
     if is_usable(&first) {
         return first;
     }
     let repaired = repair_markup_text(text, repairs);
     let mut outcomes = vec![first];
     if repaired != text {
-        outcomes.push(guarded_parse(&repaired, feed_url));
+        outcomes.push(guarded_parse_xml(&repaired, feed_url));
         if is_usable(outcomes.last().expect("just pushed")) {
             return outcomes.pop().expect("just pushed");
         }
@@ -208,8 +215,16 @@ fn read_xml(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResult
     let balanced = repair::balance_tags(&repaired);
     if balanced != repaired {
         repairs.push(Repair::TagsBalanced);
-        outcomes.push(guarded_parse(&balanced, feed_url));
+        outcomes.push(guarded_parse_xml(&balanced, feed_url));
     }
+    // An empty feed is believed only as written: one that is empty only after its markup was
+    // repaired (`<chan nel><<item>>`) is a broken document, not a feed with no entries.
+    let outcomes = outcomes
+        .into_iter()
+        .enumerate()
+        .filter(|(attempt, outcome)| *attempt == 0 || outcome.is_err() || is_usable(outcome))
+        .map(|(_, outcome)| outcome)
+        .collect();
     best_outcome(outcomes, root_is_feed_like(text))
 }
 
@@ -254,7 +269,9 @@ fn read_json(text: &str, feed_url: &Url, repairs: &mut Vec<Repair>) -> FeedResul
 }
 
 fn is_usable(outcome: &FeedResult) -> bool {
-    outcome.as_ref().is_ok_and(|feed| !is_empty_feed(feed))
+    outcome
+        .as_ref()
+        .is_ok_and(|read| !is_empty_feed(&read.feed))
 }
 
 fn is_empty_feed(feed: &feed_rs::model::Feed) -> bool {
@@ -265,14 +282,14 @@ fn is_empty_feed(feed: &feed_rs::model::Feed) -> bool {
     !has_title && feed.entries.is_empty()
 }
 
-/// The last usable outcome, else an empty success (the caller reports it as `Empty`), else
-/// the first error, which describes the document as it was rather than after our repairs.
+/// The last usable outcome, else the first empty success (a well-formed feed with no entries),
+/// else the first error, which describes the document as it was rather than after our repairs.
 fn best_outcome(outcomes: Vec<FeedResult>, looks_like_a_feed: bool) -> FeedResult {
     if outcomes.iter().any(is_usable) {
         return outcomes.into_iter().rev().find(is_usable).expect("checked");
     }
     if outcomes.iter().any(Result::is_ok) {
-        return Err(ParseError::Empty);
+        return outcomes.into_iter().find(Result::is_ok).expect("checked");
     }
     let first_error = outcomes.into_iter().find_map(Result::err);
     match first_error {
@@ -280,7 +297,7 @@ fn best_outcome(outcomes: Vec<FeedResult>, looks_like_a_feed: bool) -> FeedResul
             "no RSS, Atom or JSON Feed root ({message})"
         ))),
         Some(error) => Err(error),
-        None => Err(ParseError::Empty),
+        None => Err(ParseError::Malformed("nothing was tried".to_string())),
     }
 }
 
@@ -295,6 +312,18 @@ fn root_local_name(text: &str) -> Option<String> {
     prepass::root_element(text).map(|root| root.local_name().to_string())
 }
 
+/// `guarded_parse`, and when feed-rs read the document but left an entry without an id, a
+/// link, a date, a title or a text, the scan for what it did not read.
+fn guarded_parse_xml(text: &str, feed_url: &Url) -> FeedResult {
+    let mut read = guarded_parse(text, feed_url)?;
+    if extras::needed_for(&read.feed) && extras::worth_scanning(text) {
+        read.extras = catch_unwind(AssertUnwindSafe(|| extras::scan(text)))
+            .ok()
+            .flatten();
+    }
+    Ok(read)
+}
+
 /// Runs feed-rs on UTF-8 text, turning a panic into `Panicked` for this feed only.
 fn guarded_parse(text: &str, feed_url: &Url) -> FeedResult {
     let parser = feed_rs::parser::Builder::new()
@@ -304,5 +333,6 @@ fn guarded_parse(text: &str, feed_url: &Url) -> FeedResult {
         .build();
     catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes())))
         .map_err(|_| ParseError::Panicked)?
+        .map(|feed| Read { feed, extras: None })
         .map_err(|error| ParseError::Malformed(error.to_string()))
 }

@@ -8,7 +8,10 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use super::charset;
-use super::repair::{rename_element, wrap_raw_markup};
+use super::repair::{
+    add_links_to_linkless_items, decode_base64_constructs, expand_internal_entities,
+    links_from_text, rename_element, wrap_raw_markup,
+};
 
 /// What kind of document the bytes hold, judged from their first significant character/element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,16 @@ pub enum Repair {
     TextConstructTypes,
     TagsBalanced,
     JsonFeedVersion,
+    /// Entities declared in the document's internal DTD subset, expanded.
+    InternalEntities,
+    /// RSS 1.0 / 0.90 items without `<link>` given a placeholder so they are not dropped.
+    LinklessItems,
+    /// `<rss>` without a `<channel>` given an empty one.
+    ChannelAdded,
+    /// An Atom `<feed>` written without any namespace given Atom 1.0's.
+    AtomNamespaceAdded,
+    /// Base64-encoded Atom text constructs (`mode="base64"`) decoded.
+    Base64Decoded,
 }
 
 /// The document after the cheap repairs, as UTF-8 text.
@@ -71,7 +84,7 @@ pub fn prepare<'a>(
 ) -> Prepared<'a> {
     let mut repairs = Vec::new();
     let decoded = charset::decode_to_utf8(bytes, content_type, tld_hint);
-    if decoded.encoding != encoding_rs::UTF_8 {
+    if decoded.encoding != encoding_rs::UTF_8.name() {
         repairs.push(Repair::Transcoded);
     }
     let mut text = decoded.text;
@@ -85,6 +98,12 @@ pub fn prepare<'a>(
     }
     let kind = document_kind(&text);
     if kind == DocumentKind::Xml {
+        if prolog_declares_entities(&text)
+            && let Some(expanded) = expand_internal_entities(&text)
+        {
+            text = Cow::Owned(expanded);
+            repairs.push(Repair::InternalEntities);
+        }
         text = repair_root(text, &mut repairs);
     }
     Prepared {
@@ -278,6 +297,14 @@ const ATOM_03_NAMESPACE: &str = "http://purl.org/atom/ns#";
 const ATOM_10_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
 const RSS_090_NAMESPACE: &str = "http://my.netscape.com/rdf/simple/0.9/";
 const RSS_10_NAMESPACE: &str = "http://purl.org/rss/1.0/";
+/// Namespaces of Atom's drafts and forerunners (Echo, Pie, "necho"): read as Atom 0.3.
+const OLD_ATOM_NAMESPACES: [&str; 5] = [
+    "http://example.com/newformat#",
+    "http://example.com/necho",
+    "http://purl.org/echo/",
+    "uri/of/echo/namespace#",
+    "http://purl.org/pie/",
+];
 
 /// Repairs the root element so feed-rs dispatches to the right reader.
 fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str> {
@@ -289,7 +316,25 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
         "rss" => repair_rss_root(&text, &root, repairs).map_or(text, Cow::Owned),
         "feed" if is_atom_03(tag) => {
             repairs.push(Repair::Atom03);
-            Cow::Owned(convert_atom_03(&text))
+            let converted = convert_atom_03(&text);
+            // `mode="base64"` exists only in Atom 0.3 (1.0 dropped `mode`).
+            match decode_base64_constructs(&converted) {
+                Some(decoded) => {
+                    repairs.push(Repair::Base64Decoded);
+                    Cow::Owned(decoded)
+                }
+                None => Cow::Owned(converted),
+            }
+        }
+        "feed" if attribute_value(tag, "xmlns").is_none() && !tag.contains(ATOM_10_NAMESPACE) => {
+            // An Atom feed without its namespace: feed-rs needs it to know the vocabulary.
+            repairs.push(Repair::AtomNamespaceAdded);
+            Cow::Owned(format!(
+                "{}<{} xmlns=\"{ATOM_10_NAMESPACE}\"{}",
+                &text[..root.start],
+                root.name,
+                &text[root.start + 1 + root.name.len()..]
+            ))
         }
         "channel" => {
             // A bare RSS channel, its `<rss>` wrapper lost (or never written).
@@ -303,6 +348,24 @@ fn repair_root<'a>(text: Cow<'a, str>, repairs: &mut Vec<Repair>) -> Cow<'a, str
         "RDF" if text.contains(RSS_090_NAMESPACE) => {
             repairs.push(Repair::Rss090);
             Cow::Owned(text.replace(RSS_090_NAMESPACE, RSS_10_NAMESPACE))
+        }
+        _ => text,
+    };
+    // The root tag may have been rewritten above: find it again in the new text.
+    let Some(root) = root_element(&text) else {
+        return text;
+    };
+    let text = match root.local_name() {
+        "RDF" => match add_links_to_linkless_items(&text) {
+            Some(with_links) => {
+                repairs.push(Repair::LinklessItems);
+                Cow::Owned(with_links)
+            }
+            None => text,
+        },
+        "rss" if is_childless(&text, &root) => {
+            repairs.push(Repair::ChannelAdded);
+            Cow::Owned(with_empty_channel(&text))
         }
         _ => text,
     };
@@ -348,14 +411,50 @@ fn repair_rss_root(text: &str, root: &RootElement, repairs: &mut Vec<Repair>) ->
 
 fn is_atom_03(tag: &str) -> bool {
     tag.contains(ATOM_03_NAMESPACE)
+        || OLD_ATOM_NAMESPACES
+            .iter()
+            .any(|namespace| tag.contains(namespace))
         || (attribute_value(tag, "version").is_some_and(|v| v.trim() == "0.3")
             && !tag.contains(ATOM_10_NAMESPACE))
+}
+
+/// An internal DTD subset comes before the root element: only that prolog is searched.
+fn prolog_declares_entities(text: &str) -> bool {
+    root_element(text).is_some_and(|root| text[..root.start].contains("<!ENTITY"))
+}
+
+/// `<rss/>`, or `<rss>` holding nothing but whitespace before `</rss>`: nothing may be lost
+/// by giving it a channel.
+fn is_childless(text: &str, root: &RootElement) -> bool {
+    let tag = &text[root.start..root.end];
+    let after = text[root.end..].trim_start();
+    tag.ends_with("/>") || after.starts_with(&format!("</{}", root.name))
+}
+
+/// `<rss/>` or `<rss></rss>` with no channel: an empty feed, written as one feed-rs reads.
+fn with_empty_channel(text: &str) -> String {
+    let Some(root) = root_element(text) else {
+        return text.to_string();
+    };
+    let tag = &text[root.start..root.end];
+    let open = tag
+        .strip_suffix("/>")
+        .map_or(tag.to_string(), |open| format!("{open}>"));
+    format!(
+        "{}{open}<channel></channel></{}>",
+        &text[..root.start],
+        root.name
+    )
 }
 
 /// Atom 0.3 differs from 1.0 mostly in names: its namespace, `issued`/`modified`,
 /// `tagline`, `copyright`, and `mode="escaped"` content.
 fn convert_atom_03(text: &str) -> String {
     let mut converted = text.replace(ATOM_03_NAMESPACE, ATOM_10_NAMESPACE);
+    for old in OLD_ATOM_NAMESPACES {
+        converted = converted.replace(old, ATOM_10_NAMESPACE);
+    }
+    converted = links_from_text(&converted);
     let has_issued = converted.contains("<issued");
     for (old, new) in [
         ("issued", "published"),
@@ -461,6 +560,31 @@ mod tests {
     }
 
     #[test]
+    fn only_an_rss_root_with_nothing_inside_is_given_a_channel() {
+        let (text, repairs) = prepared("<rss version=\"2.0\"/>");
+        assert_eq!(text, "<rss version=\"2.0\"><channel></channel></rss>");
+        assert_eq!(repairs, vec![Repair::ChannelAdded]);
+        let (text, _) = prepared("<rss version=\"2.0\">\n </rss>");
+        assert_eq!(text, "<rss version=\"2.0\"><channel></channel></rss>");
+        let items = "<rss version=\"2.0\"><item><title>t</title></item></rss>";
+        assert_eq!(prepared(items), (items.to_string(), vec![]));
+    }
+
+    #[test]
+    fn atom_without_namespace_and_old_atom_namespaces_become_atom() {
+        let (text, repairs) = prepared("<feed><title>t</title></feed>");
+        assert_eq!(
+            text,
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title></feed>"
+        );
+        assert_eq!(repairs, vec![Repair::AtomNamespaceAdded]);
+        let (text, repairs) =
+            prepared("<feed xmlns=\"http://purl.org/pie/\"><title>t</title></feed>");
+        assert!(text.contains(ATOM_10_NAMESPACE), "{text}");
+        assert_eq!(repairs, vec![Repair::Atom03]);
+    }
+
+    #[test]
     fn rss_0_94_becomes_2_0() {
         let (text, _) = prepared("<?xml version=\"1.0\"?>\n<rss version=\"0.94\" xml:base=\"x\">");
         assert!(
@@ -500,23 +624,34 @@ mod tests {
 
     #[test]
     fn junk_before_the_prolog_is_dropped() {
-        let (text, repairs) = prepared("Warning: x in y.php\n<?xml version=\"1.0\"?><rss/>");
-        assert_eq!(text, "<?xml version=\"1.0\"?><rss version=\"2.0\"/>");
+        let (text, repairs) =
+            prepared("Warning: x in y.php\n<?xml version=\"1.0\"?><rss><channel/></rss>");
+        assert_eq!(
+            text,
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel/></rss>"
+        );
         assert_eq!(repairs, vec![Repair::JunkBeforeProlog, Repair::RssVersion]);
     }
 
     #[test]
     fn comments_before_the_declaration_are_dropped() {
         let (text, repairs) =
-            prepared("<!-- by X -->\n<?xml version=\"1.0\"?><rss version=\"2.0\"/>");
-        assert_eq!(text, "<?xml version=\"1.0\"?><rss version=\"2.0\"/>");
+            prepared("<!-- by X -->\n<?xml version=\"1.0\"?><rss version=\"2.0\"><channel/></rss>");
+        assert_eq!(
+            text,
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel/></rss>"
+        );
         assert_eq!(repairs, vec![Repair::JunkBeforeProlog]);
     }
 
     #[test]
     fn stale_declaration_is_rewritten() {
-        let (text, repairs) = prepared("<?xml version=\"1.0\" encoding=\"bogus\"?><feed/>");
-        assert_eq!(text, "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed/>");
+        let (text, repairs) =
+            prepared("<?xml version=\"1.0\" encoding=\"bogus\"?><feed xmlns=\"x\"/>");
+        assert_eq!(
+            text,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"x\"/>"
+        );
         assert_eq!(repairs, vec![Repair::DeclarationRewritten]);
     }
 

@@ -406,6 +406,226 @@ fn markup_length(text: &str) -> Option<usize> {
     None
 }
 
+/// Where the text of a linkless RSS 1.0 item's placeholder link points: not a web URL, so
+/// normalisation drops it and the entry keeps no link, but feed-rs keeps the item.
+pub const NO_LINK_PLACEHOLDER: &str = "tributary:no-link";
+
+/// feed-rs drops RSS 1.0 / 0.90 items without a `<link>`: each gets a placeholder link (see
+/// `NO_LINK_PLACEHOLDER`). `None` when every item has a link.
+pub fn add_links_to_linkless_items(text: &str) -> Option<String> {
+    let mut result = String::with_capacity(text.len() + 256);
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(found) = find_start_tag(rest, "item") {
+        let Some(tag_end) = rest[found..].find('>').map(|end| found + end + 1) else {
+            break;
+        };
+        let self_closing = rest[..tag_end].ends_with("/>");
+        let item_end = rest[tag_end..]
+            .find("</item>")
+            .map_or(rest.len(), |end| tag_end + end);
+        let body = &rest[tag_end..item_end];
+        result.push_str(&rest[..tag_end]);
+        if !self_closing && find_start_tag(body, "link").is_none() {
+            result.push_str("<link>");
+            result.push_str(NO_LINK_PLACEHOLDER);
+            result.push_str("</link>");
+            changed = true;
+        }
+        rest = &rest[tag_end..];
+    }
+    result.push_str(rest);
+    changed.then_some(result)
+}
+
+/// Offset of the first unprefixed start tag `<name>` or `<name ...>`.
+fn find_start_tag(text: &str, name: &str) -> Option<usize> {
+    let open = format!("<{name}");
+    let mut position = 0;
+    while let Some(found) = text[position..].find(&open) {
+        let start = position + found;
+        let after = &text[start + open.len()..];
+        if after.starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace()) {
+            return Some(start);
+        }
+        position = start + open.len();
+    }
+    None
+}
+
+/// Atom 0.3 feeds sometimes write a link as text, `<link>http://…</link>`, instead of in
+/// `href`: the text becomes the `href`.
+pub fn links_from_text(text: &str) -> String {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = find_start_tag(rest, "link") {
+        let Some(tag_end) = rest[found..].find('>').map(|end| found + end + 1) else {
+            break;
+        };
+        let tag = &rest[found..tag_end];
+        let closing = rest[tag_end..].find("</link>").map(|end| tag_end + end);
+        // Only a link holding nothing but text (no markup, so not one quoted in a comment).
+        let holds_text = |close: usize| !rest[tag_end..close].contains('<');
+        match closing {
+            Some(close) if !tag.ends_with("/>") && !tag.contains("href") && holds_text(close) => {
+                let url = rest[tag_end..close].trim();
+                let open = tag.trim_end_matches('>');
+                result.push_str(&rest[..found]);
+                result.push_str(&format!("{open} href=\"{}\"/>", url.replace('"', "&quot;")));
+                rest = &rest[close + "</link>".len()..];
+            }
+            _ => {
+                result.push_str(&rest[..tag_end]);
+                rest = &rest[tag_end..];
+            }
+        }
+    }
+    result.push_str(rest);
+    result
+}
+
+/// Atom 0.3 text constructs written `mode="base64"`: their text decoded and escaped in place,
+/// the mode dropped. `None` when there is none (or none decodes).
+pub fn decode_base64_constructs(text: &str) -> Option<String> {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(found) = rest
+        .find("mode=\"base64\"")
+        .or_else(|| rest.find("mode='base64'"))
+    {
+        match decode_base64_element(rest, found) {
+            Some((tag_start, replacement, inner_end)) => {
+                result.push_str(&rest[..tag_start]);
+                result.push_str(&replacement);
+                rest = &rest[inner_end..];
+                changed = true;
+            }
+            None => {
+                // Not an element's attribute (a comment quoting it, say), or not base64.
+                let skip = found + "mode=".len();
+                result.push_str(&rest[..skip]);
+                rest = &rest[skip..];
+            }
+        }
+    }
+    result.push_str(rest);
+    changed.then_some(result)
+}
+
+/// The element whose start tag holds `mode="base64"` at `found`: where its start tag begins,
+/// the start tag without the mode followed by the decoded, escaped text, and where its text ends.
+fn decode_base64_element(rest: &str, found: usize) -> Option<(usize, String, usize)> {
+    use base64::Engine;
+    let tag_start = rest[..found].rfind('<')?;
+    let tag_end = found + rest[found..].find('>')? + 1;
+    let name: String = rest[tag_start + 1..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+        .collect();
+    if name.is_empty() || name.starts_with('!') || rest[..tag_end].ends_with("/>") {
+        return None;
+    }
+    let inner_end = tag_end + rest[tag_end..].find(&format!("</{name}>"))?;
+    let encoded: String = rest[tag_end..inner_end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.as_bytes())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let tag = rest[tag_start..tag_end]
+        .replace(" mode=\"base64\"", "")
+        .replace(" mode='base64'", "");
+    Some((
+        tag_start,
+        format!("{tag}{}", escape_xml_text(&decoded)),
+        inner_end,
+    ))
+}
+
+fn escape_xml_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Largest document the entity expansion may produce: a "billion laughs" declaration must
+/// not turn a small feed into gigabytes.
+const MAX_EXPANDED_BYTES: usize = 16 * 1024 * 1024;
+
+/// Expands entities declared in the internal DTD subset (`<!ENTITY name "value">`, used as
+/// `&name;`), which the XML reader does not, and drops the subset. `None` when there is no
+/// subset, no general entity in it, or the expansion would grow past the size limit.
+pub fn expand_internal_entities(text: &str) -> Option<String> {
+    let doctype_start = text.find("<!DOCTYPE")?;
+    let subset_start = doctype_start + text[doctype_start..].find('[')?;
+    let subset_end = subset_start + text[subset_start..].find("]>")?;
+    let subset = &text[subset_start + 1..subset_end];
+    let mut entities: Vec<(String, String)> = Vec::new();
+    for declaration in subset.split("<!ENTITY").skip(1) {
+        if let Some((name, value)) = entity_declaration(declaration) {
+            let value = substitute_entities(&value, &entities, MAX_EXPANDED_BYTES)?;
+            entities.push((name, value));
+        }
+    }
+    if entities.is_empty() {
+        return None;
+    }
+    let document = format!("{}{}", &text[..doctype_start], &text[subset_end + 2..]);
+    substitute_entities(&document, &entities, MAX_EXPANDED_BYTES)
+}
+
+/// `name "value">` (or single quotes) of a general internal entity; parameter (`%`) and
+/// external (`SYSTEM`, `PUBLIC`) entities are not expanded.
+fn entity_declaration(declaration: &str) -> Option<(String, String)> {
+    let declaration = declaration.trim_start();
+    if declaration.starts_with('%') {
+        return None;
+    }
+    let name_end = declaration.find(char::is_whitespace)?;
+    let name = &declaration[..name_end];
+    let rest = declaration[name_end..].trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value_end = rest[1..].find(quote)?;
+    Some((name.to_string(), rest[1..1 + value_end].to_string()))
+}
+
+/// Replaces `&name;` for the declared entities outside CDATA sections and comments.
+fn substitute_entities(text: &str, entities: &[(String, String)], limit: usize) -> Option<String> {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(index) = rest.find(['&', '<']) {
+        result.push_str(&rest[..index]);
+        rest = &rest[index..];
+        if rest.starts_with('<') {
+            let verbatim = verbatim_section_length(rest).unwrap_or(1);
+            result.push_str(&rest[..verbatim]);
+            rest = &rest[verbatim..];
+            continue;
+        }
+        let known = entities.iter().find(|(name, _)| {
+            rest[1..].starts_with(name.as_str()) && rest[1 + name.len()..].starts_with(';')
+        });
+        match known {
+            Some((name, value)) => {
+                result.push_str(value);
+                rest = &rest[name.len() + 2..];
+            }
+            None => {
+                result.push('&');
+                rest = &rest[1..];
+            }
+        }
+        if result.len() > limit {
+            return None;
+        }
+    }
+    result.push_str(rest);
+    Some(result)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,6 +726,63 @@ mod tests {
             "Café & ’s &x"
         );
         assert_eq!(decode_html_entities("no entities"), "no entities");
+    }
+
+    #[test]
+    fn internal_entities_are_expanded_outside_cdata() {
+        let text = "<!DOCTYPE rss [<!ENTITY who \"Ann\"><!ENTITY % p \"x\"><!ENTITY by 'by &who;'>]>\
+                    <rss><t>&by; &who; &amp;</t><d><![CDATA[&who;]]></d></rss>";
+        assert_eq!(
+            expand_internal_entities(text).as_deref(),
+            Some("<rss><t>by Ann Ann &amp;</t><d><![CDATA[&who;]]></d></rss>")
+        );
+        assert_eq!(expand_internal_entities("<rss>&who;</rss>"), None);
+    }
+
+    #[test]
+    fn entity_bombs_are_not_expanded() {
+        let mut subset = String::from("<!ENTITY a0 \"xxxxxxxxxxxxxxxx\">");
+        for level in 1..12 {
+            let previous = format!("&a{};", level - 1);
+            subset.push_str(&format!("<!ENTITY a{level} \"{}\">", previous.repeat(10)));
+        }
+        let text = format!("<!DOCTYPE rss [{subset}]><rss>&a11;</rss>");
+        assert_eq!(expand_internal_entities(&text), None);
+    }
+
+    #[test]
+    fn linkless_rdf_items_get_a_placeholder() {
+        assert_eq!(
+            add_links_to_linkless_items(
+                "<item rdf:about=\"a\"><title>t</title></item><item><link>l</link></item><items/>"
+            )
+            .as_deref(),
+            Some(
+                "<item rdf:about=\"a\"><link>tributary:no-link</link><title>t</title></item>\
+                 <item><link>l</link></item><items/>"
+            )
+        );
+        assert_eq!(
+            add_links_to_linkless_items("<item><link>l</link></item>"),
+            None
+        );
+    }
+
+    #[test]
+    fn atom_03_text_links_and_base64_are_rewritten() {
+        assert_eq!(
+            links_from_text("<link rel=\"alternate\">http://a/1</link><link href=\"x\"/>"),
+            "<link rel=\"alternate\" href=\"http://a/1\"/><link href=\"x\"/>"
+        );
+        assert_eq!(
+            decode_base64_constructs("<!-- mode=\"base64\" --><title mode=\"base64\">PGI+</title>")
+                .as_deref(),
+            Some("<!-- mode=\"base64\" --><title>&lt;b&gt;</title>")
+        );
+        assert_eq!(
+            decode_base64_constructs("<title mode=\"base64\">!!</title>"),
+            None
+        );
     }
 
     #[test]

@@ -65,7 +65,9 @@ pub fn categories(entry: &PublishedEntry) -> Vec<String> {
 }
 
 /// The published HTML: the entry's content (or summary) sanitized once more as a last defence,
-/// followed by the list of sources when several sites carried the story.
+/// followed by the list of sources when several sites carried the story. Never empty: an entry
+/// with no text at all (a title-only feed whose page could not be fetched) shows its title and
+/// a link to the original, so readers never show a blank pane.
 pub fn content_html(entry: &PublishedEntry, video_hosts: &[String]) -> String {
     let body = match (&entry.content_html, &entry.summary) {
         (Some(html), _) if !html.trim().is_empty() => clean_html(html, None, video_hosts),
@@ -74,10 +76,23 @@ pub fn content_html(entry: &PublishedEntry, video_hosts: &[String]) -> String {
         }
         _ => String::new(),
     };
+    let body = if body.trim().is_empty() {
+        title_and_link(entry)
+    } else {
+        body
+    };
     match sources_paragraph(entry) {
-        Some(paragraph) if body.is_empty() => paragraph,
         Some(paragraph) => format!("{body}\n{paragraph}"),
         None => body,
+    }
+}
+
+/// `<p><a href="LINK">TITLE</a></p>`, or the title alone when the entry has no web link.
+fn title_and_link(entry: &PublishedEntry) -> String {
+    let title = escape_html(&title(entry));
+    match entry.link.as_deref().filter(|link| is_web_url(link)) {
+        Some(link) => format!("<p><a href=\"{}\">{title}</a></p>", escape_html(link)),
+        None => format!("<p>{title}</p>"),
     }
 }
 

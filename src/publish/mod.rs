@@ -179,6 +179,43 @@ mod tests {
         assert_eq!(capped, ["urn:new", "urn:a"]);
     }
 
+    /// A title-only entry whose page could not be fetched: every format carries its title and a
+    /// link to the original, never empty content.
+    #[test]
+    fn an_entry_without_text_publishes_its_title_and_link_in_every_format() {
+        let mut untexted = entry("urn:bare", 4);
+        untexted.title = "Bare & titled".into();
+        untexted.link = Some("https://a.example/bare?x=1&y=2".into());
+        let meta = FeedMeta {
+            title: "t".into(),
+            description: None,
+            public_url: "http://127.0.0.1:8080/".into(),
+            updated: Utc::now(),
+        };
+        let expected =
+            "<p><a href=\"https://a.example/bare?x=1&amp;y=2\">Bare &amp; titled</a></p>";
+        assert_eq!(content::content_html(&untexted, &[]), expected);
+        let json: serde_json::Value = serde_json::from_str(&render(
+            &meta,
+            std::slice::from_ref(&untexted),
+            OutputFormat::Json,
+        ))
+        .unwrap();
+        assert_eq!(json["items"][0]["content_html"], expected);
+        let atom = render(&meta, std::slice::from_ref(&untexted), OutputFormat::Atom);
+        assert!(
+            atom.contains("&lt;p&gt;&lt;a href=\"https://a.example/bare?x=1&amp;amp;y=2\"&gt;"),
+            "{atom}"
+        );
+        let rss = render(&meta, std::slice::from_ref(&untexted), OutputFormat::Rss);
+        assert!(rss.contains("Bare &amp;amp; titled&lt;/a&gt;"), "{rss}");
+        untexted.link = None;
+        assert_eq!(
+            content::content_html(&untexted, &[]),
+            "<p>Bare &amp; titled</p>"
+        );
+    }
+
     #[test]
     fn dates_use_rfc_3339_and_rfc_822() {
         let date = Utc.with_ymd_and_hms(2024, 5, 3, 7, 8, 9).unwrap();

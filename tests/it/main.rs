@@ -6,6 +6,7 @@ mod dedupe;
 mod end_to_end;
 mod extract;
 mod fetch;
+mod fidelity;
 mod fuzz_regressions;
 mod health;
 mod opml;
