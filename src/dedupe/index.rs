@@ -150,12 +150,23 @@ impl<K: Copy> FingerprintIndex<K> {
 
     /// The newest story that is the same as `fingerprint` (by `is_same_story`).
     pub fn find_same_story(&self, fingerprint: &Fingerprint) -> Option<K> {
+        self.find_same_story_among(fingerprint, |_| true)
+    }
+
+    /// The newest story that is the same as `fingerprint` among those `include` accepts (the
+    /// store skips stories deleted since they were indexed: the index only drops its oldest).
+    pub fn find_same_story_among(
+        &self,
+        fingerprint: &Fingerprint,
+        include: impl Fn(K) -> bool,
+    ) -> Option<K> {
         let shared = self.shared_counts(fingerprint);
         let mut touched: Vec<(usize, u32)> = shared.into_iter().collect();
         touched.sort_unstable_by_key(|(index, _)| std::cmp::Reverse(*index));
         touched
             .into_iter()
             .map(|(index, count)| (&self.stories[index], count))
+            .filter(|(story, _)| include(story.key))
             .filter(|(story, count)| {
                 let covered = story.fingerprint.shorter_covered_len(fingerprint);
                 covered > 0 && f64::from(*count) / covered as f64 >= SAME_STORY

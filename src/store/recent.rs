@@ -8,7 +8,7 @@
 //! such as a `poll` beside the daemon), so it only ever holds committed rows: a pass that rolls
 //! back leaves nothing in it.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
@@ -29,6 +29,9 @@ pub struct RecentFingerprints {
     created: VecDeque<i64>,
     /// The largest story id read so far: later refreshes read only newer rows.
     max_id: i64,
+    /// Indexed stories deleted since (pruned): never an answer, dropped from here when the
+    /// window slides past them.
+    deleted: HashSet<i64>,
 }
 
 impl RecentFingerprints {
@@ -80,7 +83,18 @@ impl RecentFingerprints {
 
     /// The newest recent story that is the same as `fingerprint` (`dedupe::is_same_story`).
     pub fn find_same_story(&self, fingerprint: &Fingerprint) -> Option<i64> {
-        self.index.find_same_story(fingerprint)
+        if self.deleted.is_empty() {
+            return self.index.find_same_story(fingerprint);
+        }
+        self.index
+            .find_same_story_among(fingerprint, |id| !self.deleted.contains(&id))
+    }
+
+    /// A story was deleted (retention): it must never be matched again.
+    pub fn forget(&mut self, id: i64) {
+        if id <= self.max_id {
+            self.deleted.insert(id);
+        }
     }
 
     fn add(&mut self, id: i64, created: i64, fingerprint: Fingerprint) {
@@ -95,6 +109,9 @@ impl RecentFingerprints {
             .is_some_and(|created| *created < window_start)
             || self.created.len() > WINDOW_STORIES
         {
+            if let Some(id) = self.index.oldest() {
+                self.deleted.remove(&id);
+            }
             self.index.pop_oldest();
             self.created.pop_front();
         }
