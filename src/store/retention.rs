@@ -393,3 +393,240 @@ pub fn database_stats(connection: &Connection) -> Result<DatabaseStats, StoreErr
         free_bytes: free_pages * page_size,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ExtractionStatus;
+    use crate::store::{NewItem, SourceState, known_keys, latest_stories};
+
+    const DAY: i64 = 86_400;
+
+    fn rules(max_age_days: i64, keep: usize, cap: Option<usize>) -> PruneRules {
+        PruneRules {
+            max_age_seconds: max_age_days * DAY,
+            keep_per_source: keep,
+            max_entries_per_source: cap,
+        }
+    }
+
+    fn settings(max_age_days: u64, keep: usize, cap: Option<usize>) -> RetentionSettings {
+        RetentionSettings {
+            max_age: Duration::from_secs(max_age_days * 86_400),
+            keep_per_source: keep,
+            max_entries_per_source: cap,
+            ..RetentionSettings::default()
+        }
+    }
+
+    #[test]
+    fn old_entries_beyond_the_kept_minimum_go() {
+        let now = 1000 * DAY;
+        let rules = rules(90, 2, None);
+        // Old, but among the newest two: kept whatever its age.
+        assert!(!rules.should_prune(1, now - 400 * DAY, now));
+        // Beyond the minimum: kept while young, pruned once older than max_age.
+        assert!(!rules.should_prune(2, now - 89 * DAY, now));
+        assert!(rules.should_prune(2, now - 91 * DAY, now));
+        assert!(rules.should_prune(50, now - 91 * DAY, now));
+    }
+
+    #[test]
+    fn the_hard_cap_wins_over_the_kept_minimum() {
+        let now = 1000 * DAY;
+        let rules = rules(90, 50, Some(10));
+        assert!(!rules.should_prune(9, now, now));
+        // Young and within keep_per_source, but beyond the cap.
+        assert!(rules.should_prune(10, now, now));
+        assert_eq!(rules.always_kept(), 10);
+    }
+
+    fn item(key: &str, text: Option<&str>, published_day: i64) -> NewItem {
+        let published = DateTime::from_timestamp(published_day * DAY, 0).unwrap();
+        NewItem {
+            entry_key: key.to_string(),
+            link: Some(format!("https://site.example/{key}")),
+            canonical_urls: vec![format!("https://site.example/{key}")],
+            title: key.to_string(),
+            published,
+            updated: published,
+            content_html: text.map(|text| format!("<p>{text}</p>")),
+            summary: None,
+            text: text.map(str::to_string),
+            authors: Vec::new(),
+            categories: Vec::new(),
+            enclosures: Vec::new(),
+            image: None,
+            fingerprint: text.and_then(crate::dedupe::fingerprint),
+            extraction: if text.is_some() {
+                ExtractionStatus::Extracted
+            } else {
+                ExtractionStatus::NotRequested
+            },
+        }
+    }
+
+    fn day(day: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(day * DAY, 0).unwrap()
+    }
+
+    async fn commit(store: &Store, source: &str, items: Vec<NewItem>, at: i64) {
+        let state = SourceState::new(source, &format!("https://{source}.example/feed"));
+        store.commit_pass(state, items, day(at)).await.unwrap();
+    }
+
+    fn keys(store: &Store, source: &str) -> Vec<String> {
+        store
+            .call_blocking(|connection| {
+                let mut statement = connection.prepare(
+                    "SELECT entry_key FROM story_sources WHERE source = ?1 ORDER BY entry_key",
+                )?;
+                let rows = statement.query_map(params![source], |row| row.get(0))?;
+                Ok(rows.collect::<Result<Vec<String>, _>>()?)
+            })
+            .unwrap()
+    }
+
+    fn words(seed: usize, count: usize) -> String {
+        (0..count)
+            .map(|index| format!("s{seed}w{index}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[tokio::test]
+    async fn a_pass_prunes_by_age_keeps_the_newest_and_leaves_tombstones() {
+        let store = Store::open_in_memory().unwrap();
+        // Day 1 brings e0..e4 (one pass; e4 is the newest by date), day 200 brings e5.
+        let first: Vec<NewItem> = (0..5).map(|n| item(&format!("e{n}"), None, n)).collect();
+        commit(&store, "a", first, 1).await;
+        commit(&store, "a", vec![item("e5", None, 199)], 200).await;
+        let report = store
+            .prune(&settings(90, 3, None), day(201))
+            .await
+            .unwrap();
+        assert_eq!((report.entries, report.stories), (3, 3));
+        // The newest three: e5 (stored last), then e4 and e3 (newest dates of the first pass).
+        assert_eq!(keys(&store, "a"), ["e3", "e4", "e5"]);
+        let pruned = vec!["e0".to_string(), "e1".to_string(), "e9".to_string()];
+        let known = store
+            .call_blocking(|connection| known_keys(connection, "a", &pruned))
+            .unwrap();
+        assert!(known.contains("e0") && known.contains("e1") && !known.contains("e9"));
+        // A second pass finds nothing more to do.
+        let again = store
+            .prune(&settings(90, 3, None), day(201))
+            .await
+            .unwrap();
+        assert_eq!((again.entries, again.stories), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_merged_story_keeps_its_other_source_and_goes_with_the_last() {
+        let store = Store::open_in_memory().unwrap();
+        let text = words(1, 300);
+        commit(&store, "a", vec![item("wire", Some(&text), 1)], 1).await;
+        // Source b carries the same text under another URL: merged into a's story.
+        let mut copy = item("copy", Some(&text), 1);
+        copy.canonical_urls = vec!["https://b.example/copy".into()];
+        commit(&store, "b", vec![copy], 2).await;
+        commit(&store, "a", vec![item("newer", None, 3)], 3).await;
+        // a keeps one entry: its share of the merged story goes, the story stays with b.
+        let report = store
+            .prune(&settings(90, 0, Some(1)), day(4))
+            .await
+            .unwrap();
+        assert_eq!((report.entries, report.stories), (1, 0));
+        let stories = store
+            .call_blocking(|connection| latest_stories(connection, 10))
+            .unwrap();
+        let merged = stories.iter().find(|s| s.title == "wire").unwrap();
+        let names: Vec<&str> = merged.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["b"]);
+        let first: String = store
+            .call_blocking(|connection| {
+                Ok(connection.query_row(
+                    "SELECT first_source FROM stories WHERE title = 'wire'",
+                    [],
+                    |row| row.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(first, "b");
+        // b's entry ages out too: the story goes, and its fingerprint with it, so the same
+        // text from a third source is a new story (not a merge into a deleted one).
+        let report = store
+            .prune(&settings(1, 0, None), day(10))
+            .await
+            .unwrap();
+        assert_eq!(report.stories, 2);
+        let mut third = item("again", Some(&text), 11);
+        third.canonical_urls = vec!["https://c.example/again".into()];
+        let state = SourceState::new("c", "https://c.example/feed");
+        let summary = store.commit_pass(state, vec![third], day(11)).await.unwrap();
+        assert_eq!((summary.new_stories, summary.merged), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn tombstones_stay_while_listed_and_go_once_the_feed_dropped_them() {
+        let store = Store::open_in_memory().unwrap();
+        let entries: Vec<NewItem> = (0..3).map(|n| item(&format!("t{n}"), None, n)).collect();
+        commit(&store, "a", entries, 1).await;
+        store
+            .prune(&settings(1, 0, None), day(5))
+            .await
+            .unwrap();
+        // The feed, read on day 20, still lists t0 only.
+        let listed = vec!["t0".to_string()];
+        store
+            .call_blocking(|connection| note_listing(connection, "a", &listed, day(20)))
+            .unwrap();
+        let report = store
+            .prune(&settings(1, 0, None), day(20))
+            .await
+            .unwrap();
+        assert_eq!(report.tombstones, 2);
+        let all: Vec<String> = ["t0", "t1", "t2"].map(String::from).to_vec();
+        let known = store
+            .call_blocking(|connection| known_keys(connection, "a", &all))
+            .unwrap();
+        assert_eq!(known.into_iter().collect::<Vec<_>>(), ["t0"]);
+    }
+
+    #[tokio::test]
+    async fn pruning_gives_the_space_back_to_the_file() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("t.db");
+        let store = Store::open(&path).unwrap();
+        let body = "lorem ipsum ".repeat(2000);
+        let items: Vec<NewItem> = (0..300)
+            .map(|n| {
+                let mut item = item(&format!("big{n}"), None, 1);
+                item.content_html = Some(format!("<p>{n} {body}</p>"));
+                item
+            })
+            .collect();
+        commit(&store, "a", items, 1).await;
+        let size = |store: &Store| {
+            store
+                .call_blocking(|connection| {
+                    connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+                    Ok(())
+                })
+                .unwrap();
+            std::fs::metadata(&path).unwrap().len()
+        };
+        let before = size(&store);
+        let report = store
+            .prune(&settings(1, 10, None), day(5))
+            .await
+            .unwrap();
+        assert_eq!(report.entries, 290);
+        assert!(report.bytes_freed > 0, "{report:?}");
+        let after = size(&store);
+        assert!(after * 5 < before, "{before} -> {after} bytes");
+        let stats = store.call_blocking(|c| database_stats(c)).unwrap();
+        assert_eq!((stats.stories, stats.entries, stats.pruned_entries), (10, 10, 290));
+        assert_eq!(stats.free_bytes, 0);
+    }
+}
