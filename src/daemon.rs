@@ -28,6 +28,9 @@ use crate::store::Store;
 const DRAIN_TIME: Duration = Duration::from_secs(3);
 /// How often the config file's modification time is checked.
 const RELOAD_CHECK: Duration = Duration::from_secs(2);
+/// The first pruning pass comes this long after start-up (or after `[retention] interval`,
+/// if shorter): soon, but after the first polls, which matter more to a starting daemon.
+const FIRST_PRUNE: Duration = Duration::from_secs(60);
 
 /// The parts the dispatcher hands to each poll; swapped whole on reload.
 struct Shared {
@@ -95,6 +98,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         shutdown.clone(),
     ));
 
+    let pruner = tokio::spawn(prune_on_schedule(shared.clone(), shutdown.clone()));
+
     if config.output.file.is_some() {
         shared.feed_changed.notify_one();
     }
@@ -142,6 +147,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     }
     let _ = tokio::time::timeout(DRAIN_TIME, server).await;
     renderer.abort();
+    pruner.abort();
     Ok(())
 }
 
@@ -208,6 +214,48 @@ fn log_report(report: &pipeline::SourceReport) {
             failures = report.extraction_failures,
             "article pages kept the feed's text"
         );
+    }
+}
+
+/// Runs a pruning pass (`Store::prune`, in short batches) every `[retention] interval`, with
+/// the retention settings in force at that moment; a pass that removed stories re-renders the
+/// merged feed. Only the schedule lives here.
+async fn prune_on_schedule(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut wait = FIRST_PRUNE.min(shared.context().config.retention.interval);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        let context = shared.context();
+        let settings = context.config.retention.clone();
+        wait = settings.interval;
+        let pass = tokio::select! {
+            pass = context.store.prune(&settings, chrono::Utc::now()) => pass,
+            _ = shutdown.cancelled() => return,
+        };
+        match pass {
+            Ok(report) if report.entries == 0 && report.tombstones == 0 => tracing::debug!(
+                batches = report.batches,
+                longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,
+                "nothing to prune"
+            ),
+            Ok(report) => {
+                tracing::info!(
+                    entries = report.entries,
+                    stories = report.stories,
+                    tombstones = report.tombstones,
+                    bytes_freed = report.bytes_freed,
+                    batches = report.batches,
+                    longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,
+                    "pruned"
+                );
+                if report.entries > 0 {
+                    shared.feed_changed.notify_one();
+                }
+            }
+            Err(error) => tracing::warn!(%error, "pruning failed; retried at the next pass"),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! SQLite allows one writer at a time anyway, and one connection keeps a pass's transaction
 //! (match duplicates, then insert) atomic with respect to every other source's pass.
 
+mod backup;
 mod recent;
 mod retention;
 mod schema;
@@ -16,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
+pub use backup::{BackupReport, backup_to};
 pub use recent::RecentFingerprints;
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
@@ -38,6 +40,11 @@ pub enum StoreError {
         "the database was written by a newer tributary (schema {found}, this build knows {known})"
     )]
     TooNew { found: i64, known: i64 },
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("database task failed: {0}")]
     Task(String),
 }
