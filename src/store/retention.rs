@@ -84,7 +84,12 @@ pub struct PruneReport {
 }
 
 impl PruneReport {
-    fn timed(&mut self, elapsed: Duration) {
+    fn timed(&mut self, elapsed: Duration, what: &str) {
+        tracing::debug!(
+            what,
+            ms = elapsed.as_secs_f64() * 1000.0,
+            "pruning batch"
+        );
         self.batches += 1;
         self.longest_batch = self.longest_batch.max(elapsed);
     }
@@ -112,7 +117,7 @@ impl Store {
         let (sources, elapsed) = self
             .timed_call(move |connection| sources_above(connection, floor))
             .await?;
-        report.timed(elapsed);
+        report.timed(elapsed, "sources");
         for source in sources {
             loop {
                 let recent = self.recent.clone();
@@ -125,7 +130,7 @@ impl Store {
                         prune_batch(connection, &mut recent, &name, rules, now)
                     })
                     .await?;
-                report.timed(elapsed);
+                report.timed(elapsed, "entries");
                 report.entries += removed.entries;
                 report.stories += removed.stories;
                 if removed.entries < BATCH_ENTRIES {
@@ -137,7 +142,7 @@ impl Store {
             let (dropped, elapsed) = self
                 .timed_call(move |connection| drop_tombstones(connection, rules, now))
                 .await?;
-            report.timed(elapsed);
+            report.timed(elapsed, "tombstones");
             report.tombstones += dropped;
             if dropped < BATCH_ENTRIES {
                 break;
@@ -148,7 +153,7 @@ impl Store {
             if freed == 0 {
                 break;
             }
-            report.timed(elapsed);
+            report.timed(elapsed, "vacuum");
             report.bytes_freed += freed;
         }
         Ok(report)
