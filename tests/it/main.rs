@@ -11,4 +11,5 @@ mod health;
 mod parse;
 mod politeness;
 mod publish;
+mod retention;
 mod support;
