@@ -65,9 +65,8 @@ fn copy_snapshot(connection: &Connection, partial: &Path) -> Result<u64, StoreEr
     // The read transaction pins the snapshot every step copies from.
     connection.execute_batch("BEGIN")?;
     let copied = (|| -> Result<u64, StoreError> {
-        let _: i64 = connection.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |row| {
-            row.get(0)
-        })?;
+        let _: i64 =
+            connection.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |row| row.get(0))?;
         let backup = Backup::new(connection, &mut copy)?;
         loop {
             match backup.step(PAGES_PER_STEP)? {

@@ -56,10 +56,7 @@ impl PruneRules {
     /// Whether a source's entry goes: `rank` is its place among the source's entries, newest
     /// first (0 is the newest), `seen` when it was stored. The hard cap wins over the minimum.
     pub fn should_prune(&self, rank: usize, seen: i64, now: i64) -> bool {
-        if self
-            .max_entries_per_source
-            .is_some_and(|cap| rank >= cap)
-        {
+        if self.max_entries_per_source.is_some_and(|cap| rank >= cap) {
             return true;
         }
         rank >= self.keep_per_source && seen < now.saturating_sub(self.max_age_seconds)
@@ -85,11 +82,7 @@ pub struct PruneReport {
 
 impl PruneReport {
     fn timed(&mut self, elapsed: Duration, what: &str) {
-        tracing::debug!(
-            what,
-            ms = elapsed.as_secs_f64() * 1000.0,
-            "pruning batch"
-        );
+        tracing::debug!(what, ms = elapsed.as_secs_f64() * 1000.0, "pruning batch");
         self.batches += 1;
         self.longest_batch = self.longest_batch.max(elapsed);
     }
@@ -506,10 +499,7 @@ mod tests {
         let first: Vec<NewItem> = (0..5).map(|n| item(&format!("e{n}"), None, n)).collect();
         commit(&store, "a", first, 1).await;
         commit(&store, "a", vec![item("e5", None, 199)], 200).await;
-        let report = store
-            .prune(&settings(90, 3, None), day(201))
-            .await
-            .unwrap();
+        let report = store.prune(&settings(90, 3, None), day(201)).await.unwrap();
         assert_eq!((report.entries, report.stories), (3, 3));
         // The newest three: e5 (stored last), then e4 and e3 (newest dates of the first pass).
         assert_eq!(keys(&store, "a"), ["e3", "e4", "e5"]);
@@ -519,10 +509,7 @@ mod tests {
             .unwrap();
         assert!(known.contains("e0") && known.contains("e1") && !known.contains("e9"));
         // A second pass finds nothing more to do.
-        let again = store
-            .prune(&settings(90, 3, None), day(201))
-            .await
-            .unwrap();
+        let again = store.prune(&settings(90, 3, None), day(201)).await.unwrap();
         assert_eq!((again.entries, again.stories), (0, 0));
     }
 
@@ -560,15 +547,15 @@ mod tests {
         assert_eq!(first, "b");
         // b's entry ages out too: the story goes, and its fingerprint with it, so the same
         // text from a third source is a new story (not a merge into a deleted one).
-        let report = store
-            .prune(&settings(1, 0, None), day(10))
-            .await
-            .unwrap();
+        let report = store.prune(&settings(1, 0, None), day(10)).await.unwrap();
         assert_eq!(report.stories, 2);
         let mut third = item("again", Some(&text), 11);
         third.canonical_urls = vec!["https://c.example/again".into()];
         let state = SourceState::new("c", "https://c.example/feed");
-        let summary = store.commit_pass(state, vec![third], day(11)).await.unwrap();
+        let summary = store
+            .commit_pass(state, vec![third], day(11))
+            .await
+            .unwrap();
         assert_eq!((summary.new_stories, summary.merged), (1, 0));
     }
 
@@ -577,19 +564,13 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let entries: Vec<NewItem> = (0..3).map(|n| item(&format!("t{n}"), None, n)).collect();
         commit(&store, "a", entries, 1).await;
-        store
-            .prune(&settings(1, 0, None), day(5))
-            .await
-            .unwrap();
+        store.prune(&settings(1, 0, None), day(5)).await.unwrap();
         // The feed, read on day 20, still lists t0 only.
         let listed = vec!["t0".to_string()];
         store
             .call_blocking(|connection| note_listing(connection, "a", &listed, day(20)))
             .unwrap();
-        let report = store
-            .prune(&settings(1, 0, None), day(20))
-            .await
-            .unwrap();
+        let report = store.prune(&settings(1, 0, None), day(20)).await.unwrap();
         assert_eq!(report.tombstones, 2);
         let all: Vec<String> = ["t0", "t1", "t2"].map(String::from).to_vec();
         let known = store
@@ -622,16 +603,16 @@ mod tests {
             std::fs::metadata(&path).unwrap().len()
         };
         let before = size(&store);
-        let report = store
-            .prune(&settings(1, 10, None), day(5))
-            .await
-            .unwrap();
+        let report = store.prune(&settings(1, 10, None), day(5)).await.unwrap();
         assert_eq!(report.entries, 290);
         assert!(report.bytes_freed > 0, "{report:?}");
         let after = size(&store);
         assert!(after * 5 < before, "{before} -> {after} bytes");
         let stats = store.call_blocking(|c| database_stats(c)).unwrap();
-        assert_eq!((stats.stories, stats.entries, stats.pruned_entries), (10, 10, 290));
+        assert_eq!(
+            (stats.stories, stats.entries, stats.pruned_entries),
+            (10, 10, 290)
+        );
         assert_eq!(stats.free_bytes, 0);
     }
 }

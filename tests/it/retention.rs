@@ -55,7 +55,10 @@ fn status_json(folder: &Path, config: &Path) -> serde_json::Value {
 #[test]
 fn a_pruned_entry_its_feed_still_lists_is_not_stored_again() {
     let site = Site::start();
-    site.set("/feed.xml", Page::ok("application/rss+xml", feed(&site, &[5, 4, 3, 2, 1])));
+    site.set(
+        "/feed.xml",
+        Page::ok("application/rss+xml", feed(&site, &[5, 4, 3, 2, 1])),
+    );
     let folder = tempfile::tempdir().unwrap();
     let config = config(folder.path(), &site, "max_entries_per_source = 2", "");
     let poll = run_tributary(folder.path(), &config, &["poll"]);
@@ -64,11 +67,20 @@ fn a_pruned_entry_its_feed_still_lists_is_not_stored_again() {
     let prune = run_tributary(folder.path(), &config, &["prune"]);
     assert!(prune.status.success(), "{}", stderr(&prune));
     let said = stdout(&prune);
-    assert!(said.contains("pruned 3 entries (3 stories deleted"), "{said}");
-    assert!(said.contains("2 stories, 2 entries, 3 pruned entries remembered"), "{said}");
+    assert!(
+        said.contains("pruned 3 entries (3 stories deleted"),
+        "{said}"
+    );
+    assert!(
+        said.contains("2 stories, 2 entries, 3 pruned entries remembered"),
+        "{said}"
+    );
 
     // The feed gains entry 6 and still lists the three pruned ones: only 6 is new.
-    site.set("/feed.xml", Page::ok("application/rss+xml", feed(&site, &[6, 5, 4, 3, 2, 1])));
+    site.set(
+        "/feed.xml",
+        Page::ok("application/rss+xml", feed(&site, &[6, 5, 4, 3, 2, 1])),
+    );
     let poll = run_tributary(folder.path(), &config, &["poll"]);
     assert!(stdout(&poll).contains("  1 new"), "{}", stdout(&poll));
     let export = run_tributary(folder.path(), &config, &["export", "--format", "json"]);
@@ -84,7 +96,11 @@ fn a_pruned_entry_its_feed_still_lists_is_not_stored_again() {
     assert_eq!(status["database"]["pruned_entries"], 3);
     assert!(status["database"]["file_bytes"].as_u64().unwrap() > 0);
     let table = run_tributary(folder.path(), &config, &["status"]);
-    assert!(stdout(&table).starts_with("database "), "{}", stdout(&table));
+    assert!(
+        stdout(&table).starts_with("database "),
+        "{}",
+        stdout(&table)
+    );
 }
 
 #[test]
@@ -101,7 +117,10 @@ fn bad_retention_values_are_named_with_their_line() {
     assert_eq!(check.status.code(), Some(2));
     let problems = stderr(&check);
     assert!(problems.contains(":6: retention.max_age:"), "{problems}");
-    assert!(problems.contains(":7: retention.keep_per_source: must be at least 0"), "{problems}");
+    assert!(
+        problems.contains(":7: retention.keep_per_source: must be at least 0"),
+        "{problems}"
+    );
 }
 
 /// The daemon, killed when the test ends.
@@ -118,7 +137,10 @@ impl Drop for Running {
 fn the_daemon_prunes_on_its_schedule() {
     let site = Site::start();
     let numbers: Vec<usize> = (1..=8).rev().collect();
-    site.set("/feed.xml", Page::ok("application/rss+xml", feed(&site, &numbers)));
+    site.set(
+        "/feed.xml",
+        Page::ok("application/rss+xml", feed(&site, &numbers)),
+    );
     let folder = tempfile::tempdir().unwrap();
     let port = free_port();
     let config = config(
@@ -142,7 +164,8 @@ fn the_daemon_prunes_on_its_schedule() {
         let stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
         drop(stream);
         let (status, _, body) = http_get(port, "/status", &[]);
-        (status == 200).then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())?
+        (status == 200)
+            .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())?
             .map(|json| json["database"].clone())
     };
     // A bound on the wait, not a speed assertion: polled at once, pruned after a second.
@@ -229,6 +252,10 @@ fn a_backup_taken_while_another_process_writes_is_consistent() {
     // One snapshot: whole passes only (the first and some of the writer's 20-story passes),
     // every story with its entry.
     assert!(stories >= 1500 && stories <= written as i64, "{stories}");
-    assert_eq!((stories - 1500) % 20, 0, "a pass was copied in part: {stories}");
+    assert_eq!(
+        (stories - 1500) % 20,
+        0,
+        "a pass was copied in part: {stories}"
+    );
     assert_eq!(count("SELECT COUNT(*) FROM story_sources"), stories);
 }
