@@ -189,6 +189,28 @@ impl<K: Copy> FingerprintIndex<K> {
         counts
     }
 
+    /// Whether a story with this key is indexed (a linear scan: for occasional removals).
+    pub fn contains(&self, key: K) -> bool
+    where
+        K: PartialEq,
+    {
+        self.stories.iter().any(|story| story.key == key)
+    }
+
+    /// Keeps only the stories `keep` accepts, in their order, and rebuilds the chains (linear);
+    /// returns whether each story, oldest first, was kept.
+    pub fn retain(&mut self, keep: impl Fn(K) -> bool) -> Vec<bool> {
+        let kept: Vec<bool> = self.stories.iter().map(|story| keep(story.key)).collect();
+        let mut position = 0;
+        self.stories.retain(|_| {
+            position += 1;
+            kept[position - 1]
+        });
+        self.live_postings = self.stories.iter().map(|story| story.previous.len()).sum();
+        self.rebuild();
+        kept
+    }
+
     /// Re-creates `heads` and the chains from the live stories alone.
     fn rebuild(&mut self) {
         let stories = std::mem::take(&mut self.stories);
@@ -242,6 +264,27 @@ mod tests {
             .rev()
             .find(|(_, old)| is_same_story(old, new))
             .map(|(key, _)| *key)
+    }
+
+    #[test]
+    fn removed_stories_are_never_an_answer() {
+        let prints = variants();
+        let mut index = FingerprintIndex::default();
+        for (key, print) in prints.iter().enumerate() {
+            index.push(key, print.clone());
+        }
+        let kept = index.retain(|key| key % 3 != 0);
+        assert_eq!(kept.iter().filter(|kept| **kept).count(), index.len());
+        let known: Vec<(usize, Fingerprint)> = prints
+            .iter()
+            .cloned()
+            .enumerate()
+            .filter(|(key, _)| key % 3 != 0)
+            .collect();
+        for print in &prints {
+            assert_eq!(index.find_same_story(print), linear(&known, print));
+        }
+        assert!(!index.contains(3) && index.contains(4));
     }
 
     #[test]

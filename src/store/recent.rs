@@ -21,6 +21,9 @@ pub const WINDOW_SECONDS: i64 = 14 * 24 * 3600;
 /// Cap on the stories compared, which bounds memory (about 2.5 KB each) and time per text.
 pub const WINDOW_STORIES: usize = 5000;
 
+/// Deleted stories tolerated in the index before it is rebuilt without them.
+const COMPACT_AFTER: usize = 64;
+
 /// Recent stories with a fingerprint, oldest first (ascending id).
 #[derive(Default)]
 pub struct RecentFingerprints {
@@ -90,10 +93,22 @@ impl RecentFingerprints {
             .find_same_story_among(fingerprint, |id| !self.deleted.contains(&id))
     }
 
-    /// A story was deleted (retention): it must never be matched again.
+    /// A story was deleted (retention): it must never be matched again. Deleted stories are
+    /// skipped until they are half the index, which is then rebuilt without them, so memory
+    /// follows the live stories.
     pub fn forget(&mut self, id: i64) {
-        if id <= self.max_id {
-            self.deleted.insert(id);
+        if !self.index.contains(id) {
+            return;
+        }
+        self.deleted.insert(id);
+        if self.deleted.len() >= COMPACT_AFTER && self.deleted.len() * 2 >= self.index.len() {
+            let deleted = std::mem::take(&mut self.deleted);
+            let kept = self.index.retain(|id| !deleted.contains(&id));
+            let mut position = 0;
+            self.created.retain(|_| {
+                position += 1;
+                kept[position - 1]
+            });
         }
     }
 

@@ -194,7 +194,9 @@ fn prune_batch(
     now: DateTime<Utc>,
 ) -> Result<Removed, StoreError> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let start = Instant::now();
     let doomed = select_batch(&transaction, source, rules, to_epoch(now))?;
+    let selected = start.elapsed();
     let mut stories = BTreeSet::new();
     for entry in &doomed {
         bury(&transaction, source, entry, now)?;
@@ -206,7 +208,9 @@ fn prune_batch(
             deleted.push(story_id);
         }
     }
+    let written = start.elapsed();
     transaction.commit()?;
+    tracing::trace!(?selected, ?written, committed = ?start.elapsed(), "prune batch");
     for story_id in &deleted {
         recent.forget(*story_id);
     }
@@ -322,8 +326,14 @@ fn vacuum_step(connection: &mut Connection) -> Result<u64, StoreError> {
         return Ok(0);
     }
     let page_size: i64 = connection.pragma_query_value(None, "page_size", |r| r.get(0))?;
-    let step = free_pages.min(VACUUM_PAGES_PER_STEP);
-    connection.execute_batch(&format!("PRAGMA incremental_vacuum({step})"))?;
+    // The pragma frees one page per step of its statement: run it to completion.
+    let mut statement = connection.prepare_cached(&format!(
+        "PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})"
+    ))?;
+    let mut rows = statement.query([])?;
+    while rows.next()?.is_some() {}
+    drop(rows);
+    drop(statement);
     let left: i64 = connection.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
     Ok(((free_pages - left).max(0) * page_size) as u64)
 }
