@@ -14,7 +14,7 @@
 #
 # Usage: bench/soak.sh     (from anywhere)
 #   DURATION=600 SAMPLE=30 FEEDS=20 FAST=2 SLOW=10 LISTED=15 SCHEDULE="*/3 * * * * *"
-#   MAX_AGE=30s KEEP=3 CAP=12 PRUNE_EVERY=20s CATCHUP=12 PORT=18491 SERVE_PORT=18492
+#   MAX_AGE=30s KEEP=3 CAP=12 PRUNE_EVERY=20s CATCHUP=12 PORT=18791 SERVE_PORT=18792
 #   PROFILE=release (or debug: the dev profile, whose dependencies, SQLite included, are
 #   optimized; saves a release build on a busy machine)
 # Needs python3 (standard library only).
@@ -33,8 +33,8 @@ KEEP=${KEEP:-3}
 CAP=${CAP:-12}
 PRUNE_EVERY=${PRUNE_EVERY:-20s}
 CATCHUP=${CATCHUP:-12}
-PORT=${PORT:-18491}
-SERVE_PORT=${SERVE_PORT:-18492}
+PORT=${PORT:-18791}
+SERVE_PORT=${SERVE_PORT:-18792}
 PROFILE=${PROFILE:-release}
 WORK=$ROOT/target/soak
 FARM_PID=""
@@ -59,6 +59,12 @@ START=$(date +%s)
 
 python3 bench/soak_farm.py "$PORT" "$FEEDS" "$FAST" "$SLOW" "$LISTED" "$START" "$WORK/freeze" &
 FARM_PID=$!
+# The farm must be ours: another server on the port would make every poll fail.
+for _ in $(seq 50); do
+    python3 -c "import urllib.request, sys; sys.exit(b'Soak feed 0' not in urllib.request.urlopen('http://127.0.0.1:$PORT/feed/0.xml').read())" 2>/dev/null && break
+    kill -0 "$FARM_PID" 2>/dev/null || die "the farm did not start (port $PORT taken?)"
+    sleep 0.1
+done
 
 {
     echo "database = \"$DB\""
