@@ -15,6 +15,8 @@
 # Usage: bench/soak.sh     (from anywhere)
 #   DURATION=600 SAMPLE=30 FEEDS=20 FAST=2 SLOW=10 LISTED=15 SCHEDULE="*/3 * * * * *"
 #   MAX_AGE=30s KEEP=3 CAP=12 PRUNE_EVERY=20s CATCHUP=12 PORT=18791 SERVE_PORT=18792
+#   NICE=-10 runs the daemon at that priority (root only): on a machine shared with compile
+#   jobs, the batch times then measure pruning rather than the scheduler's preemption
 #   PROFILE=release (or debug: the dev profile, whose dependencies, SQLite included, are
 #   optimized; saves a release build on a busy machine)
 # Needs python3 (standard library only).
@@ -36,6 +38,7 @@ CATCHUP=${CATCHUP:-12}
 PORT=${PORT:-18791}
 SERVE_PORT=${SERVE_PORT:-18792}
 PROFILE=${PROFILE:-release}
+NICE=${NICE:-}
 WORK=$ROOT/target/soak
 FARM_PID=""
 TRIBUTARY_PID=""
@@ -92,6 +95,7 @@ sleep 1
 TRIBUTARY_LOG=${TRIBUTARY_LOG:-"info,tributary::daemon=debug,tributary::store=debug"} "$TRIBUTARY" --config "$WORK/soak.toml" run \
     2> "$WORK/daemon.log" &
 TRIBUTARY_PID=$!
+[ -n "$NICE" ] && renice -n "$NICE" -p "$TRIBUTARY_PID" >/dev/null
 
 # One sample: elapsed seconds, file + WAL bytes, RSS KiB, stories, entries, tombstones.
 sample() {
@@ -110,10 +114,12 @@ except Exception:
     print("0\t0\t0")
 PY
 )
-    printf '%s\t%s\t%s\t%s\n' "$elapsed" "$bytes" "${rss:-0}" "$counts" >> "$WORK/samples.tsv"
+    local load
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    printf '%s\t%s\t%s\t%s\t%s\n' "$elapsed" "$bytes" "${rss:-0}" "$counts" "$load" >> "$WORK/samples.tsv"
 }
 
-printf 'seconds\tbytes\trss_kib\tstories\tentries\ttombstones\n' > "$WORK/samples.tsv"
+printf 'seconds\tbytes\trss_kib\tstories\tentries\ttombstones\tload\n' > "$WORK/samples.tsv"
 END=$((START + DURATION))
 while [ "$(date +%s)" -lt "$END" ]; do
     kill -0 "$TRIBUTARY_PID" 2>/dev/null || die "tributary exited early (see $WORK/daemon.log)"
@@ -188,18 +194,20 @@ if longest > 50:
 print(f"retention: max_age {max_age}, keep_per_source {keep}, max_entries_per_source {cap}, "
       f"pruning every {every}; schedule {schedule!r}")
 print()
-print("| time | DB file + WAL | RSS | stories | entries | tombstones |")
-print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| time | DB file + WAL | RSS | stories | entries | tombstones | load avg |")
+print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for line in list(open(f"{work}/samples.tsv"))[1:]:
-    seconds, size, rss, stories, entries, tombs = line.split()
+    seconds, size, rss, stories, entries, tombs, load = line.split()
     print(f"| {int(seconds) // 60}:{int(seconds) % 60:02d} | {int(size) / 1048576:.2f} MiB | "
-          f"{int(rss) / 1024:.1f} MiB | {stories} | {entries} | {tombs} |")
+          f"{int(rss) / 1024:.1f} MiB | {stories} | {entries} | {tombs} | {load} |")
 print()
 print(f"pruning passes: {passes}, entries pruned: {pruned}, bytes given back: {freed / 1048576:.1f} MiB, "
       f"longest batch: {longest:.2f} ms")
 if batches:
     median = batches[len(batches) // 2][0]
-    print(f"pruning batches: {len(batches)}, median {median:.2f} ms, longest five: "
+    p99 = batches[len(batches) // 100][0]
+    print(f"pruning batches: {len(batches)}, median {median:.2f} ms, 99th percentile "
+          f"{p99:.2f} ms, longest five: "
           + ", ".join(f"{ms:.1f} ms ({what})" for ms, what in batches[:5]))
 print(f"listed at the end: {stored + tombstoned} entries: {stored} stored, {tombstoned} pruned "
       f"while still listed (tombstones); merged stories: {merged}; problems: {len(failures)}")

@@ -102,6 +102,7 @@ impl RecentFingerprints {
         }
         self.deleted.insert(id);
         if self.deleted.len() >= COMPACT_AFTER && self.deleted.len() * 2 >= self.index.len() {
+            let start = std::time::Instant::now();
             let deleted = std::mem::take(&mut self.deleted);
             let kept = self.index.retain(|id| !deleted.contains(&id));
             let mut position = 0;
@@ -109,6 +110,11 @@ impl RecentFingerprints {
                 position += 1;
                 kept[position - 1]
             });
+            tracing::debug!(
+                stories = self.index.len(),
+                ms = start.elapsed().as_secs_f64() * 1000.0,
+                "fingerprint index rebuilt without deleted stories"
+            );
         }
     }
 

@@ -27,6 +27,8 @@ use crate::config::RetentionSettings;
 pub const BATCH_ENTRIES: usize = 100;
 /// Pages given back to the file system per step (1 MiB with 4 KiB pages).
 pub const VACUUM_PAGES_PER_STEP: i64 = 256;
+/// Time left between two batches for the work waiting on the connection.
+const PAUSE_BETWEEN_BATCHES: Duration = Duration::from_millis(1);
 
 /// The retention limits in the units the store compares with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,18 +154,22 @@ impl Store {
         Ok(report)
     }
 
-    /// `call`, also returning how long the work held the connection.
+    /// `call`, also returning how long the work held the connection. A short pause follows,
+    /// so a poll or request waiting for the connection takes it before the next batch does.
     async fn timed_call<T, F>(&self, work: F) -> Result<(T, Duration), StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.call(move |connection| {
-            let start = Instant::now();
-            let value = work(connection)?;
-            Ok((value, start.elapsed()))
-        })
-        .await
+        let timed = self
+            .call(move |connection| {
+                let start = Instant::now();
+                let value = work(connection)?;
+                Ok((value, start.elapsed()))
+            })
+            .await?;
+        tokio::time::sleep(PAUSE_BETWEEN_BATCHES).await;
+        Ok(timed)
     }
 }
 
