@@ -49,9 +49,6 @@ pub enum StoreError {
     Task(String),
 }
 
-/// How often the checkpointing connection copies the write-ahead log into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// A handle on the database, cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -73,40 +70,7 @@ impl Store {
             })?;
         }
         let connection = Connection::open(path)?;
-        let store = Store::prepare(connection)?;
-        store.start_checkpointer(path);
-        Ok(store)
-    }
-
-    /// Moves WAL checkpoints (copying the log back into the file, with an fsync) off the
-    /// shared connection: a second connection runs them every [`CHECKPOINT_EVERY`], beside
-    /// the writer, so a commit (a poll's pass, a pruning batch) never waits on the disk for
-    /// one. Without that connection, SQLite's automatic checkpoints stay on.
-    fn start_checkpointer(&self, path: &Path) {
-        let Ok(checkpointer) = Connection::open(path) else {
-            return;
-        };
-        let _ = checkpointer.busy_timeout(std::time::Duration::from_secs(1));
-        let alive = Arc::downgrade(&self.connection);
-        let started = std::thread::Builder::new()
-            .name("tributary-checkpoint".into())
-            .spawn(move || {
-                while alive.strong_count() > 0 {
-                    std::thread::sleep(CHECKPOINT_EVERY);
-                    let done: rusqlite::Result<i64> =
-                        checkpointer
-                            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(0));
-                    if let Err(error) = done {
-                        tracing::debug!(%error, "checkpoint");
-                    }
-                }
-            });
-        if started.is_ok() {
-            let _ = self.call_blocking(|connection| {
-                connection.pragma_update(None, "wal_autocheckpoint", 0)?;
-                Ok(())
-            });
-        }
+        Store::prepare(connection)
     }
 
     /// An in-memory database, for tests.
