@@ -6,6 +6,7 @@
 mod duration;
 pub mod edit;
 mod raw;
+mod retention;
 mod server;
 mod validate;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use duration::parse_duration;
+pub use retention::RetentionSettings;
 pub use server::{IpNet, ServerSettings};
 pub use validate::parse_cron;
 
@@ -81,6 +83,7 @@ pub struct Config {
     /// `[server]`: connection caps and timeouts, read at start-up.
     pub server: ServerSettings,
     pub video_hosts: Vec<String>,
+    pub retention: RetentionSettings,
     pub sources: Vec<Source>,
 }
 

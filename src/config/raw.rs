@@ -23,6 +23,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub server: super::server::RawServer,
     #[serde(default)]
+    pub retention: super::retention::RawRetention,
+    #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
 }
 

@@ -166,6 +166,10 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
         problems.add(span, &key, message);
     }
     let sources = sources(&raw.sources, &fetch, &default_schedule, problems);
+    let (retention, found) = super::retention::retention_settings(&raw.retention);
+    for (span, key, message) in found {
+        problems.add(span, &key, message);
+    }
     Config {
         path: problems.file.clone(),
         database,
@@ -184,6 +188,7 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
             .map(String::from)
             .to_vec()
         }),
+        retention,
         sources,
     }
 }

@@ -1,11 +1,13 @@
-//! The only module that touches SQLite: opening, migrations, source state and stories.
+//! The only module that touches SQLite: opening, migrations, source state, stories, retention.
 //!
 //! rusqlite is synchronous, so every call runs on the blocking pool through [`Store::call`];
 //! the connection sits behind a `std::sync::Mutex` that is never held across an `.await`.
 //! SQLite allows one writer at a time anyway, and one connection keeps a pass's transaction
 //! (match duplicates, then insert) atomic with respect to every other source's pass.
 
+mod backup;
 mod recent;
+mod retention;
 mod schema;
 mod sources;
 mod stories;
@@ -15,7 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
+pub use backup::{BackupReport, backup_to};
 pub use recent::RecentFingerprints;
+pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
 pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
 pub use stories::{
@@ -37,6 +41,11 @@ pub enum StoreError {
         "the database was written by a newer tributary (schema {found}, this build knows {known})"
     )]
     TooNew { found: i64, known: i64 },
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("database task failed: {0}")]
     Task(String),
 }
@@ -73,6 +82,9 @@ impl Store {
     fn prepare(mut connection: Connection) -> Result<Store, StoreError> {
         // WAL lets the HTTP server's reads proceed while a pass writes; a busy timeout covers
         // another tributary process (a `poll` beside a running daemon) holding the write lock.
+        // Before any table exists, so a new file needs no `VACUUM` to have it (an older file
+        // is switched by a migration): pruning gives pages back with `incremental_vacuum`.
+        connection.pragma_update(None, "auto_vacuum", schema::AUTO_VACUUM_INCREMENTAL)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;

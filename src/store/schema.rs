@@ -1,15 +1,28 @@
 //! The schema, versioned with `PRAGMA user_version` and ordered migrations.
 //!
 //! A migration is appended, never edited: a database at version N runs migrations N+1.. in one
-//! transaction each, so a crash mid-upgrade leaves the previous version intact.
+//! transaction each, so a crash mid-upgrade leaves the previous version intact. The one
+//! exception is [`Migration::IncrementalVacuum`]: `VACUUM` cannot run inside a transaction, and
+//! repeating it after a crash is harmless.
 
 use rusqlite::Connection;
 
 use super::StoreError;
 
-const MIGRATIONS: &[&str] = &[
+/// One step of the schema's history.
+enum Migration {
+    /// Statements run in one transaction.
+    Sql(&'static str),
+    /// Switches an existing file to incremental auto-vacuum, so that pruning can give space
+    /// back to the file system (`PRAGMA incremental_vacuum`); a database created since has it
+    /// from the start (see `Store::prepare`), and the `VACUUM` this needs is skipped.
+    IncrementalVacuum,
+}
+
+const MIGRATIONS: &[Migration] = &[
     // 1: sources' polling state, stories and which sources carried them.
-    "
+    Migration::Sql(
+        "
     CREATE TABLE sources (
         name TEXT PRIMARY KEY,
         url TEXT NOT NULL,
@@ -75,7 +88,32 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX story_sources_story ON story_sources(story_id);
     CREATE INDEX story_sources_seen ON story_sources(source, seen DESC);
     ",
+    ),
+    // 2: what retention needs. A pruned entry leaves a tombstone, so that its feed still
+    // listing it does not bring it back as new; `source_listings` says when each source's feed
+    // was last read, so a tombstone can go once its entry has left the feed.
+    Migration::Sql(
+        "
+    CREATE TABLE pruned_entries (
+        source TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        pruned INTEGER NOT NULL,
+        last_listed INTEGER NOT NULL,
+        PRIMARY KEY (source, entry_key)
+    );
+    CREATE INDEX pruned_entries_listed ON pruned_entries(source, last_listed);
+    CREATE TABLE source_listings (
+        source TEXT PRIMARY KEY,
+        listed_at INTEGER NOT NULL
+    );
+    ",
+    ),
+    // 3: incremental auto-vacuum for databases created before retention.
+    Migration::IncrementalVacuum,
 ];
+
+/// `PRAGMA auto_vacuum`'s value for incremental mode.
+pub const AUTO_VACUUM_INCREMENTAL: i64 = 2;
 
 /// Brings the database to the latest schema version.
 pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
@@ -85,10 +123,24 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         return Err(StoreError::TooNew { found, known });
     }
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let transaction = connection.transaction()?;
-        transaction.execute_batch(migration)?;
-        transaction.pragma_update(None, "user_version", index as i64 + 1)?;
-        transaction.commit()?;
+        match migration {
+            Migration::Sql(statements) => {
+                let transaction = connection.transaction()?;
+                transaction.execute_batch(statements)?;
+                transaction.pragma_update(None, "user_version", index as i64 + 1)?;
+                transaction.commit()?;
+            }
+            Migration::IncrementalVacuum => {
+                let mode: i64 =
+                    connection.pragma_query_value(None, "auto_vacuum", |row| row.get(0))?;
+                if mode != AUTO_VACUUM_INCREMENTAL {
+                    tracing::info!("switching the database to incremental auto-vacuum (once)");
+                    connection.pragma_update(None, "auto_vacuum", AUTO_VACUUM_INCREMENTAL)?;
+                    connection.execute_batch("VACUUM")?;
+                }
+                connection.pragma_update(None, "user_version", index as i64 + 1)?;
+            }
+        }
     }
     Ok(())
 }
@@ -106,6 +158,32 @@ mod tests {
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn an_existing_file_is_switched_to_incremental_vacuum() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("old.db");
+        let mut connection = Connection::open(&path).unwrap();
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .unwrap();
+        // A database as the first release left it: version 1, no auto-vacuum.
+        let Migration::Sql(first) = &MIGRATIONS[0] else {
+            panic!("migration 1 is SQL");
+        };
+        connection.execute_batch(first).unwrap();
+        connection.pragma_update(None, "user_version", 1).unwrap();
+        let mode = |connection: &Connection| -> i64 {
+            connection
+                .pragma_query_value(None, "auto_vacuum", |row| row.get(0))
+                .unwrap()
+        };
+        assert_eq!(mode(&connection), 0);
+        migrate(&mut connection).unwrap();
+        drop(connection);
+        let connection = Connection::open(&path).unwrap();
+        assert_eq!(mode(&connection), AUTO_VACUUM_INCREMENTAL);
     }
 
     #[test]

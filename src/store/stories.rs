@@ -71,14 +71,17 @@ pub struct StoredStory {
     pub sources: Vec<StoredSource>,
 }
 
-/// Which of `keys` the source already has.
+/// Which of `keys` the source already has: stored, or stored once and pruned since (a
+/// tombstone), so an entry its feed still lists never comes back as new.
 pub fn known_keys(
     connection: &Connection,
     source: &str,
     keys: &[String],
 ) -> Result<HashSet<String>, StoreError> {
-    let mut statement = connection
-        .prepare_cached("SELECT 1 FROM story_sources WHERE source = ?1 AND entry_key = ?2")?;
+    let mut statement = connection.prepare_cached(
+        "SELECT 1 FROM story_sources WHERE source = ?1 AND entry_key = ?2 \
+         UNION ALL SELECT 1 FROM pruned_entries WHERE source = ?1 AND entry_key = ?2",
+    )?;
     let mut known = HashSet::new();
     for key in keys {
         if statement.exists(params![source, key])? {
@@ -153,9 +156,18 @@ pub fn commit_pass(
                 recent.refresh(&transaction, now)?;
                 refreshed = true;
             }
-            existing = stored_now
-                .find_same_story(fingerprint)
-                .or_else(|| recent.find_same_story(fingerprint));
+            existing = stored_now.find_same_story(fingerprint);
+            // A story pruned by another process (`tributary prune` beside the daemon) may
+            // still be in this process's index: it is forgotten, and the search goes on.
+            while existing.is_none()
+                && let Some(story_id) = recent.find_same_story(fingerprint)
+            {
+                if story_exists(&transaction, story_id)? {
+                    existing = Some(story_id);
+                } else {
+                    recent.forget(story_id);
+                }
+            }
         }
         let story_id = match existing {
             Some(story_id) => {
@@ -184,6 +196,11 @@ pub fn commit_pass(
         recent.remember(story_id, now, fingerprint);
     }
     Ok(summary)
+}
+
+fn story_exists(transaction: &Transaction<'_>, story_id: i64) -> Result<bool, StoreError> {
+    let mut statement = transaction.prepare_cached("SELECT 1 FROM stories WHERE id = ?1")?;
+    Ok(statement.exists(params![story_id])?)
 }
 
 /// A stable id for a story, as a `urn:uuid:` (what feed validators and readers expect of an

@@ -13,6 +13,7 @@ mod opml;
 mod parse;
 mod politeness;
 mod publish;
+mod retention;
 mod serve_limits;
 mod service;
 mod support;
