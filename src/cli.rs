@@ -14,6 +14,7 @@ use crate::output;
 use crate::pipeline::{self, Context, Outcome, SourceReport};
 use crate::store::{self, Store};
 
+mod migrate_store;
 mod opml;
 
 /// The process's exit status.
@@ -106,6 +107,18 @@ enum Command {
     },
     /// Print the sources as an OPML 2.0 subscription list (as served at /opml).
     ExportOpml,
+    /// Copy a whole store into another one that is empty, e.g. SQLite into PostgreSQL.
+    ///
+    /// Each store is a SQLite file or a postgres:// URL; the target is created or migrated
+    /// first, and nothing is written unless every row is copied.
+    MigrateStore {
+        /// The store to copy (e.g. data/tributary.db).
+        #[arg(long, value_name = "DATABASE")]
+        from: PathBuf,
+        /// The empty store to fill (e.g. postgres://user@host/db).
+        #[arg(long, value_name = "DATABASE")]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -223,6 +236,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             dry_run,
         ),
         Command::ExportOpml => opml::export(&load_config(args.config.as_deref())?.0),
+        Command::MigrateStore { from, to } => migrate_store::run(&from, &to),
     }
 }
 
