@@ -66,7 +66,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let notifier = Notifier::from_env();
     let watchdog = spawn_watchdog(&notifier);
 
-    let store = Store::open(&config.database)
+    let store = Store::open_async(&config.database)
+        .await
         .with_context(|| format!("opening the database {}", config.database.display()))?;
     let fetcher = Fetcher::new(&config.fetch)?;
     let config = Arc::new(config);

@@ -109,6 +109,15 @@ impl Store {
         Store::prepare(connection)
     }
 
+    /// [`Store::open`] on the blocking pool, for async callers: PostgreSQL's synchronous
+    /// client may not block an async thread.
+    pub async fn open_async(path: &Path) -> Result<Store, StoreError> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || Store::open(&path))
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))?
+    }
+
     /// An in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         Store::prepare(rusqlite::Connection::open_in_memory()?)
@@ -215,6 +224,15 @@ pub fn test_stores() -> Vec<Store> {
         Store::open_in_memory().expect("in-memory SQLite"),
         Store::open_postgres(&test_cluster::fresh_database()).expect("test PostgreSQL database"),
     ]
+}
+
+/// PostgreSQL's size of the current database in bytes (`pg_database_size`); SQLite's size is
+/// read from its files instead (`metrics::database_size`), which needs no connection.
+pub fn database_size(connection: &mut Connection) -> Result<u64, StoreError> {
+    let size: i64 = connection
+        .query_one("SELECT pg_database_size(current_database())", &[])?
+        .get(0)?;
+    Ok(size.max(0) as u64)
 }
 
 /// Seconds since the epoch, the unit every timestamp is stored in.

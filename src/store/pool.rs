@@ -80,3 +80,19 @@ impl PgPool {
         self.returned.notify_one();
     }
 }
+
+/// A `postgres::Client` blocks on its own runtime when dropped, which tokio forbids on an async
+/// thread (the daemon drops its store there at shutdown): idle connections are closed on a
+/// thread of their own then.
+impl Drop for PgPool {
+    fn drop(&mut self) {
+        let slots = self.slots.get_mut().unwrap_or_else(|p| p.into_inner());
+        let idle = std::mem::take(&mut slots.idle);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let closing = std::thread::spawn(move || drop(idle));
+            // Joined so the connections are closed before the process exits; the thread only
+            // sends each server a Terminate message.
+            let _ = closing.join();
+        }
+    }
+}

@@ -13,4 +13,5 @@ mod parse;
 mod politeness;
 mod publish;
 mod service;
+mod store;
 mod support;
