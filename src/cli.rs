@@ -88,6 +88,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Remove entries beyond the [retention] limits now, and say what was removed.
+    Prune,
+    /// Write a consistent copy of the database to PATH, even while the daemon runs.
+    Backup {
+        /// Where the copy goes (replaced if it exists).
+        path: PathBuf,
+    },
     /// Show each source's polling state as a table.
     Status {
         /// Print JSON (as served at /status) instead of a table.
@@ -237,6 +244,8 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         ),
         Command::ExportOpml => opml::export(&load_config(args.config.as_deref())?.0),
         Command::MigrateStore { from, to } => migrate_store::run(&from, &to),
+        Command::Prune => prune(&load_config(args.config.as_deref())?.0),
+        Command::Backup { path } => backup(&load_config(args.config.as_deref())?.0, &path),
     }
 }
 
@@ -452,14 +461,60 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
     let store = Store::open(&config.database)?;
     let keys = crate::status::source_keys(config);
     let statuses = store.call_blocking(|connection| store::load_statuses(connection, &keys))?;
+    let stats = store.call_blocking(store::database_stats)?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&crate::status::to_json(&statuses))?
-        );
+        let mut json = crate::status::to_json(&statuses);
+        json["database"] = crate::status::database_json(&config.database, &stats);
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
+        println!("{}", crate::status::database_line(&config.database, &stats));
         println!("{}", crate::status::to_table(&statuses));
     }
+    Ok(Exit::Ok)
+}
+
+/// One pruning pass by hand (the daemon runs them on its own), beside a running daemon or not.
+fn prune(config: &Config) -> anyhow::Result<Exit> {
+    let store = Store::open(&config.database)
+        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let report = runtime()?.block_on(store.prune(&config.retention, chrono::Utc::now()))?;
+    println!(
+        "pruned {} entries ({} stories deleted, the others still carried by another source), \
+         forgot {} old tombstones, gave {} back to the file system; {} batches, the longest {} ms",
+        report.entries,
+        report.stories,
+        report.tombstones,
+        crate::status::human_bytes(report.bytes_freed),
+        report.batches,
+        report.longest_batch.as_millis()
+    );
+    let stats = store.call_blocking(store::database_stats)?;
+    println!("{}", crate::status::database_line(&config.database, &stats));
+    Ok(Exit::Ok)
+}
+
+/// A consistent copy of the database, taken while the daemon may be writing.
+fn backup(config: &Config, path: &Path) -> anyhow::Result<Exit> {
+    if !config.database.exists() {
+        bail!("no database at {}", config.database.display());
+    }
+    if let (Ok(source), Ok(target)) = (config.database.canonicalize(), path.canonicalize())
+        && source == target
+    {
+        bail!("{} is the database itself", path.display());
+    }
+    let store = Store::open(&config.database)
+        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let report = store
+        .call_blocking(|connection| store::backup_to(connection, path))
+        .with_context(|| format!("backing up to {}", path.display()))?;
+    println!(
+        "backed up {} to {}: {} pages, {}",
+        config.database.display(),
+        report.path.display(),
+        report.pages,
+        crate::status::human_bytes(report.bytes)
+    );
     Ok(Exit::Ok)
 }
 

@@ -35,6 +35,9 @@ use crate::store::Store;
 const DRAIN_TIME: Duration = Duration::from_secs(3);
 /// How often the config file's modification time is checked.
 const RELOAD_CHECK: Duration = Duration::from_secs(2);
+/// The first pruning pass comes this long after start-up (or after `[retention] interval`,
+/// if shorter): soon, but after the first polls, which matter more to a starting daemon.
+const FIRST_PRUNE: Duration = Duration::from_secs(60);
 
 /// The parts the dispatcher hands to each poll; swapped whole on reload.
 struct Shared {
@@ -108,6 +111,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         shutdown.clone(),
     ));
 
+    let pruner = tokio::spawn(prune_on_schedule(shared.clone(), shutdown.clone()));
+
     if config.output.file.is_some() {
         shared.feed_changed.notify_one();
     }
@@ -170,6 +175,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     if let Some(watchdog) = watchdog {
         watchdog.abort();
     }
+    pruner.abort();
     Ok(())
 }
 
@@ -242,6 +248,48 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&name);
     });
+}
+
+/// Runs a pruning pass (`Store::prune`, in short batches) every `[retention] interval`, with
+/// the retention settings in force at that moment; a pass that removed stories re-renders the
+/// merged feed. Only the schedule lives here.
+async fn prune_on_schedule(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut wait = FIRST_PRUNE.min(shared.context().config.retention.interval);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        let context = shared.context();
+        let settings = context.config.retention.clone();
+        wait = settings.interval;
+        let pass = tokio::select! {
+            pass = context.store.prune(&settings, chrono::Utc::now()) => pass,
+            _ = shutdown.cancelled() => return,
+        };
+        match pass {
+            Ok(report) if report.entries == 0 && report.tombstones == 0 => tracing::debug!(
+                batches = report.batches,
+                longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,
+                "nothing to prune"
+            ),
+            Ok(report) => {
+                tracing::info!(
+                    entries = report.entries,
+                    stories = report.stories,
+                    tombstones = report.tombstones,
+                    bytes_freed = report.bytes_freed,
+                    batches = report.batches,
+                    longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,
+                    "pruned"
+                );
+                if report.entries > 0 {
+                    shared.feed_changed.notify_one();
+                }
+            }
+            Err(error) => tracing::warn!(%error, "pruning failed; retried at the next pass"),
+        }
+    }
 }
 
 /// Re-renders the merged feed (and rewrites the output file) after polls that changed it.

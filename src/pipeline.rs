@@ -397,9 +397,15 @@ async fn unseen_entries(
         .collect();
     let keys: Vec<String> = keyed.iter().map(|(key, _)| key.clone()).collect();
     let name = source.name.clone();
+    let now = Utc::now();
     let known = context
         .store
-        .call(move |connection| store::known_keys(connection, &name, &keys))
+        .call(move |connection| {
+            let known = store::known_keys(connection, &name, &keys)?;
+            // The tombstones of pruned entries the feed still lists must stay (retention).
+            store::note_listing(connection, &name, &known, now)?;
+            Ok(known)
+        })
         .await
         .map_err(|error| format!("store: {error}"))?;
     let unseen: Vec<(String, UnsanitizedEntry)> = keyed

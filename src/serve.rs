@@ -170,10 +170,19 @@ async fn status(State(state): State<ServeState>) -> Response {
     let keys = crate::status::source_keys(&config);
     match state
         .store
-        .call(move |connection| store::load_statuses(connection, &keys))
+        .call(move |connection| {
+            Ok((
+                store::load_statuses(connection, &keys)?,
+                store::database_stats(connection)?,
+            ))
+        })
         .await
     {
-        Ok(statuses) => axum::Json(crate::status::to_json(&statuses)).into_response(),
+        Ok((statuses, stats)) => {
+            let mut json = crate::status::to_json(&statuses);
+            json["database"] = crate::status::database_json(&config.database, &stats);
+            axum::Json(json).into_response()
+        }
         Err(error) => {
             tracing::error!(%error, "status");
             (StatusCode::INTERNAL_SERVER_ERROR, "database error\n").into_response()

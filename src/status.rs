@@ -1,8 +1,10 @@
 //! Per-source state as the admin sees it: a table for `tributary status`, JSON for `/status`.
 
+use std::path::Path;
+
 use crate::config::Config;
 use crate::pipeline::format_time;
-use crate::store::SourceStatus;
+use crate::store::{DatabaseStats, SourceStatus};
 
 /// The (name, url) pairs whose state the store should load, in config order.
 pub fn source_keys(config: &Config) -> Vec<(String, String)> {
@@ -129,4 +131,54 @@ pub fn to_table(statuses: &[SourceStatus]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Bytes the database takes on disk: the file and its write-ahead log.
+pub fn database_file_bytes(path: &Path) -> u64 {
+    let size = |path: &Path| std::fs::metadata(path).map_or(0, |metadata| metadata.len());
+    let mut wal = path.as_os_str().to_os_string();
+    wal.push("-wal");
+    size(path) + size(Path::new(&wal))
+}
+
+/// The database's size and contents as `/status` and `status --json` show them.
+pub fn database_json(path: &Path, stats: &DatabaseStats) -> serde_json::Value {
+    serde_json::json!({
+        "path": path.display().to_string(),
+        "file_bytes": database_file_bytes(path),
+        "used_bytes": stats.used_bytes,
+        "free_bytes": stats.free_bytes,
+        "stories": stats.stories,
+        "entries": stats.entries,
+        "pruned_entries": stats.pruned_entries,
+    })
+}
+
+/// The database's size and contents in one line, above `status`'s table.
+pub fn database_line(path: &Path, stats: &DatabaseStats) -> String {
+    format!(
+        "database {}: {} on disk ({} free inside), {} stories, {} entries, {} pruned entries remembered",
+        path.display(),
+        human_bytes(database_file_bytes(path)),
+        human_bytes(stats.free_bytes),
+        stats.stories,
+        stats.entries,
+        stats.pruned_entries
+    )
+}
+
+/// `1.5 MiB`-style sizes for people.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

@@ -6,12 +6,14 @@
 mod duration;
 pub mod edit;
 mod raw;
+mod retention;
 mod validate;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use duration::parse_duration;
+pub use retention::RetentionSettings;
 pub use validate::parse_cron;
 
 /// One problem in a config file, located for the admin.
@@ -77,6 +79,7 @@ pub struct Config {
     pub fetch: FetchSettings,
     pub output: OutputSettings,
     pub video_hosts: Vec<String>,
+    pub retention: RetentionSettings,
     pub sources: Vec<Source>,
 }
 

@@ -21,6 +21,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub output: RawOutput,
     #[serde(default)]
+    pub retention: super::retention::RawRetention,
+    #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
 }
 

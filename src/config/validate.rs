@@ -162,6 +162,10 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
     let fetch = fetch_settings(&raw.fetch, problems);
     let output = output_settings(&raw, problems);
     let sources = sources(&raw.sources, &fetch, &default_schedule, problems);
+    let (retention, found) = super::retention::retention_settings(&raw.retention);
+    for (span, key, message) in found {
+        problems.add(span, &key, message);
+    }
     Config {
         path: problems.file.clone(),
         database,
@@ -179,6 +183,7 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
             .map(String::from)
             .to_vec()
         }),
+        retention,
         sources,
     }
 }

@@ -150,12 +150,23 @@ impl<K: Copy> FingerprintIndex<K> {
 
     /// The newest story that is the same as `fingerprint` (by `is_same_story`).
     pub fn find_same_story(&self, fingerprint: &Fingerprint) -> Option<K> {
+        self.find_same_story_among(fingerprint, |_| true)
+    }
+
+    /// The newest story that is the same as `fingerprint` among those `include` accepts (the
+    /// store skips stories deleted since they were indexed: the index only drops its oldest).
+    pub fn find_same_story_among(
+        &self,
+        fingerprint: &Fingerprint,
+        include: impl Fn(K) -> bool,
+    ) -> Option<K> {
         let shared = self.shared_counts(fingerprint);
         let mut touched: Vec<(usize, u32)> = shared.into_iter().collect();
         touched.sort_unstable_by_key(|(index, _)| std::cmp::Reverse(*index));
         touched
             .into_iter()
             .map(|(index, count)| (&self.stories[index], count))
+            .filter(|(story, _)| include(story.key))
             .filter(|(story, count)| {
                 let covered = story.fingerprint.shorter_covered_len(fingerprint);
                 covered > 0 && f64::from(*count) / covered as f64 >= SAME_STORY
@@ -176,6 +187,28 @@ impl<K: Copy> FingerprintIndex<K> {
             }
         }
         counts
+    }
+
+    /// Whether a story with this key is indexed (a linear scan: for occasional removals).
+    pub fn contains(&self, key: K) -> bool
+    where
+        K: PartialEq,
+    {
+        self.stories.iter().any(|story| story.key == key)
+    }
+
+    /// Keeps only the stories `keep` accepts, in their order, and rebuilds the chains (linear);
+    /// returns whether each story, oldest first, was kept.
+    pub fn retain(&mut self, keep: impl Fn(K) -> bool) -> Vec<bool> {
+        let kept: Vec<bool> = self.stories.iter().map(|story| keep(story.key)).collect();
+        let mut position = 0;
+        self.stories.retain(|_| {
+            position += 1;
+            kept[position - 1]
+        });
+        self.live_postings = self.stories.iter().map(|story| story.previous.len()).sum();
+        self.rebuild();
+        kept
     }
 
     /// Re-creates `heads` and the chains from the live stories alone.
@@ -231,6 +264,27 @@ mod tests {
             .rev()
             .find(|(_, old)| is_same_story(old, new))
             .map(|(key, _)| *key)
+    }
+
+    #[test]
+    fn removed_stories_are_never_an_answer() {
+        let prints = variants();
+        let mut index = FingerprintIndex::default();
+        for (key, print) in prints.iter().enumerate() {
+            index.push(key, print.clone());
+        }
+        let kept = index.retain(|key| key % 3 != 0);
+        assert_eq!(kept.iter().filter(|kept| **kept).count(), index.len());
+        let known: Vec<(usize, Fingerprint)> = prints
+            .iter()
+            .cloned()
+            .enumerate()
+            .filter(|(key, _)| key % 3 != 0)
+            .collect();
+        for print in &prints {
+            assert_eq!(index.find_same_story(print), linear(&known, print));
+        }
+        assert!(!index.contains(3) && index.contains(4));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The only module that touches the database (SQLite or PostgreSQL): opening, migrations,
-//! source state and stories.
+//! source state, stories, retention.
 //!
 //! Both clients are synchronous, so every call runs on the blocking pool through
 //! [`Store::call`]. SQLite's one connection sits behind a `std::sync::Mutex` that is never held
@@ -8,10 +8,12 @@
 //! source's pass. PostgreSQL's connections come from a small pool (`pool.rs`); its write
 //! transactions queue on an advisory lock instead (`db::Connection::write_transaction`).
 
+mod backup;
 mod db;
 mod migrate;
 mod pool;
 mod recent;
+mod retention;
 mod schema;
 mod sources;
 mod stories;
@@ -25,7 +27,9 @@ pub use db::{Backend, Connection};
 pub use migrate::{CopySummary, copy_store};
 use pool::PgPool;
 
+pub use backup::{BackupReport, backup_to};
 pub use recent::RecentFingerprints;
+pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
 pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
 pub use stories::{
@@ -57,6 +61,13 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("the target store is not empty: its table {table} has rows already")]
     NotEmpty { table: &'static str },
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Unsupported(&'static str),
     #[error("database task failed: {0}")]
     Task(String),
 }
@@ -137,6 +148,9 @@ impl Store {
     fn prepare(connection: rusqlite::Connection) -> Result<Store, StoreError> {
         // WAL lets the HTTP server's reads proceed while a pass writes; a busy timeout covers
         // another tributary process (a `poll` beside a running daemon) holding the write lock.
+        // Before any table exists, so a new file needs no `VACUUM` to have it (an older file
+        // is switched by a migration): pruning gives pages back with `incremental_vacuum`.
+        connection.pragma_update(None, "auto_vacuum", schema::AUTO_VACUUM_INCREMENTAL)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;

@@ -8,7 +8,7 @@
 //! such as a `poll` beside the daemon), so it only ever holds committed rows: a pass that rolls
 //! back leaves nothing in it.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -21,6 +21,9 @@ pub const WINDOW_SECONDS: i64 = 14 * 24 * 3600;
 /// Cap on the stories compared, which bounds memory (about 2.5 KB each) and time per text.
 pub const WINDOW_STORIES: usize = 5000;
 
+/// Deleted stories tolerated in the index before it is rebuilt without them.
+const COMPACT_AFTER: usize = 64;
+
 /// Recent stories with a fingerprint, oldest first (ascending id).
 #[derive(Default)]
 pub struct RecentFingerprints {
@@ -29,6 +32,9 @@ pub struct RecentFingerprints {
     created: VecDeque<i64>,
     /// The largest story id read so far: later refreshes read only newer rows.
     max_id: i64,
+    /// Indexed stories deleted since (pruned): never an answer, dropped from here when the
+    /// window slides past them.
+    deleted: HashSet<i64>,
 }
 
 impl RecentFingerprints {
@@ -71,7 +77,36 @@ impl RecentFingerprints {
 
     /// The newest recent story that is the same as `fingerprint` (`dedupe::is_same_story`).
     pub fn find_same_story(&self, fingerprint: &Fingerprint) -> Option<i64> {
-        self.index.find_same_story(fingerprint)
+        if self.deleted.is_empty() {
+            return self.index.find_same_story(fingerprint);
+        }
+        self.index
+            .find_same_story_among(fingerprint, |id| !self.deleted.contains(&id))
+    }
+
+    /// A story was deleted (retention): it must never be matched again. Deleted stories are
+    /// skipped until they are half the index, which is then rebuilt without them, so memory
+    /// follows the live stories.
+    pub fn forget(&mut self, id: i64) {
+        if !self.index.contains(id) {
+            return;
+        }
+        self.deleted.insert(id);
+        if self.deleted.len() >= COMPACT_AFTER && self.deleted.len() * 2 >= self.index.len() {
+            let start = std::time::Instant::now();
+            let deleted = std::mem::take(&mut self.deleted);
+            let kept = self.index.retain(|id| !deleted.contains(&id));
+            let mut position = 0;
+            self.created.retain(|_| {
+                position += 1;
+                kept[position - 1]
+            });
+            tracing::debug!(
+                stories = self.index.len(),
+                ms = start.elapsed().as_secs_f64() * 1000.0,
+                "fingerprint index rebuilt without deleted stories"
+            );
+        }
     }
 
     fn add(&mut self, id: i64, created: i64, fingerprint: Fingerprint) {
@@ -86,6 +121,9 @@ impl RecentFingerprints {
             .is_some_and(|created| *created < window_start)
             || self.created.len() > WINDOW_STORIES
         {
+            if let Some(id) = self.index.oldest() {
+                self.deleted.remove(&id);
+            }
             self.index.pop_oldest();
             self.created.pop_front();
         }

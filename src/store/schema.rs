@@ -2,7 +2,9 @@
 //! `PRAGMA user_version`, PostgreSQL in a one-row `schema_version` table.
 //!
 //! A migration is appended, never edited: a database at version N runs migrations N+1.. in one
-//! transaction each, so a crash mid-upgrade leaves the previous version intact. Both lists have
+//! transaction each, so a crash mid-upgrade leaves the previous version intact. The one
+//! exception is [`Migration::IncrementalVacuum`] on SQLite: `VACUUM` cannot run inside a
+//! transaction, and repeating it after a crash is harmless. Both lists have
 //! the same length and the same tables and columns; only types differ (PostgreSQL's `BIGINT` for
 //! SQLite's `INTEGER`, `BYTEA` for `BLOB`, an identity column for `INTEGER PRIMARY KEY`, and a
 //! `seq` column standing for SQLite's implicit `rowid` where a query orders by it).
@@ -10,9 +12,21 @@
 use super::StoreError;
 use super::db::{Backend, Connection, values};
 
-const SQLITE: &[&str] = &[
+/// One step of the schema's history.
+enum Migration {
+    /// Statements run in one transaction.
+    Sql(&'static str),
+    /// Switches an existing SQLite file to incremental auto-vacuum, so that pruning can give
+    /// space back to the file system (`PRAGMA incremental_vacuum`); a database created since has
+    /// it from the start (see `Store::prepare`), and the `VACUUM` this needs is skipped. Nothing
+    /// on PostgreSQL, where autovacuum reuses the space of deleted rows.
+    IncrementalVacuum,
+}
+
+const SQLITE: &[Migration] = &[
     // 1: sources' polling state, stories and which sources carried them.
-    "
+    Migration::Sql(
+        "
     CREATE TABLE sources (
         name TEXT PRIMARY KEY,
         url TEXT NOT NULL,
@@ -78,11 +92,34 @@ const SQLITE: &[&str] = &[
     CREATE INDEX story_sources_story ON story_sources(story_id);
     CREATE INDEX story_sources_seen ON story_sources(source, seen DESC);
     ",
+    ),
+    // 2: what retention needs. A pruned entry leaves a tombstone, so that its feed still
+    // listing it does not bring it back as new; `source_listings` says when each source's feed
+    // was last read, so a tombstone can go once its entry has left the feed.
+    Migration::Sql(
+        "
+    CREATE TABLE pruned_entries (
+        source TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        pruned INTEGER NOT NULL,
+        last_listed INTEGER NOT NULL,
+        PRIMARY KEY (source, entry_key)
+    );
+    CREATE INDEX pruned_entries_listed ON pruned_entries(source, last_listed);
+    CREATE TABLE source_listings (
+        source TEXT PRIMARY KEY,
+        listed_at INTEGER NOT NULL
+    );
+    ",
+    ),
+    // 3: incremental auto-vacuum for databases created before retention.
+    Migration::IncrementalVacuum,
 ];
 
-const POSTGRES: &[&str] = &[
+const POSTGRES: &[Migration] = &[
     // 1: as SQLite's 1.
-    "
+    Migration::Sql(
+        "
     CREATE TABLE sources (
         name TEXT PRIMARY KEY,
         url TEXT NOT NULL,
@@ -149,7 +186,31 @@ const POSTGRES: &[&str] = &[
     CREATE INDEX story_sources_story ON story_sources(story_id);
     CREATE INDEX story_sources_seen ON story_sources(source, seen DESC);
     ",
+    ),
+    // 2: as SQLite's 2.
+    Migration::Sql(
+        "
+    CREATE TABLE pruned_entries (
+        source TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        pruned BIGINT NOT NULL,
+        last_listed BIGINT NOT NULL,
+        PRIMARY KEY (source, entry_key)
+    );
+    CREATE INDEX pruned_entries_listed ON pruned_entries(source, last_listed);
+    CREATE TABLE source_listings (
+        source TEXT PRIMARY KEY,
+        listed_at BIGINT NOT NULL
+    );
+    CREATE UNIQUE INDEX story_sources_seq ON story_sources(seq);
+    ",
+    ),
+    // 3: nothing to do (see `Migration::IncrementalVacuum`); kept so both lists count alike.
+    Migration::IncrementalVacuum,
 ];
+
+/// `PRAGMA auto_vacuum`'s value for incremental mode.
+pub const AUTO_VACUUM_INCREMENTAL: i64 = 2;
 
 /// The latest schema version this build knows.
 #[cfg(test)]
@@ -157,10 +218,11 @@ fn known_version() -> i64 {
     SQLITE.len() as i64
 }
 
-/// Brings the database to the latest schema version. On PostgreSQL each step runs under the
-/// write lock, so instances starting together migrate once.
+/// Brings the database to the latest schema version. Each step reads the version again under
+/// the write lock, so instances starting together on one PostgreSQL database migrate once.
 pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
-    let migrations = match connection.backend() {
+    let backend = connection.backend();
+    let migrations = match backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => {
             connection.batch(
@@ -171,23 +233,43 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         }
     };
     let known = migrations.len() as i64;
+    let too_new = |found: i64| match found > known {
+        true => Err(StoreError::TooNew { found, known }),
+        false => Ok(found),
+    };
+    too_new(version(connection)?)?;
     for (index, migration) in migrations.iter().enumerate() {
         let target = index as i64 + 1;
-        connection.write_transaction(|connection| {
-            let found = version(connection)?;
-            if found > known {
-                return Err(StoreError::TooNew { found, known });
+        match (migration, backend) {
+            (Migration::IncrementalVacuum, Backend::Sqlite) => {
+                if version(connection)? < target {
+                    switch_to_incremental_vacuum(connection)?;
+                    set_version(connection, target)?;
+                }
             }
-            if found < target {
-                connection.batch(migration)?;
-                set_version(connection, target)?;
-            }
-            Ok(())
-        })?;
+            (migration, _) => connection.write_transaction(|connection| {
+                if too_new(version(connection)?)? < target {
+                    if let Migration::Sql(statements) = migration {
+                        connection.batch(statements)?;
+                    }
+                    set_version(connection, target)?;
+                }
+                Ok(())
+            })?,
+        }
     }
-    let found = version(connection)?;
-    if found > known {
-        return Err(StoreError::TooNew { found, known });
+    Ok(())
+}
+
+/// SQLite only: incremental auto-vacuum takes a `VACUUM` on a file created without it.
+fn switch_to_incremental_vacuum(connection: &mut Connection) -> Result<(), StoreError> {
+    if let Connection::Sqlite(connection) = connection {
+        let mode: i64 = connection.pragma_query_value(None, "auto_vacuum", |row| row.get(0))?;
+        if mode != AUTO_VACUUM_INCREMENTAL {
+            tracing::info!("switching the database to incremental auto-vacuum (once)");
+            connection.pragma_update(None, "auto_vacuum", AUTO_VACUUM_INCREMENTAL)?;
+            connection.execute_batch("VACUUM")?;
+        }
     }
     Ok(())
 }
@@ -233,6 +315,31 @@ mod tests {
                 })
                 .unwrap();
         }
+    }
+
+    #[test]
+    fn an_existing_file_is_switched_to_incremental_vacuum() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("old.db");
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.pragma_update(None, "journal_mode", "WAL").unwrap();
+        // A database as the first release left it: version 1, no auto-vacuum.
+        let Migration::Sql(first) = &SQLITE[0] else {
+            panic!("migration 1 is SQL");
+        };
+        raw.execute_batch(first).unwrap();
+        raw.pragma_update(None, "user_version", 1).unwrap();
+        let mode = |connection: &rusqlite::Connection| -> i64 {
+            connection
+                .pragma_query_value(None, "auto_vacuum", |row| row.get(0))
+                .unwrap()
+        };
+        assert_eq!(mode(&raw), 0);
+        let mut connection = Connection::Sqlite(raw);
+        migrate(&mut connection).unwrap();
+        drop(connection);
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        assert_eq!(mode(&raw), AUTO_VACUUM_INCREMENTAL);
     }
 
     #[test]

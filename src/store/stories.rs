@@ -71,7 +71,8 @@ pub struct StoredStory {
     pub sources: Vec<StoredSource>,
 }
 
-/// Which of `keys` the source already has.
+/// Which of `keys` the source already has: stored, or stored once and pruned since (a
+/// tombstone), so an entry its feed still lists never comes back as new.
 pub fn known_keys(
     connection: &mut Connection,
     source: &str,
@@ -79,7 +80,8 @@ pub fn known_keys(
 ) -> Result<HashSet<String>, StoreError> {
     let mut known = HashSet::new();
     for key in keys {
-        let sql = "SELECT 1 FROM story_sources WHERE source = ?1 AND entry_key = ?2";
+        let sql = "SELECT 1 FROM story_sources WHERE source = ?1 AND entry_key = ?2 \
+                   UNION ALL SELECT 1 FROM pruned_entries WHERE source = ?1 AND entry_key = ?2";
         if connection.query_opt(sql, values![source, key])?.is_some() {
             known.insert(key.clone());
         }
@@ -163,9 +165,18 @@ fn pass_in_transaction(
                 recent.refresh(transaction, now)?;
                 refreshed = true;
             }
-            existing = stored_now
-                .find_same_story(fingerprint)
-                .or_else(|| recent.find_same_story(fingerprint));
+            existing = stored_now.find_same_story(fingerprint);
+            // A story pruned by another process (`tributary prune` beside the daemon) may
+            // still be in this process's index: it is forgotten, and the search goes on.
+            while existing.is_none()
+                && let Some(story_id) = recent.find_same_story(fingerprint)
+            {
+                if story_exists(transaction, story_id)? {
+                    existing = Some(story_id);
+                } else {
+                    recent.forget(story_id);
+                }
+            }
         }
         let story_id = match existing {
             Some(story_id) => {
@@ -190,6 +201,11 @@ fn pass_in_transaction(
     }
     save_state(transaction, state)?;
     Ok(summary)
+}
+
+fn story_exists(transaction: &mut Connection, story_id: i64) -> Result<bool, StoreError> {
+    let sql = "SELECT 1 FROM stories WHERE id = ?1";
+    Ok(transaction.query_opt(sql, values![story_id])?.is_some())
 }
 
 /// A stable id for a story, as a `urn:uuid:` (what feed validators and readers expect of an

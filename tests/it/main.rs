@@ -12,6 +12,7 @@ mod opml;
 mod parse;
 mod politeness;
 mod publish;
+mod retention;
 mod service;
 mod store;
 mod support;
