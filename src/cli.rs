@@ -282,7 +282,7 @@ fn check(path: Option<&Path>) -> anyhow::Result<Exit> {
                 "{}: ok ({} sources, database {}, listening on {})",
                 path.display(),
                 config.sources.len(),
-                config.database.display(),
+                crate::store::display_database(&config.database),
                 config.listen
             );
             print_moved_sources(&config)?;
@@ -331,8 +331,12 @@ fn print_moved_sources(config: &Config) -> anyhow::Result<()> {
 }
 
 fn poll(config: &Config) -> anyhow::Result<Exit> {
-    let store = Store::open(&config.database)
-        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let store = Store::open(&config.database).with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::store::display_database(&config.database)
+        )
+    })?;
     let context = Context {
         config: std::sync::Arc::new(config.clone()),
         fetcher: Fetcher::new(&config.fetch)?,
@@ -475,8 +479,12 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
 
 /// One pruning pass by hand (the daemon runs them on its own), beside a running daemon or not.
 fn prune(config: &Config) -> anyhow::Result<Exit> {
-    let store = Store::open(&config.database)
-        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let store = Store::open(&config.database).with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::store::display_database(&config.database)
+        )
+    })?;
     let report = runtime()?.block_on(store.prune(&config.retention, chrono::Utc::now()))?;
     println!(
         "pruned {} entries ({} stories deleted, the others still carried by another source), \
@@ -496,21 +504,28 @@ fn prune(config: &Config) -> anyhow::Result<Exit> {
 /// A consistent copy of the database, taken while the daemon may be writing.
 fn backup(config: &Config, path: &Path) -> anyhow::Result<Exit> {
     if !config.database.exists() {
-        bail!("no database at {}", config.database.display());
+        bail!(
+            "no database at {}",
+            crate::store::display_database(&config.database)
+        );
     }
     if let (Ok(source), Ok(target)) = (config.database.canonicalize(), path.canonicalize())
         && source == target
     {
         bail!("{} is the database itself", path.display());
     }
-    let store = Store::open(&config.database)
-        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let store = Store::open(&config.database).with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::store::display_database(&config.database)
+        )
+    })?;
     let report = store
         .call_blocking(|connection| store::backup_to(connection, path))
         .with_context(|| format!("backing up to {}", path.display()))?;
     println!(
         "backed up {} to {}: {} pages, {}",
-        config.database.display(),
+        crate::store::display_database(&config.database),
         report.path.display(),
         report.pages,
         crate::status::human_bytes(report.bytes)

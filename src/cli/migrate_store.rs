@@ -11,12 +11,22 @@ use crate::store::{self, Store};
 /// file and "copy" nothing), copies every row and prints the counts per table.
 pub fn run(from: &Path, to: &Path) -> anyhow::Result<Exit> {
     if !store::may_exist(from) {
-        bail!("{} does not exist: nothing to copy", from.display());
+        bail!(
+            "{} does not exist: nothing to copy",
+            store::display_database(from)
+        );
     }
-    let source = Store::open(from).with_context(|| format!("opening {}", from.display()))?;
-    let target = Store::open(to).with_context(|| format!("opening {}", to.display()))?;
-    let summary = store::copy_store(&source, &target)
-        .with_context(|| format!("copying {} into {}", from.display(), to.display()))?;
+    let source =
+        Store::open(from).with_context(|| format!("opening {}", store::display_database(from)))?;
+    let target =
+        Store::open(to).with_context(|| format!("opening {}", store::display_database(to)))?;
+    let summary = store::copy_store(&source, &target).with_context(|| {
+        format!(
+            "copying {} into {}",
+            store::display_database(from),
+            store::display_database(to)
+        )
+    })?;
     for (table, rows) in &summary.tables {
         println!("{table}: {rows} rows copied");
     }

@@ -94,6 +94,23 @@ pub fn is_postgres_url(database: &Path) -> bool {
         .is_some_and(|text| text.starts_with("postgres://") || text.starts_with("postgresql://"))
 }
 
+/// `database` as it may be shown (logs, errors, `/status`): a PostgreSQL URL's password is
+/// replaced by `***`.
+pub fn display_database(database: &Path) -> String {
+    let text = database.to_string_lossy();
+    if !is_postgres_url(database) {
+        return text.into_owned();
+    }
+    let (scheme, rest) = text.split_once("://").unwrap_or(("", &text));
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return text.into_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => text.into_owned(),
+    }
+}
+
 /// Whether the store `database` names may hold data already: a SQLite file that exists, or any
 /// PostgreSQL server (asked only when opened).
 pub fn may_exist(database: &Path) -> bool {
@@ -257,4 +274,25 @@ pub fn to_epoch(time: chrono::DateTime<chrono::Utc>) -> i64 {
 /// The inverse of [`to_epoch`]; out-of-range values clamp to the epoch.
 pub fn from_epoch(seconds: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        let shown = |text: &str| display_database(Path::new(text));
+        assert_eq!(
+            shown("postgres://feeds:s3cr@t@db.lan:5432/tributary"),
+            "postgres://feeds:***@db.lan:5432/tributary"
+        );
+        assert_eq!(
+            shown("postgres://feeds@db.lan/t"),
+            "postgres://feeds@db.lan/t"
+        );
+        assert_eq!(shown("data/tributary.db"), "data/tributary.db");
+        assert!(is_postgres_url(Path::new("postgresql://h/d")));
+        assert!(!is_postgres_url(Path::new("data/postgres.db")));
+    }
 }
