@@ -7,8 +7,9 @@
 use super::db::{Backend, Connection, Value};
 use super::{Store, StoreError};
 
-/// The tables and the columns copied, parents before children (`story_sources` refers to
-/// `stories`). `story_sources` is read in `rowid` order so PostgreSQL's `seq` keeps it.
+/// The tables, the columns copied and the unique key they are paged by, parents before
+/// children (`story_sources` refers to `stories`). `story_sources` is read in `rowid` order
+/// (`seq` on PostgreSQL) so the order its entries were seen in is kept.
 const TABLES: &[(&str, &str, &str)] = &[
     (
         "sources",
@@ -50,26 +51,9 @@ pub fn copy_store(from: &Store, to: &Store) -> Result<CopySummary, StoreError> {
                     return Err(StoreError::NotEmpty { table });
                 }
             }
-            for (table, columns, order) in TABLES {
-                let rows = from.call_blocking(|source| {
-                    source.query(
-                        &format!("SELECT {columns} FROM {table} ORDER BY {order}"),
-                        &[],
-                    )
-                })?;
-                let width = columns.split(", ").count();
-                let placeholders = (1..=width)
-                    .map(|index| format!("?{index}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let insert = format!("INSERT INTO {table} ({columns}) VALUES ({placeholders})");
-                for row in &rows {
-                    let values: Vec<Value> = (0..width)
-                        .map(|index| row.get::<Value>(index))
-                        .collect::<Result<_, _>>()?;
-                    target.execute(&insert, &values)?;
-                }
-                tables.push((*table, rows.len() as u64));
+            for (table, columns, key) in TABLES {
+                let copied = copy_table(from, target, table, columns, key)?;
+                tables.push((*table, copied));
             }
             if target.backend() == Backend::Postgres {
                 restart_story_ids(target)?;
@@ -78,6 +62,49 @@ pub fn copy_store(from: &Store, to: &Store) -> Result<CopySummary, StoreError> {
         })
     })?;
     Ok(CopySummary { tables })
+}
+
+/// Rows read from the source per query: a store of any size is copied in bounded memory.
+/// Tests page by 2, so their few rows take several pages.
+const PAGE_ROWS: i64 = if cfg!(test) { 2 } else { 500 };
+
+/// Copies one table page by page, in `key` order (keyset paging: each page starts after the
+/// last key copied), and returns the rows copied.
+fn copy_table(
+    from: &Store,
+    target: &mut Connection,
+    table: &str,
+    columns: &str,
+    key: &str,
+) -> Result<u64, StoreError> {
+    let width = columns.split(", ").count();
+    let placeholders = (1..=width)
+        .map(|index| format!("?{index}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let insert = format!("INSERT INTO {table} ({columns}) VALUES ({placeholders})");
+    let first = format!("SELECT {key}, {columns} FROM {table} ORDER BY {key} LIMIT ?1");
+    let next =
+        format!("SELECT {key}, {columns} FROM {table} WHERE {key} > ?2 ORDER BY {key} LIMIT ?1");
+    let mut last: Option<Value> = None;
+    let mut copied = 0;
+    loop {
+        let rows = from.call_blocking(|source| match &last {
+            None => source.query(&first, &[Value::Int(PAGE_ROWS)]),
+            Some(after) => source.query(&next, &[Value::Int(PAGE_ROWS), after.clone()]),
+        })?;
+        for row in &rows {
+            let values: Vec<Value> = (1..=width)
+                .map(|index| row.get::<Value>(index))
+                .collect::<Result<_, _>>()?;
+            target.execute(&insert, &values)?;
+        }
+        copied += rows.len() as u64;
+        match rows.last() {
+            Some(row) if rows.len() as i64 == PAGE_ROWS => last = Some(row.get(0)?),
+            _ => return Ok(copied),
+        }
+    }
 }
 
 /// Moves PostgreSQL's story id sequence past the copied ids, so the next story does not
