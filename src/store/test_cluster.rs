@@ -44,10 +44,16 @@ fn server() -> &'static str {
 
 fn start_cluster() -> String {
     let bin = postgres_bin();
-    let folder = std::env::temp_dir().join(format!("tributary-pg-{}", std::process::id()));
+    let as_root = is_root();
+    // As root, /tmp: a TMPDIR under root's home may be closed to the postgres user.
+    let base = if as_root {
+        PathBuf::from("/tmp")
+    } else {
+        std::env::temp_dir()
+    };
+    let folder = base.join(format!("tributary-pg-{}", std::process::id()));
     let data = folder.join("data");
     std::fs::create_dir_all(&folder).expect("creating the test cluster's folder");
-    let as_root = is_root();
     if as_root {
         run(Command::new("chown").arg("postgres:").arg(&folder), "chown");
     }
