@@ -377,15 +377,30 @@ fn pg_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
+/// PostgreSQL's text cannot hold NUL characters, which a broken feed may carry: they are
+/// dropped on both backends alike, so a store behaves the same whichever holds it.
+fn without_nul(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 impl rusqlite::ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(ToSqlOutput::Borrowed(match self {
-            Value::Null => ValueRef::Null,
-            Value::Int(number) => ValueRef::Integer(*number),
-            Value::Text(text) => ValueRef::Text(text.as_bytes()),
-            Value::Blob(bytes) => ValueRef::Blob(bytes),
-        }))
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(number) => ToSqlOutput::Borrowed(ValueRef::Integer(*number)),
+            Value::Text(text) => match without_nul(text) {
+                std::borrow::Cow::Borrowed(text) => {
+                    ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes()))
+                }
+                std::borrow::Cow::Owned(text) => ToSqlOutput::from(text),
+            },
+            Value::Blob(bytes) => ToSqlOutput::Borrowed(ValueRef::Blob(bytes)),
+        })
     }
 }
 
@@ -406,7 +421,7 @@ impl ToSql for Value {
                 Type::INT8 => number.to_sql(kind, out),
                 _ => Err(format!("an integer cannot bind to a {kind} parameter").into()),
             },
-            Value::Text(text) => text.to_sql(kind, out),
+            Value::Text(text) => without_nul(text).as_ref().to_sql(kind, out),
             Value::Blob(bytes) => bytes.to_sql(kind, out),
         }
     }

@@ -302,6 +302,12 @@ mod tests {
                     save_state(connection, &state)?;
                     let loaded = load_state(connection, "a", "https://a.example/feed")?;
                     assert_eq!(loaded, state);
+                    // A NUL from a broken feed is dropped alike on both backends (PostgreSQL's
+                    // text cannot hold it).
+                    state.feed_title = Some("Le\0 Monde".into());
+                    save_state(connection, &state)?;
+                    let loaded = load_state(connection, "a", "https://a.example/feed")?;
+                    assert_eq!(loaded.feed_title.as_deref(), Some("Le Monde"));
                     let moved = load_state(connection, "a", "https://a.example/other")?;
                     assert_eq!(moved, SourceState::new("a", "https://a.example/other"));
                     Ok(())
