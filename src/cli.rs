@@ -503,7 +503,7 @@ fn prune(config: &Config) -> anyhow::Result<Exit> {
 
 /// A consistent copy of the database, taken while the daemon may be writing.
 fn backup(config: &Config, path: &Path) -> anyhow::Result<Exit> {
-    if !config.database.exists() {
+    if !crate::store::may_exist(&config.database) {
         bail!(
             "no database at {}",
             crate::store::display_database(&config.database)

@@ -52,3 +52,12 @@ fn migrate_store_copies_sqlite_into_postgres_once() {
     );
     assert!(!newsroom.folder.path().join("data/missing.db").exists());
 }
+
+#[test]
+fn backup_of_a_postgres_store_points_to_pg_dump() {
+    let newsroom = Newsroom::start_postgres();
+    let output = newsroom.tributary(&["backup", "copy.db"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("pg_dump"), "{}", stderr(&output));
+    assert!(!newsroom.folder.path().join("copy.db").exists());
+}
