@@ -225,10 +225,15 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     let migrations = match backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => {
-            connection.batch(
-                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
-                 INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);",
-            )?;
+            // Under the write lock: two instances creating the table at once would otherwise
+            // collide on PostgreSQL's catalog (IF NOT EXISTS is not atomic).
+            connection.write_transaction(|connection| {
+                connection.batch(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
+                     INSERT INTO schema_version SELECT 0
+                     WHERE NOT EXISTS (SELECT 1 FROM schema_version);",
+                )
+            })?;
             POSTGRES
         }
     };
@@ -340,6 +345,28 @@ mod tests {
         drop(connection);
         let raw = rusqlite::Connection::open(&path).unwrap();
         assert_eq!(mode(&raw), AUTO_VACUUM_INCREMENTAL);
+    }
+
+    /// Instances started together on a new PostgreSQL database migrate it once, without error.
+    #[test]
+    fn instances_starting_together_migrate_once() {
+        let url = crate::store::test_cluster::fresh_database();
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            let opening: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        crate::store::Store::open_postgres(&url)
+                    })
+                })
+                .collect();
+            for store in opening {
+                let store = store.join().unwrap().expect("opened and migrated");
+                let found = store.call_blocking(version).unwrap();
+                assert_eq!(found, known_version());
+            }
+        });
     }
 
     #[test]
