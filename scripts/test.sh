@@ -2,7 +2,8 @@
 # Runs tributary's whole test suite. Installs what the tests drive besides tributary itself:
 # newsboat (Debian) and feedparser (PyPI, in a venv under target/), the real clients the merged
 # feed is checked against; promtool and systemd-analyze (Debian), the checkers of /metrics and
-# of the service unit. Safe to run again: installs are skipped when already there.
+# of the service unit; PostgreSQL's server (Debian), the second store backend. Safe to run
+# again: installs are skipped when already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,16 @@ if ! command -v prlimit >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq util-linux >/dev/null
+fi
+
+# PostgreSQL (Debian package postgresql): the store tests and the end-to-end tests run against
+# both backends; the tests start a throw-away cluster themselves (src/store/test_cluster.rs),
+# as the postgres user when run as root, so only the server's binaries are needed here.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "installing postgresql (Debian package, for the PostgreSQL store tests)..." >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
 venv=target/test-venv

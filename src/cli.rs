@@ -14,6 +14,7 @@ use crate::output;
 use crate::pipeline::{self, Context, Outcome, SourceReport};
 use crate::store::{self, Store};
 
+mod migrate_store;
 mod opml;
 
 /// The process's exit status.
@@ -113,6 +114,18 @@ enum Command {
     },
     /// Print the sources as an OPML 2.0 subscription list (as served at /opml).
     ExportOpml,
+    /// Copy a whole store into another one that is empty, e.g. SQLite into PostgreSQL.
+    ///
+    /// Each store is a SQLite file or a postgres:// URL; the target is created or migrated
+    /// first, and nothing is written unless every row is copied.
+    MigrateStore {
+        /// The store to copy (e.g. data/tributary.db).
+        #[arg(long, value_name = "DATABASE")]
+        from: PathBuf,
+        /// The empty store to fill (e.g. postgres://user@host/db).
+        #[arg(long, value_name = "DATABASE")]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -230,6 +243,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             dry_run,
         ),
         Command::ExportOpml => opml::export(&load_config(args.config.as_deref())?.0),
+        Command::MigrateStore { from, to } => migrate_store::run(&from, &to),
         Command::Prune => prune(&load_config(args.config.as_deref())?.0),
         Command::Backup { path } => backup(&load_config(args.config.as_deref())?.0, &path),
     }
@@ -268,7 +282,7 @@ fn check(path: Option<&Path>) -> anyhow::Result<Exit> {
                 "{}: ok ({} sources, database {}, listening on {})",
                 path.display(),
                 config.sources.len(),
-                config.database.display(),
+                crate::store::display_database(&config.database),
                 config.listen
             );
             print_moved_sources(&config)?;
@@ -317,8 +331,12 @@ fn print_moved_sources(config: &Config) -> anyhow::Result<()> {
 }
 
 fn poll(config: &Config) -> anyhow::Result<Exit> {
-    let store = Store::open(&config.database)
-        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let store = Store::open(&config.database).with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::store::display_database(&config.database)
+        )
+    })?;
     let context = Context {
         config: std::sync::Arc::new(config.clone()),
         fetcher: Fetcher::new(&config.fetch)?,
@@ -447,7 +465,7 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
     let store = Store::open(&config.database)?;
     let keys = crate::status::source_keys(config);
     let statuses = store.call_blocking(|connection| store::load_statuses(connection, &keys))?;
-    let stats = store.call_blocking(|connection| store::database_stats(connection))?;
+    let stats = store.call_blocking(store::database_stats)?;
     if json {
         let mut json = crate::status::to_json(&statuses);
         json["database"] = crate::status::database_json(&config.database, &stats);
@@ -461,8 +479,12 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
 
 /// One pruning pass by hand (the daemon runs them on its own), beside a running daemon or not.
 fn prune(config: &Config) -> anyhow::Result<Exit> {
-    let store = Store::open(&config.database)
-        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let store = Store::open(&config.database).with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::store::display_database(&config.database)
+        )
+    })?;
     let report = runtime()?.block_on(store.prune(&config.retention, chrono::Utc::now()))?;
     println!(
         "pruned {} entries ({} stories deleted, the others still carried by another source), \
@@ -474,29 +496,36 @@ fn prune(config: &Config) -> anyhow::Result<Exit> {
         report.batches,
         report.longest_batch.as_millis()
     );
-    let stats = store.call_blocking(|connection| store::database_stats(connection))?;
+    let stats = store.call_blocking(store::database_stats)?;
     println!("{}", crate::status::database_line(&config.database, &stats));
     Ok(Exit::Ok)
 }
 
 /// A consistent copy of the database, taken while the daemon may be writing.
 fn backup(config: &Config, path: &Path) -> anyhow::Result<Exit> {
-    if !config.database.exists() {
-        bail!("no database at {}", config.database.display());
+    if !crate::store::may_exist(&config.database) {
+        bail!(
+            "no database at {}",
+            crate::store::display_database(&config.database)
+        );
     }
     if let (Ok(source), Ok(target)) = (config.database.canonicalize(), path.canonicalize())
         && source == target
     {
         bail!("{} is the database itself", path.display());
     }
-    let store = Store::open(&config.database)
-        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let store = Store::open(&config.database).with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::store::display_database(&config.database)
+        )
+    })?;
     let report = store
         .call_blocking(|connection| store::backup_to(connection, path))
         .with_context(|| format!("backing up to {}", path.display()))?;
     println!(
         "backed up {} to {}: {} pages, {}",
-        config.database.display(),
+        crate::store::display_database(&config.database),
         report.path.display(),
         report.pages,
         crate::status::human_bytes(report.bytes)

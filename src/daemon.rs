@@ -72,8 +72,12 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let notifier = Notifier::from_env();
     let watchdog = spawn_watchdog(&notifier);
 
-    let store = Store::open(&config.database)
-        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let store = Store::open_async(&config.database).await.with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::store::display_database(&config.database)
+        )
+    })?;
     let fetcher = Fetcher::new(&config.fetch)?;
     let config = Arc::new(config);
     let cache = FeedCache::new(output::build_snapshot(&store, &config).await?);

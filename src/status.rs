@@ -141,11 +141,21 @@ pub fn database_file_bytes(path: &Path) -> u64 {
     size(path) + size(Path::new(&wal))
 }
 
-/// The database's size and contents as `/status` and `status --json` show them.
+/// Bytes the database takes: its files, or what PostgreSQL reports (`used_bytes`).
+fn database_bytes(path: &Path, stats: &DatabaseStats) -> u64 {
+    if crate::store::is_postgres_url(path) {
+        stats.used_bytes
+    } else {
+        database_file_bytes(path)
+    }
+}
+
+/// The database's size and contents as `/status` and `status --json` show them (a
+/// PostgreSQL URL without its password).
 pub fn database_json(path: &Path, stats: &DatabaseStats) -> serde_json::Value {
     serde_json::json!({
-        "path": path.display().to_string(),
-        "file_bytes": database_file_bytes(path),
+        "path": crate::store::display_database(path),
+        "file_bytes": database_bytes(path, stats),
         "used_bytes": stats.used_bytes,
         "free_bytes": stats.free_bytes,
         "stories": stats.stories,
@@ -158,8 +168,8 @@ pub fn database_json(path: &Path, stats: &DatabaseStats) -> serde_json::Value {
 pub fn database_line(path: &Path, stats: &DatabaseStats) -> String {
     format!(
         "database {}: {} on disk ({} free inside), {} stories, {} entries, {} pruned entries remembered",
-        path.display(),
-        human_bytes(database_file_bytes(path)),
+        crate::store::display_database(path),
+        human_bytes(database_bytes(path, stats)),
         human_bytes(stats.free_bytes),
         stats.stories,
         stats.entries,

@@ -98,7 +98,7 @@ fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
 /// Prints the configured sources as OPML 2.0, with each feed's site link when an earlier poll
 /// stored one (the database is read only if it exists: exporting never creates it).
 pub fn export(config: &Config) -> anyhow::Result<Exit> {
-    let site_links = if config.database.exists() {
+    let site_links = if store::may_exist(&config.database) {
         let store = Store::open(&config.database)?;
         let keys = crate::status::source_keys(config);
         store.call_blocking(|connection| store::site_links(connection, &keys))?

@@ -61,7 +61,12 @@ async fn count_request(request: axum::extract::Request, next: axum::middleware::
 /// The Prometheus text exposition.
 async fn metrics_text(State(state): State<ServeState>) -> Response {
     let database = state.config.read().await.database.clone();
-    let mut body = crate::metrics::global().render(crate::metrics::database_size(&database));
+    let size = match state.store.backend() {
+        store::Backend::Sqlite => crate::metrics::database_size(&database),
+        // A failed size query leaves the metric at 0 rather than failing the whole scrape.
+        store::Backend::Postgres => state.store.call(store::database_size).await.unwrap_or(0),
+    };
+    let mut body = crate::metrics::global().render(size);
     crate::metrics::render_connections(&mut body, &state.connections.snapshot());
     (
         [(

@@ -26,7 +26,15 @@ pub struct BackupReport {
 }
 
 /// Copies the database `connection` is open on to `destination` (replaced if it exists).
-pub fn backup_to(connection: &Connection, destination: &Path) -> Result<BackupReport, StoreError> {
+pub fn backup_to(
+    connection: &mut super::db::Connection,
+    destination: &Path,
+) -> Result<BackupReport, StoreError> {
+    let super::db::Connection::Sqlite(connection) = connection else {
+        return Err(StoreError::Unsupported(
+            "backup copies SQLite files only: back up a PostgreSQL store with pg_dump",
+        ));
+    };
     let partial = partial_path(destination);
     let _ = std::fs::remove_file(&partial);
     let result = copy_snapshot(connection, &partial).and_then(|pages| {

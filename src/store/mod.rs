@@ -1,21 +1,31 @@
-//! The only module that touches SQLite: opening, migrations, source state, stories, retention.
+//! The only module that touches the database (SQLite or PostgreSQL): opening, migrations,
+//! source state, stories, retention.
 //!
-//! rusqlite is synchronous, so every call runs on the blocking pool through [`Store::call`];
-//! the connection sits behind a `std::sync::Mutex` that is never held across an `.await`.
-//! SQLite allows one writer at a time anyway, and one connection keeps a pass's transaction
-//! (match duplicates, then insert) atomic with respect to every other source's pass.
+//! Both clients are synchronous, so every call runs on the blocking pool through
+//! [`Store::call`]. SQLite's one connection sits behind a `std::sync::Mutex` that is never held
+//! across an `.await`: SQLite allows one writer at a time anyway, and one connection keeps a
+//! pass's transaction (match duplicates, then insert) atomic with respect to every other
+//! source's pass. PostgreSQL's connections come from a small pool (`pool.rs`); its write
+//! transactions queue on an advisory lock instead (`db::Connection::write_transaction`).
 
 mod backup;
+mod db;
+mod migrate;
+mod pool;
 mod recent;
 mod retention;
 mod schema;
 mod sources;
 mod stories;
+#[doc(hidden)]
+pub mod test_cluster;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
+pub use db::{Backend, Connection};
+pub use migrate::{CopySummary, copy_store};
+use pool::PgPool;
 
 pub use backup::{BackupReport, backup_to};
 pub use recent::RecentFingerprints;
@@ -32,6 +42,14 @@ pub use stories::{
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("column {index} holds {found}, expected {expected}")]
+    Type {
+        index: usize,
+        found: String,
+        expected: &'static str,
+    },
     #[error("cannot create the database folder {path}: {source}")]
     CreateDir {
         path: std::path::PathBuf,
@@ -41,11 +59,15 @@ pub enum StoreError {
         "the database was written by a newer tributary (schema {found}, this build knows {known})"
     )]
     TooNew { found: i64, known: i64 },
+    #[error("the target store is not empty: its table {table} has rows already")]
+    NotEmpty { table: &'static str },
     #[error("{path}: {source}")]
     Io {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Unsupported(&'static str),
     #[error("database task failed: {0}")]
     Task(String),
 }
@@ -53,14 +75,55 @@ pub enum StoreError {
 /// A handle on the database, cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    connection: Arc<Mutex<Connection>>,
-    /// Locked only while `connection` is held (so always after it): see `commit_pass`.
+    backend: Arc<Pooled>,
+    /// Locked only while a connection is held (so always after it): see `commit_pass`.
     recent: Arc<Mutex<RecentFingerprints>>,
 }
 
+/// Where connections come from: SQLite's one, or PostgreSQL's pool.
+enum Pooled {
+    Sqlite(Mutex<Connection>),
+    Postgres(Box<PgPool>),
+}
+
+/// Whether `database` (the config's `database` value) names a PostgreSQL server rather than a
+/// SQLite file.
+pub fn is_postgres_url(database: &Path) -> bool {
+    database
+        .to_str()
+        .is_some_and(|text| text.starts_with("postgres://") || text.starts_with("postgresql://"))
+}
+
+/// `database` as it may be shown (logs, errors, `/status`): a PostgreSQL URL's password is
+/// replaced by `***`.
+pub fn display_database(database: &Path) -> String {
+    let text = database.to_string_lossy();
+    if !is_postgres_url(database) {
+        return text.into_owned();
+    }
+    let (scheme, rest) = text.split_once("://").unwrap_or(("", &text));
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return text.into_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => text.into_owned(),
+    }
+}
+
+/// Whether the store `database` names may hold data already: a SQLite file that exists, or any
+/// PostgreSQL server (asked only when opened).
+pub fn may_exist(database: &Path) -> bool {
+    is_postgres_url(database) || database.exists()
+}
+
 impl Store {
-    /// Opens (creating it and its folder if needed) and migrates the database.
+    /// Opens (creating it and its folder if needed) and migrates the database: a SQLite file, or
+    /// the PostgreSQL database a `postgres://` URL names.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if is_postgres_url(path) {
+            return Store::open_postgres(&path.to_string_lossy());
+        }
         if let Some(parent) = path
             .parent()
             .filter(|parent| !parent.as_os_str().is_empty())
@@ -70,16 +133,36 @@ impl Store {
                 source,
             })?;
         }
-        let connection = Connection::open(path)?;
+        let connection = rusqlite::Connection::open(path)?;
         Store::prepare(connection)
+    }
+
+    /// [`Store::open`] on the blocking pool, for async callers: PostgreSQL's synchronous
+    /// client may not block an async thread.
+    pub async fn open_async(path: &Path) -> Result<Store, StoreError> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || Store::open(&path))
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))?
     }
 
     /// An in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Store::prepare(Connection::open_in_memory()?)
+        Store::prepare(rusqlite::Connection::open_in_memory()?)
     }
 
-    fn prepare(mut connection: Connection) -> Result<Store, StoreError> {
+    /// Connects to PostgreSQL and migrates its schema.
+    pub fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        let (pool, client) = PgPool::connect(url)?;
+        let mut connection = Connection::Postgres(client);
+        schema::migrate(&mut connection)?;
+        if let Connection::Postgres(client) = connection {
+            pool.give_back(client);
+        }
+        Ok(Store::with(Pooled::Postgres(Box::new(pool))))
+    }
+
+    fn prepare(connection: rusqlite::Connection) -> Result<Store, StoreError> {
         // WAL lets the HTTP server's reads proceed while a pass writes; a busy timeout covers
         // another tributary process (a `poll` beside a running daemon) holding the write lock.
         // Before any table exists, so a new file needs no `VACUUM` to have it (an older file
@@ -89,28 +172,36 @@ impl Store {
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mut connection = Connection::Sqlite(connection);
         schema::migrate(&mut connection)?;
-        Ok(Store {
-            connection: Arc::new(Mutex::new(connection)),
-            recent: Arc::new(Mutex::new(RecentFingerprints::default())),
-        })
+        Ok(Store::with(Pooled::Sqlite(Mutex::new(connection))))
     }
 
-    /// Runs `work` on the blocking pool with the connection.
+    fn with(backend: Pooled) -> Store {
+        Store {
+            backend: Arc::new(backend),
+            recent: Arc::new(Mutex::new(RecentFingerprints::default())),
+        }
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        match &*self.backend {
+            Pooled::Sqlite(_) => Backend::Sqlite,
+            Pooled::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs `work` on the blocking pool with a connection.
     pub async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let connection = self.connection.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = connection
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&mut guard)
-        })
-        .await
-        .map_err(|error| StoreError::Task(error.to_string()))?
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.call_blocking(work))
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))?
     }
 
     /// Commits one source's pass (`stories::commit_pass`) on the blocking pool, matching its
@@ -131,17 +222,48 @@ impl Store {
         .await
     }
 
-    /// Runs `work` on the current thread; for synchronous callers (CLI, tests).
+    /// Runs `work` on the current thread; for synchronous callers (CLI, tests) and
+    /// [`Store::call`].
     pub fn call_blocking<T>(
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut guard = self
-            .connection
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        work(&mut guard)
+        match &*self.backend {
+            Pooled::Sqlite(connection) => {
+                let mut guard = connection
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                work(&mut guard)
+            }
+            Pooled::Postgres(pool) => {
+                let mut connection = Connection::Postgres(pool.take()?);
+                let result = work(&mut connection);
+                if let Connection::Postgres(client) = connection {
+                    pool.give_back(client);
+                }
+                result
+            }
+        }
     }
+}
+
+/// A store on each backend, for tests that must hold on both: an in-memory SQLite database and
+/// a fresh database on the test PostgreSQL cluster (`test_cluster`).
+#[doc(hidden)]
+pub fn test_stores() -> Vec<Store> {
+    vec![
+        Store::open_in_memory().expect("in-memory SQLite"),
+        Store::open_postgres(&test_cluster::fresh_database()).expect("test PostgreSQL database"),
+    ]
+}
+
+/// PostgreSQL's size of the current database in bytes (`pg_database_size`); SQLite's size is
+/// read from its files instead (`metrics::database_size`), which needs no connection.
+pub fn database_size(connection: &mut Connection) -> Result<u64, StoreError> {
+    let size: i64 = connection
+        .query_one("SELECT pg_database_size(current_database())", &[])?
+        .get(0)?;
+    Ok(size.max(0) as u64)
 }
 
 /// Seconds since the epoch, the unit every timestamp is stored in.
@@ -152,4 +274,25 @@ pub fn to_epoch(time: chrono::DateTime<chrono::Utc>) -> i64 {
 /// The inverse of [`to_epoch`]; out-of-range values clamp to the epoch.
 pub fn from_epoch(seconds: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        let shown = |text: &str| display_database(Path::new(text));
+        assert_eq!(
+            shown("postgres://feeds:s3cr@t@db.lan:5432/tributary"),
+            "postgres://feeds:***@db.lan:5432/tributary"
+        );
+        assert_eq!(
+            shown("postgres://feeds@db.lan/t"),
+            "postgres://feeds@db.lan/t"
+        );
+        assert_eq!(shown("data/tributary.db"), "data/tributary.db");
+        assert!(is_postgres_url(Path::new("postgresql://h/d")));
+        assert!(!is_postgres_url(Path::new("data/postgres.db")));
+    }
 }

@@ -11,8 +11,8 @@
 use std::collections::{HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
 
+use super::db::{Connection, values};
 use super::{StoreError, to_epoch};
 use crate::dedupe::{Fingerprint, FingerprintIndex};
 
@@ -41,28 +41,19 @@ impl RecentFingerprints {
     /// Reads the stories committed since the last refresh and forgets those out of the window.
     pub fn refresh(
         &mut self,
-        connection: &Connection,
+        connection: &mut Connection,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let window_start = to_epoch(now) - WINDOW_SECONDS;
-        let mut statement = connection.prepare_cached(
+        let rows = connection.query(
             "SELECT id, created, fingerprint FROM stories \
              WHERE id > ?1 AND fingerprint IS NOT NULL AND created >= ?2 \
              ORDER BY id DESC LIMIT ?3",
-        )?;
-        let rows = statement.query_map(
-            params![self.max_id, window_start, WINDOW_STORIES as i64],
-            |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, Vec<u8>>(2)?,
-                ))
-            },
+            values![self.max_id, window_start, WINDOW_STORIES],
         )?;
         let mut newer = Vec::new();
         for row in rows {
-            let (id, created, bytes) = row?;
+            let (id, created, bytes): (i64, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
             self.max_id = self.max_id.max(id);
             // Bytes of another format version are skipped, not an error: the story stays
             // matchable by URL.
@@ -202,23 +193,40 @@ mod tests {
     fn stories_committed_by_another_process_are_matched() {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("t.db");
-        let daemon = Store::open(&path).unwrap();
-        let other = Store::open(&path).unwrap();
+        let url = crate::store::test_cluster::fresh_database();
+        let pairs = [
+            (Store::open(&path).unwrap(), Store::open(&path).unwrap()),
+            (
+                Store::open_postgres(&url).unwrap(),
+                Store::open_postgres(&url).unwrap(),
+            ),
+        ];
+        for (daemon, other) in pairs {
+            matched_across_processes(&daemon, &other);
+        }
+    }
+
+    fn matched_across_processes(daemon: &Store, other: &Store) {
         let (mut daemon_cache, mut other_cache) =
             (RecentFingerprints::default(), RecentFingerprints::default());
         let story = words(1, 300);
         // The daemon's cache is filled first (empty), then another process stores the story.
         let first = extracted("a", "https://a.example/1", &words(2, 300));
-        assert_eq!(commit(&daemon, &mut daemon_cache, "a", &[first]), (1, 0));
+        assert_eq!(commit(daemon, &mut daemon_cache, "a", &[first]), (1, 0));
         let wire = extracted("b", "https://b.example/x", &story);
-        assert_eq!(commit(&other, &mut other_cache, "b", &[wire]), (1, 0));
+        assert_eq!(commit(other, &mut other_cache, "b", &[wire]), (1, 0));
         let copy = extracted("c", "https://c.example/y", &format!("{story} AFP"));
-        assert_eq!(commit(&daemon, &mut daemon_cache, "c", &[copy]), (0, 1));
+        assert_eq!(commit(daemon, &mut daemon_cache, "c", &[copy]), (0, 1));
     }
 
     #[test]
     fn a_first_fingerprint_given_by_a_merge_is_remembered() {
-        let store = Store::open_in_memory().unwrap();
+        for store in crate::store::test_stores() {
+            first_fingerprint_remembered(&store);
+        }
+    }
+
+    fn first_fingerprint_remembered(store: &Store) {
         let mut cache = RecentFingerprints::default();
         let story = words(3, 300);
         // Stored from a feed with a teaser only: no fingerprint.
@@ -228,7 +236,7 @@ mod tests {
             "short teaser",
             ExtractionStatus::FeedFallback,
         );
-        assert_eq!(commit(&store, &mut cache, "a", &[teaser]), (1, 0));
+        assert_eq!(commit(store, &mut cache, "a", &[teaser]), (1, 0));
         // Two unrelated stories: the second pass refreshes the cache past the teaser's row.
         for (name, seed) in [("x", 4), ("y", 5)] {
             let other = extracted(
@@ -236,19 +244,24 @@ mod tests {
                 &format!("https://{name}.example/o"),
                 &words(seed, 300),
             );
-            assert_eq!(commit(&store, &mut cache, name, &[other]), (1, 0));
+            assert_eq!(commit(store, &mut cache, name, &[other]), (1, 0));
         }
         // Matched by URL, it brings the full text and the story's first fingerprint.
         let full = extracted("f", "https://a.example/s", &story);
-        assert_eq!(commit(&store, &mut cache, "b", &[full]), (0, 1));
+        assert_eq!(commit(store, &mut cache, "b", &[full]), (0, 1));
         // A copy under another URL is now matched by that fingerprint.
         let copy = extracted("c", "https://c.example/z", &story);
-        assert_eq!(commit(&store, &mut cache, "c", &[copy]), (0, 1));
+        assert_eq!(commit(store, &mut cache, "c", &[copy]), (0, 1));
     }
 
     #[test]
     fn the_window_keeps_the_newest_stories() {
-        let store = Store::open_in_memory().unwrap();
+        for store in crate::store::test_stores() {
+            window_keeps_newest(&store);
+        }
+    }
+
+    fn window_keeps_newest(store: &Store) {
         let mut cache = RecentFingerprints::default();
         let items: Vec<NewItem> = (0..WINDOW_STORIES + 3)
             .map(|index| {
@@ -260,7 +273,7 @@ mod tests {
                 )
             })
             .collect();
-        commit(&store, &mut cache, "a", &items);
+        commit(store, &mut cache, "a", &items);
         store
             .call_blocking(|connection| cache.refresh(connection, Utc::now()))
             .unwrap();

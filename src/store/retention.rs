@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::db::{Backend, Connection, values};
 use super::recent::RecentFingerprints;
 use super::{Store, StoreError, to_epoch};
 use crate::config::RetentionSettings;
@@ -174,13 +174,17 @@ impl Store {
 }
 
 /// The sources holding more entries than every source may keep whatever their age.
-fn sources_above(connection: &Connection, floor: usize) -> Result<Vec<String>, StoreError> {
-    let mut statement = connection.prepare_cached(
-        "SELECT source FROM story_sources GROUP BY source HAVING COUNT(*) > ?1 ORDER BY source",
-    )?;
+fn sources_above(connection: &mut Connection, floor: usize) -> Result<Vec<String>, StoreError> {
     let floor = i64::try_from(floor).unwrap_or(i64::MAX);
-    let rows = statement.query_map(params![floor], |row| row.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    connection
+        .query(
+            "SELECT source FROM story_sources GROUP BY source HAVING COUNT(*) > ?1 \
+             ORDER BY source",
+            values![floor],
+        )?
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
 }
 
 /// One entry chosen for pruning.
@@ -199,23 +203,23 @@ fn prune_batch(
     rules: PruneRules,
     now: DateTime<Utc>,
 ) -> Result<Removed, StoreError> {
-    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let start = Instant::now();
-    let doomed = select_batch(&transaction, source, rules, to_epoch(now))?;
-    let selected = start.elapsed();
-    let mut stories = BTreeSet::new();
-    for entry in &doomed {
-        bury(&transaction, source, entry, now)?;
-        stories.insert(entry.story_id);
-    }
-    let mut deleted = Vec::new();
-    for story_id in stories {
-        if settle_story(&transaction, story_id)? {
-            deleted.push(story_id);
+    let (doomed, deleted, selected, written) = connection.write_transaction(|transaction| {
+        let doomed = select_batch(transaction, source, rules, to_epoch(now))?;
+        let selected = start.elapsed();
+        let mut stories = BTreeSet::new();
+        for entry in &doomed {
+            bury(transaction, source, entry, now)?;
+            stories.insert(entry.story_id);
         }
-    }
-    let written = start.elapsed();
-    transaction.commit()?;
+        let mut deleted = Vec::new();
+        for story_id in stories {
+            if settle_story(transaction, story_id)? {
+                deleted.push(story_id);
+            }
+        }
+        Ok((doomed, deleted, selected, start.elapsed()))
+    })?;
     tracing::trace!(?selected, ?written, committed = ?start.elapsed(), "prune batch");
     for story_id in &deleted {
         recent.forget(*story_id);
@@ -229,21 +233,21 @@ fn prune_batch(
 /// The source's entries to prune, oldest last: ranked newest first by when they were stored,
 /// then by the story's date (a first poll stores a whole feed at once).
 fn select_batch(
-    transaction: &Transaction<'_>,
+    transaction: &mut Connection,
     source: &str,
     rules: PruneRules,
     now: i64,
 ) -> Result<Vec<Doomed>, StoreError> {
     let floor = rules.always_kept();
-    let mut statement = transaction.prepare_cached(
+    // `LIMIT i64::MAX`: both engines need a LIMIT before OFFSET, and only SQLite takes -1.
+    let rows = transaction.query(
         "SELECT ss.rowid, ss.story_id, ss.entry_key, ss.seen FROM story_sources ss \
          JOIN stories s ON s.id = ss.story_id WHERE ss.source = ?1 \
-         ORDER BY ss.seen DESC, s.published DESC, ss.rowid DESC LIMIT -1 OFFSET ?2",
+         ORDER BY ss.seen DESC, s.published DESC, ss.rowid DESC LIMIT ?3 OFFSET ?2",
+        values![source, i64::try_from(floor).unwrap_or(i64::MAX), i64::MAX],
     )?;
-    let mut rows = statement.query(params![source, i64::try_from(floor).unwrap_or(i64::MAX)])?;
     let mut doomed = Vec::new();
-    let mut rank = floor;
-    while let Some(row) = rows.next()? {
+    for (rank, row) in (floor..).zip(rows.iter()) {
         let seen: i64 = row.get(3)?;
         if rules.should_prune(rank, seen, now) {
             doomed.push(Doomed {
@@ -255,53 +259,50 @@ fn select_batch(
                 break;
             }
         }
-        rank += 1;
     }
     Ok(doomed)
 }
 
 /// Replaces an entry with its tombstone.
 fn bury(
-    transaction: &Transaction<'_>,
+    transaction: &mut Connection,
     source: &str,
     entry: &Doomed,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    transaction
-        .prepare_cached(
-            "INSERT INTO pruned_entries (source, entry_key, pruned, last_listed) \
-             VALUES (?1, ?2, ?3, ?3) ON CONFLICT (source, entry_key) \
-             DO UPDATE SET pruned = excluded.pruned, last_listed = excluded.last_listed",
-        )?
-        .execute(params![source, entry.entry_key, to_epoch(now)])?;
-    transaction
-        .prepare_cached("DELETE FROM story_sources WHERE rowid = ?1")?
-        .execute(params![entry.rowid])?;
+    transaction.execute(
+        "INSERT INTO pruned_entries (source, entry_key, pruned, last_listed) \
+         VALUES (?1, ?2, ?3, ?3) ON CONFLICT (source, entry_key) \
+         DO UPDATE SET pruned = excluded.pruned, last_listed = excluded.last_listed",
+        values![source, &entry.entry_key, to_epoch(now)],
+    )?;
+    transaction.execute(
+        "DELETE FROM story_sources WHERE rowid = ?1",
+        values![entry.rowid],
+    )?;
     Ok(())
 }
 
 /// After some of its entries went: deletes the story if none is left (returns true), else
 /// makes its first source one that still carries it.
-fn settle_story(transaction: &Transaction<'_>, story_id: i64) -> Result<bool, StoreError> {
+fn settle_story(transaction: &mut Connection, story_id: i64) -> Result<bool, StoreError> {
     let first: Option<String> = transaction
-        .prepare_cached(
+        .query_opt(
             "SELECT source FROM story_sources WHERE story_id = ?1 ORDER BY seen, rowid LIMIT 1",
+            values![story_id],
         )?
-        .query_row(params![story_id], |row| row.get(0))
-        .optional()?;
+        .map(|row| row.get(0))
+        .transpose()?;
     match first {
         None => {
-            transaction
-                .prepare_cached("DELETE FROM stories WHERE id = ?1")?
-                .execute(params![story_id])?;
+            transaction.execute("DELETE FROM stories WHERE id = ?1", values![story_id])?;
             Ok(true)
         }
         Some(source) => {
-            transaction
-                .prepare_cached(
-                    "UPDATE stories SET first_source = ?2 WHERE id = ?1 AND first_source != ?2",
-                )?
-                .execute(params![story_id, source])?;
+            transaction.execute(
+                "UPDATE stories SET first_source = ?2 WHERE id = ?1 AND first_source != ?2",
+                values![story_id, source],
+            )?;
             Ok(false)
         }
     }
@@ -315,18 +316,23 @@ fn drop_tombstones(
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let cutoff = to_epoch(now).saturating_sub(rules.max_age_seconds);
-    let dropped = connection
-        .prepare_cached(
-            "DELETE FROM pruned_entries WHERE rowid IN (SELECT t.rowid FROM pruned_entries t \
-             JOIN source_listings l ON l.source = t.source \
-             WHERE t.last_listed < l.listed_at AND t.last_listed < ?1 LIMIT ?2)",
-        )?
-        .execute(params![cutoff, BATCH_ENTRIES as i64])?;
-    Ok(dropped)
+    let dropped = connection.execute(
+        "DELETE FROM pruned_entries WHERE (source, entry_key) IN \
+         (SELECT t.source, t.entry_key FROM pruned_entries t \
+         JOIN source_listings l ON l.source = t.source \
+         WHERE t.last_listed < l.listed_at AND t.last_listed < ?1 LIMIT ?2)",
+        values![cutoff, BATCH_ENTRIES],
+    )?;
+    Ok(dropped as usize)
 }
 
 /// Gives up to [`VACUUM_PAGES_PER_STEP`] free pages back to the file system; returns the bytes.
+/// Nothing on PostgreSQL: autovacuum makes deleted rows' space reusable (the files do not
+/// shrink without a `VACUUM FULL`, which would lock the tables).
 fn vacuum_step(connection: &mut Connection) -> Result<u64, StoreError> {
+    let Connection::Sqlite(connection) = connection else {
+        return Ok(0);
+    };
     let free_pages: i64 = connection.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
     if free_pages == 0 {
         return Ok(0);
@@ -353,23 +359,20 @@ pub fn note_listing<'a>(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let now = to_epoch(now);
-    let transaction = connection.transaction()?;
-    transaction
-        .prepare_cached(
+    connection.write_transaction(|transaction| {
+        transaction.execute(
             "INSERT INTO source_listings (source, listed_at) VALUES (?1, ?2) \
              ON CONFLICT (source) DO UPDATE SET listed_at = excluded.listed_at",
-        )?
-        .execute(params![source, now])?;
-    {
-        let mut statement = transaction.prepare_cached(
-            "UPDATE pruned_entries SET last_listed = ?3 WHERE source = ?1 AND entry_key = ?2",
+            values![source, now],
         )?;
         for key in listed_known_keys {
-            statement.execute(params![source, key, now])?;
+            transaction.execute(
+                "UPDATE pruned_entries SET last_listed = ?3 WHERE source = ?1 AND entry_key = ?2",
+                values![source, key, now],
+            )?;
         }
-    }
-    transaction.commit()?;
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The database's size and contents, for `status` and `/status`.
@@ -385,26 +388,33 @@ pub struct DatabaseStats {
     pub free_bytes: u64,
 }
 
-pub fn database_stats(connection: &Connection) -> Result<DatabaseStats, StoreError> {
-    let count = |table: &str| -> Result<u64, StoreError> {
-        let count: i64 =
-            connection.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
-                row.get(0)
-            })?;
-        Ok(count.max(0) as u64)
-    };
-    let pragma = |name: &str| -> Result<u64, StoreError> {
-        let value: i64 = connection.pragma_query_value(None, name, |row| row.get(0))?;
+/// On PostgreSQL, `used_bytes` is `pg_database_size` and `free_bytes` 0 (the server reuses
+/// deleted rows' space itself).
+pub fn database_stats(connection: &mut Connection) -> Result<DatabaseStats, StoreError> {
+    let backend = connection.backend();
+    let mut number = |sql: &str| -> Result<u64, StoreError> {
+        let value: i64 = connection.query_one(sql, &[])?.get(0)?;
         Ok(value.max(0) as u64)
     };
-    let page_size = pragma("page_size")?;
-    let free_pages = pragma("freelist_count")?;
+    let stories = number("SELECT COUNT(*) FROM stories")?;
+    let entries = number("SELECT COUNT(*) FROM story_sources")?;
+    let pruned_entries = number("SELECT COUNT(*) FROM pruned_entries")?;
+    let (used_bytes, free_bytes) = match backend {
+        Backend::Sqlite => {
+            let mut pragma = |name: &str| number(&format!("PRAGMA {name}"));
+            let page_size = pragma("page_size")?;
+            let free_pages = pragma("freelist_count")?;
+            let pages = pragma("page_count")?;
+            ((pages - free_pages) * page_size, free_pages * page_size)
+        }
+        Backend::Postgres => (number("SELECT pg_database_size(current_database())")?, 0),
+    };
     Ok(DatabaseStats {
-        stories: count("stories")?,
-        entries: count("story_sources")?,
-        pruned_entries: count("pruned_entries")?,
-        used_bytes: (pragma("page_count")? - free_pages) * page_size,
-        free_bytes: free_pages * page_size,
+        stories,
+        entries,
+        pruned_entries,
+        used_bytes,
+        free_bytes,
     })
 }
 
@@ -489,16 +499,33 @@ mod tests {
         store.commit_pass(state, items, day(at)).await.unwrap();
     }
 
-    fn keys(store: &Store, source: &str) -> Vec<String> {
+    async fn keys(store: &Store, source: &str) -> Vec<String> {
+        let source = source.to_string();
         store
-            .call_blocking(|connection| {
-                let mut statement = connection.prepare(
-                    "SELECT entry_key FROM story_sources WHERE source = ?1 ORDER BY entry_key",
-                )?;
-                let rows = statement.query_map(params![source], |row| row.get(0))?;
-                Ok(rows.collect::<Result<Vec<String>, _>>()?)
+            .call(move |connection| {
+                connection
+                    .query(
+                        "SELECT entry_key FROM story_sources WHERE source = ?1 ORDER BY entry_key",
+                        values![source],
+                    )?
+                    .iter()
+                    .map(|row| row.get(0))
+                    .collect::<Result<Vec<String>, _>>()
             })
+            .await
             .unwrap()
+    }
+
+    /// Runs an async test body on each backend (the stores are opened outside the runtime:
+    /// PostgreSQL's synchronous client may not block an async thread).
+    fn on_both<F: std::future::Future<Output = ()>>(test: impl Fn(Store) -> F) {
+        for store in crate::store::test_stores() {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(test(store));
+        }
     }
 
     fn words(seed: usize, count: usize) -> String {
@@ -508,9 +535,12 @@ mod tests {
             .join(" ")
     }
 
-    #[tokio::test]
-    async fn a_pass_prunes_by_age_keeps_the_newest_and_leaves_tombstones() {
-        let store = Store::open_in_memory().unwrap();
+    #[test]
+    fn a_pass_prunes_by_age_keeps_the_newest_and_leaves_tombstones() {
+        on_both(a_pass_prunes_by_age_keeps_the_newest_and_leaves_tombstones_on);
+    }
+
+    async fn a_pass_prunes_by_age_keeps_the_newest_and_leaves_tombstones_on(store: Store) {
         // Day 1 brings e0..e4 (one pass; e4 is the newest by date), day 200 brings e5.
         let first: Vec<NewItem> = (0..5).map(|n| item(&format!("e{n}"), None, n)).collect();
         commit(&store, "a", first, 1).await;
@@ -518,10 +548,11 @@ mod tests {
         let report = store.prune(&settings(90, 3, None), day(201)).await.unwrap();
         assert_eq!((report.entries, report.stories), (3, 3));
         // The newest three: e5 (stored last), then e4 and e3 (newest dates of the first pass).
-        assert_eq!(keys(&store, "a"), ["e3", "e4", "e5"]);
+        assert_eq!(keys(&store, "a").await, ["e3", "e4", "e5"]);
         let pruned = vec!["e0".to_string(), "e1".to_string(), "e9".to_string()];
         let known = store
-            .call_blocking(|connection| known_keys(connection, "a", &pruned))
+            .call(move |connection| known_keys(connection, "a", &pruned))
+            .await
             .unwrap();
         assert!(known.contains("e0") && known.contains("e1") && !known.contains("e9"));
         // A second pass finds nothing more to do.
@@ -529,9 +560,12 @@ mod tests {
         assert_eq!((again.entries, again.stories), (0, 0));
     }
 
-    #[tokio::test]
-    async fn a_merged_story_keeps_its_other_source_and_goes_with_the_last() {
-        let store = Store::open_in_memory().unwrap();
+    #[test]
+    fn a_merged_story_keeps_its_other_source_and_goes_with_the_last() {
+        on_both(a_merged_story_keeps_its_other_source_and_goes_with_the_last_on);
+    }
+
+    async fn a_merged_story_keeps_its_other_source_and_goes_with_the_last_on(store: Store) {
         let text = words(1, 300);
         commit(&store, "a", vec![item("wire", Some(&text), 1)], 1).await;
         // Source b carries the same text under another URL: merged into a's story.
@@ -546,19 +580,19 @@ mod tests {
             .unwrap();
         assert_eq!((report.entries, report.stories), (1, 0));
         let stories = store
-            .call_blocking(|connection| latest_stories(connection, 10))
+            .call(|connection| latest_stories(connection, 10))
+            .await
             .unwrap();
         let merged = stories.iter().find(|s| s.title == "wire").unwrap();
         let names: Vec<&str> = merged.sources.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["b"]);
         let first: String = store
-            .call_blocking(|connection| {
-                Ok(connection.query_row(
-                    "SELECT first_source FROM stories WHERE title = 'wire'",
-                    [],
-                    |row| row.get(0),
-                )?)
+            .call(|connection| {
+                connection
+                    .query_one("SELECT first_source FROM stories WHERE title = 'wire'", &[])?
+                    .get(0)
             })
+            .await
             .unwrap();
         assert_eq!(first, "b");
         // b's entry ages out too: the story goes, and its fingerprint with it, so the same
@@ -575,22 +609,27 @@ mod tests {
         assert_eq!((summary.new_stories, summary.merged), (1, 0));
     }
 
-    #[tokio::test]
-    async fn tombstones_stay_while_listed_and_go_once_the_feed_dropped_them() {
-        let store = Store::open_in_memory().unwrap();
+    #[test]
+    fn tombstones_stay_while_listed_and_go_once_the_feed_dropped_them() {
+        on_both(tombstones_stay_while_listed_and_go_once_the_feed_dropped_them_on);
+    }
+
+    async fn tombstones_stay_while_listed_and_go_once_the_feed_dropped_them_on(store: Store) {
         let entries: Vec<NewItem> = (0..3).map(|n| item(&format!("t{n}"), None, n)).collect();
         commit(&store, "a", entries, 1).await;
         store.prune(&settings(1, 0, None), day(5)).await.unwrap();
         // The feed, read on day 20, still lists t0 only.
         let listed = vec!["t0".to_string()];
         store
-            .call_blocking(|connection| note_listing(connection, "a", &listed, day(20)))
+            .call(move |connection| note_listing(connection, "a", &listed, day(20)))
+            .await
             .unwrap();
         let report = store.prune(&settings(1, 0, None), day(20)).await.unwrap();
         assert_eq!(report.tombstones, 2);
         let all: Vec<String> = ["t0", "t1", "t2"].map(String::from).to_vec();
         let known = store
-            .call_blocking(|connection| known_keys(connection, "a", &all))
+            .call(move |connection| known_keys(connection, "a", &all))
+            .await
             .unwrap();
         assert_eq!(known.into_iter().collect::<Vec<_>>(), ["t0"]);
     }
@@ -611,10 +650,7 @@ mod tests {
         commit(&store, "a", items, 1).await;
         let size = |store: &Store| {
             store
-                .call_blocking(|connection| {
-                    connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
-                    Ok(())
-                })
+                .call_blocking(|connection| connection.batch("PRAGMA wal_checkpoint(TRUNCATE)"))
                 .unwrap();
             std::fs::metadata(&path).unwrap().len()
         };
@@ -624,7 +660,7 @@ mod tests {
         assert!(report.bytes_freed > 0, "{report:?}");
         let after = size(&store);
         assert!(after * 5 < before, "{before} -> {after} bytes");
-        let stats = store.call_blocking(|c| database_stats(c)).unwrap();
+        let stats = store.call_blocking(database_stats).unwrap();
         assert_eq!(
             (stats.stories, stats.entries, stats.pruned_entries),
             (10, 10, 290)

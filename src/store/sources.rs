@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::db::{Connection, Row, values};
 use super::{StoreError, from_epoch, to_epoch};
 
 /// Everything remembered about one source between polls.
@@ -94,9 +94,9 @@ fn epoch_opt(value: Option<DateTime<Utc>>) -> Option<i64> {
     value.map(to_epoch)
 }
 
-fn state_from_row(row: &Row<'_>) -> rusqlite::Result<SourceState> {
-    let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-        Ok(row.get::<_, Option<i64>>(index)?.map(from_epoch))
+fn state_from_row(row: &Row) -> Result<SourceState, StoreError> {
+    let time = |index: usize| -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(row.get::<Option<i64>>(index)?.map(from_epoch))
     };
     Ok(SourceState {
         name: row.get(0)?,
@@ -120,8 +120,8 @@ fn state_from_row(row: &Row<'_>) -> rusqlite::Result<SourceState> {
         redirect_count: row.get(18)?,
         cache_until: time(19)?,
         ttl_minutes: row.get(20)?,
-        skip_hours: split_numbers(&row.get::<_, String>(21)?),
-        skip_days: split_numbers(&row.get::<_, String>(22)?),
+        skip_hours: split_numbers(&row.get::<String>(21)?),
+        skip_days: split_numbers(&row.get::<String>(22)?),
         last_new_entry: time(23)?,
         publish_interval: row.get(24)?,
     })
@@ -135,14 +135,15 @@ const COLUMNS: &str = "name, url, feed_title, site_link, etag, last_modified, la
 /// Loads a source's state. A state stored for another URL (the admin changed the source's
 /// URL) is reset, keeping nothing that belonged to the old feed.
 pub fn load_state(
-    connection: &Connection,
+    connection: &mut Connection,
     name: &str,
     url: &str,
 ) -> Result<SourceState, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM sources WHERE name = ?1");
     let state = connection
-        .query_row(&sql, params![name], state_from_row)
-        .optional()?;
+        .query_opt(&sql, values![name])?
+        .map(|row| state_from_row(&row))
+        .transpose()?;
     Ok(match state {
         Some(state) if state.url == url => state,
         _ => SourceState::new(name, url),
@@ -150,33 +151,39 @@ pub fn load_state(
 }
 
 /// Writes a source's state (insert or replace).
-pub fn save_state(connection: &Connection, state: &SourceState) -> Result<(), StoreError> {
+pub fn save_state(connection: &mut Connection, state: &SourceState) -> Result<(), StoreError> {
+    let updates = COLUMNS
+        .split(", ")
+        .skip(1)
+        .map(|column| format!("{column} = excluded.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
-        "INSERT OR REPLACE INTO sources ({COLUMNS}) VALUES \
+        "INSERT INTO sources ({COLUMNS}) VALUES \
          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-          ?20, ?21, ?22, ?23, ?24, ?25)"
+          ?20, ?21, ?22, ?23, ?24, ?25) ON CONFLICT (name) DO UPDATE SET {updates}"
     );
     connection.execute(
         &sql,
-        params![
-            state.name,
-            state.url,
-            state.feed_title,
-            state.site_link,
-            state.etag,
-            state.last_modified,
+        values![
+            &state.name,
+            &state.url,
+            &state.feed_title,
+            &state.site_link,
+            &state.etag,
+            &state.last_modified,
             epoch_opt(state.last_attempt),
             epoch_opt(state.last_success),
-            state.last_status,
+            &state.last_status,
             state.last_http_status,
             state.consecutive_failures,
-            state.last_error,
+            &state.last_error,
             epoch_opt(state.next_poll),
-            state.next_reason,
+            &state.next_reason,
             epoch_opt(state.retry_after_until),
             state.gone,
-            state.redirect_url,
-            state.redirect_candidate,
+            &state.redirect_url,
+            &state.redirect_candidate,
             state.redirect_count,
             epoch_opt(state.cache_until),
             state.ttl_minutes,
@@ -194,23 +201,26 @@ const HEALTH_WINDOW: i64 = 10;
 
 /// The status of each named source (those never polled get a fresh state).
 pub fn load_statuses(
-    connection: &Connection,
+    connection: &mut Connection,
     sources: &[(String, String)],
 ) -> Result<Vec<SourceStatus>, StoreError> {
     let mut statuses = Vec::with_capacity(sources.len());
     for (name, url) in sources {
         let state = load_state(connection, name, url)?;
-        let entry_count: i64 = connection.query_row(
-            "SELECT COUNT(*) FROM story_sources WHERE source = ?1",
-            params![name],
-            |row| row.get(0),
-        )?;
-        let mut statement = connection.prepare_cached(
-            "SELECT extraction FROM story_sources WHERE source = ?1 \
-             AND extraction != 'not_requested' ORDER BY seen DESC, rowid DESC LIMIT ?2",
-        )?;
-        let recent: Vec<String> = statement
-            .query_map(params![name, HEALTH_WINDOW], |row| row.get(0))?
+        let entry_count: i64 = connection
+            .query_one(
+                "SELECT COUNT(*) FROM story_sources WHERE source = ?1",
+                values![name],
+            )?
+            .get(0)?;
+        let recent: Vec<String> = connection
+            .query(
+                "SELECT extraction FROM story_sources WHERE source = ?1 \
+                 AND extraction != 'not_requested' ORDER BY seen DESC, rowid DESC LIMIT ?2",
+                values![name, HEALTH_WINDOW],
+            )?
+            .iter()
+            .map(|row| row.get(0))
             .collect::<Result<_, _>>()?;
         let recent_extracted = recent.iter().filter(|s| *s == "extracted").count() as u32;
         statuses.push(SourceStatus {
@@ -226,15 +236,18 @@ pub fn load_statuses(
 /// The site link each named source's feed gave (for OPML's `htmlUrl`), by source name. A
 /// source whose stored state belongs to another URL, or that never gave one, is left out.
 pub fn site_links(
-    connection: &Connection,
+    connection: &mut Connection,
     sources: &[(String, String)],
 ) -> Result<HashMap<String, String>, StoreError> {
-    let mut statement = connection.prepare_cached(
-        "SELECT name, url, site_link FROM sources WHERE site_link IS NOT NULL AND site_link != ''",
-    )?;
-    let stored: HashMap<String, (String, String)> = statement
-        .query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?
-        .collect::<Result<_, _>>()?;
+    let stored: HashMap<String, (String, String)> = connection
+        .query(
+            "SELECT name, url, site_link FROM sources \
+             WHERE site_link IS NOT NULL AND site_link != ''",
+            &[],
+        )?
+        .iter()
+        .map(|row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))
+        .collect::<Result<_, StoreError>>()?;
     Ok(sources
         .iter()
         .filter_map(|(name, url)| match stored.get(name) {
@@ -247,52 +260,60 @@ pub fn site_links(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::store::test_stores;
 
     #[test]
     fn site_links_belong_to_the_configured_url_only() {
-        let store = Store::open_in_memory().unwrap();
-        store
-            .call_blocking(|connection| {
-                let mut state = SourceState::new("a", "https://a.example/feed");
-                state.site_link = Some("https://a.example/".into());
-                save_state(connection, &state)?;
-                let mut moved = SourceState::new("b", "https://b.example/old");
-                moved.site_link = Some("https://b.example/".into());
-                save_state(connection, &moved)?;
-                save_state(connection, &SourceState::new("c", "https://c.example/"))?;
-                let keys = [
-                    ("a", "https://a.example/feed"),
-                    ("b", "https://b.example/new"),
-                ]
-                .map(|(name, url)| (name.to_string(), url.to_string()));
-                let links = site_links(connection, &keys)?;
-                assert_eq!(links.len(), 1, "{links:?}");
-                assert_eq!(links["a"], "https://a.example/");
-                Ok(())
-            })
-            .unwrap();
+        for store in test_stores() {
+            store
+                .call_blocking(|connection| {
+                    let mut state = SourceState::new("a", "https://a.example/feed");
+                    state.site_link = Some("https://a.example/".into());
+                    save_state(connection, &state)?;
+                    let mut moved = SourceState::new("b", "https://b.example/old");
+                    moved.site_link = Some("https://b.example/".into());
+                    save_state(connection, &moved)?;
+                    save_state(connection, &SourceState::new("c", "https://c.example/"))?;
+                    let keys = [
+                        ("a", "https://a.example/feed"),
+                        ("b", "https://b.example/new"),
+                    ]
+                    .map(|(name, url)| (name.to_string(), url.to_string()));
+                    let links = site_links(connection, &keys)?;
+                    assert_eq!(links.len(), 1, "{links:?}");
+                    assert_eq!(links["a"], "https://a.example/");
+                    Ok(())
+                })
+                .unwrap();
+        }
     }
 
     #[test]
     fn state_round_trips_and_resets_on_url_change() {
-        let store = Store::open_in_memory().unwrap();
-        store
-            .call_blocking(|connection| {
-                let mut state = SourceState::new("a", "https://a.example/feed");
-                state.etag = Some("\"v1\"".into());
-                state.consecutive_failures = 3;
-                state.skip_hours = vec![1, 2, 23];
-                state.gone = true;
-                state.next_poll = Some(from_epoch(1_700_000_000));
-                save_state(connection, &state)?;
-                let loaded = load_state(connection, "a", "https://a.example/feed")?;
-                assert_eq!(loaded, state);
-                let moved = load_state(connection, "a", "https://a.example/other")?;
-                assert_eq!(moved, SourceState::new("a", "https://a.example/other"));
-                Ok(())
-            })
-            .unwrap();
+        for store in test_stores() {
+            store
+                .call_blocking(|connection| {
+                    let mut state = SourceState::new("a", "https://a.example/feed");
+                    state.etag = Some("\"v1\"".into());
+                    state.consecutive_failures = 3;
+                    state.skip_hours = vec![1, 2, 23];
+                    state.gone = true;
+                    state.next_poll = Some(from_epoch(1_700_000_000));
+                    save_state(connection, &state)?;
+                    let loaded = load_state(connection, "a", "https://a.example/feed")?;
+                    assert_eq!(loaded, state);
+                    // A NUL from a broken feed is dropped alike on both backends (PostgreSQL's
+                    // text cannot hold it).
+                    state.feed_title = Some("Le\0 Monde".into());
+                    save_state(connection, &state)?;
+                    let loaded = load_state(connection, "a", "https://a.example/feed")?;
+                    assert_eq!(loaded.feed_title.as_deref(), Some("Le Monde"));
+                    let moved = load_state(connection, "a", "https://a.example/other")?;
+                    assert_eq!(moved, SourceState::new("a", "https://a.example/other"));
+                    Ok(())
+                })
+                .unwrap();
+        }
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::db::{Connection, values};
 use super::recent::RecentFingerprints;
 use super::sources::{SourceState, save_state};
 use super::{StoreError, from_epoch, to_epoch};
@@ -74,17 +74,15 @@ pub struct StoredStory {
 /// Which of `keys` the source already has: stored, or stored once and pruned since (a
 /// tombstone), so an entry its feed still lists never comes back as new.
 pub fn known_keys(
-    connection: &Connection,
+    connection: &mut Connection,
     source: &str,
     keys: &[String],
 ) -> Result<HashSet<String>, StoreError> {
-    let mut statement = connection.prepare_cached(
-        "SELECT 1 FROM story_sources WHERE source = ?1 AND entry_key = ?2 \
-         UNION ALL SELECT 1 FROM pruned_entries WHERE source = ?1 AND entry_key = ?2",
-    )?;
     let mut known = HashSet::new();
     for key in keys {
-        if statement.exists(params![source, key])? {
+        let sql = "SELECT 1 FROM story_sources WHERE source = ?1 AND entry_key = ?2 \
+                   UNION ALL SELECT 1 FROM pruned_entries WHERE source = ?1 AND entry_key = ?2";
+        if connection.query_opt(sql, values![source, key])?.is_some() {
             known.insert(key.clone());
         }
     }
@@ -93,25 +91,18 @@ pub fn known_keys(
 
 /// The story already stored under any of these canonical URLs, if one is.
 pub fn story_by_canonical(
-    connection: &Connection,
+    connection: &mut Connection,
     canonical_urls: &[String],
 ) -> Result<Option<i64>, StoreError> {
-    let mut by_story =
-        connection.prepare_cached("SELECT id FROM stories WHERE canonical_url = ?1 LIMIT 1")?;
-    let mut by_source = connection
-        .prepare_cached("SELECT story_id FROM story_sources WHERE canonical_url = ?1 LIMIT 1")?;
+    let queries = [
+        "SELECT id FROM stories WHERE canonical_url = ?1 LIMIT 1",
+        "SELECT story_id FROM story_sources WHERE canonical_url = ?1 LIMIT 1",
+    ];
     for url in canonical_urls {
-        if let Some(id) = by_story
-            .query_row(params![url], |row| row.get(0))
-            .optional()?
-        {
-            return Ok(Some(id));
-        }
-        if let Some(id) = by_source
-            .query_row(params![url], |row| row.get(0))
-            .optional()?
-        {
-            return Ok(Some(id));
+        for sql in queries {
+            if let Some(row) = connection.query_opt(sql, values![url])? {
+                return Ok(Some(row.get(0)?));
+            }
         }
     }
     Ok(None)
@@ -130,17 +121,35 @@ pub fn commit_pass(
 ) -> Result<PassSummary, StoreError> {
     // Immediate: the write lock is taken now, so no other process (a `poll` beside the daemon)
     // can commit between the reads that match duplicates and the writes that rely on them.
-    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut fingerprinted: Vec<(i64, Fingerprint)> = Vec::new();
+    let summary = connection.write_transaction(|transaction| {
+        pass_in_transaction(transaction, recent, state, items, now, &mut fingerprinted)
+    })?;
+    for (story_id, fingerprint) in fingerprinted {
+        recent.remember(story_id, now, fingerprint);
+    }
+    Ok(summary)
+}
+
+/// `commit_pass`'s work inside its transaction; the stories that gained a fingerprint are
+/// pushed to `fingerprinted`, for the in-memory index to learn once the transaction commits.
+fn pass_in_transaction(
+    transaction: &mut Connection,
+    recent: &mut RecentFingerprints,
+    state: &SourceState,
+    items: &[NewItem],
+    now: DateTime<Utc>,
+    fingerprinted: &mut Vec<(i64, Fingerprint)>,
+) -> Result<PassSummary, StoreError> {
     let mut summary = PassSummary::default();
     let mut refreshed = false;
     // Stories this pass stored, searched before the recent ones: `recent` holds committed
     // stories only, so a pass that rolls back leaves nothing in it.
     let mut stored_now: FingerprintIndex<i64> = FingerprintIndex::default();
     // Older stories this pass gave a first fingerprint, for the cache once committed.
-    let mut fingerprinted: Vec<(i64, Fingerprint)> = Vec::new();
     for item in items {
         if !known_keys(
-            &transaction,
+            transaction,
             &state.name,
             std::slice::from_ref(&item.entry_key),
         )?
@@ -148,12 +157,12 @@ pub fn commit_pass(
         {
             continue;
         }
-        let mut existing = story_by_canonical(&transaction, &item.canonical_urls)?;
+        let mut existing = story_by_canonical(transaction, &item.canonical_urls)?;
         if existing.is_none()
             && let Some(fingerprint) = &item.fingerprint
         {
             if !refreshed {
-                recent.refresh(&transaction, now)?;
+                recent.refresh(transaction, now)?;
                 refreshed = true;
             }
             existing = stored_now.find_same_story(fingerprint);
@@ -162,7 +171,7 @@ pub fn commit_pass(
             while existing.is_none()
                 && let Some(story_id) = recent.find_same_story(fingerprint)
             {
-                if story_exists(&transaction, story_id)? {
+                if story_exists(transaction, story_id)? {
                     existing = Some(story_id);
                 } else {
                     recent.forget(story_id);
@@ -171,7 +180,7 @@ pub fn commit_pass(
         }
         let story_id = match existing {
             Some(story_id) => {
-                if upgrade_story(&transaction, story_id, item)?
+                if upgrade_story(transaction, story_id, item)?
                     && let Some(fingerprint) = &item.fingerprint
                 {
                     fingerprinted.push((story_id, fingerprint.clone()));
@@ -180,7 +189,7 @@ pub fn commit_pass(
                 story_id
             }
             None => {
-                let story_id = insert_story(&transaction, &state.name, item, now)?;
+                let story_id = insert_story(transaction, &state.name, item, now)?;
                 if let Some(fingerprint) = &item.fingerprint {
                     stored_now.push(story_id, fingerprint.clone());
                 }
@@ -188,19 +197,15 @@ pub fn commit_pass(
                 story_id
             }
         };
-        insert_story_source(&transaction, story_id, &state.name, item, now)?;
+        insert_story_source(transaction, story_id, &state.name, item, now)?;
     }
-    save_state(&transaction, state)?;
-    transaction.commit()?;
-    for (story_id, fingerprint) in fingerprinted {
-        recent.remember(story_id, now, fingerprint);
-    }
+    save_state(transaction, state)?;
     Ok(summary)
 }
 
-fn story_exists(transaction: &Transaction<'_>, story_id: i64) -> Result<bool, StoreError> {
-    let mut statement = transaction.prepare_cached("SELECT 1 FROM stories WHERE id = ?1")?;
-    Ok(statement.exists(params![story_id])?)
+fn story_exists(transaction: &mut Connection, story_id: i64) -> Result<bool, StoreError> {
+    let sql = "SELECT 1 FROM stories WHERE id = ?1";
+    Ok(transaction.query_opt(sql, values![story_id])?.is_some())
 }
 
 /// A stable id for a story, as a `urn:uuid:` (what feed validators and readers expect of an
@@ -254,62 +259,63 @@ fn enclosures_from_json(text: &str) -> Vec<Enclosure> {
 }
 
 fn insert_story(
-    transaction: &Transaction<'_>,
+    transaction: &mut Connection,
     source: &str,
     item: &NewItem,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    transaction.execute(
+    let row = transaction.query_one(
         "INSERT INTO stories (uid, title, link, canonical_url, published, updated, content_html, \
          summary, text, authors, categories, enclosures, image, fingerprint, extraction, \
          first_source, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
-         ?14, ?15, ?16, ?17)",
-        params![
+         ?14, ?15, ?16, ?17) RETURNING id",
+        values![
             story_uid(source, &item.entry_key),
-            item.title,
-            item.link,
+            &item.title,
+            &item.link,
             item.canonical_urls.first(),
             to_epoch(item.published),
             to_epoch(item.updated),
-            item.content_html,
-            item.summary,
-            item.text,
+            &item.content_html,
+            &item.summary,
+            &item.text,
             serde_json::to_string(&item.authors).unwrap_or_default(),
             serde_json::to_string(&item.categories).unwrap_or_default(),
             enclosures_json(&item.enclosures),
-            item.image,
+            &item.image,
             item.fingerprint.as_ref().map(Fingerprint::to_bytes),
             item.extraction.as_str(),
             source,
             to_epoch(now),
         ],
     )?;
-    Ok(transaction.last_insert_rowid())
+    row.get(0)
 }
 
 /// A story first stored with only its feed's summary takes the full text a later source
 /// extracted, so the merged entry is the best copy any source offered. Returns whether that
 /// gave the story its first fingerprint (which the in-memory index must then learn).
 fn upgrade_story(
-    transaction: &Transaction<'_>,
+    transaction: &mut Connection,
     story_id: i64,
     item: &NewItem,
 ) -> Result<bool, StoreError> {
     if item.extraction != ExtractionStatus::Extracted {
         return Ok(false);
     }
-    let had_no_fingerprint: bool = transaction.query_row(
-        "SELECT fingerprint IS NULL FROM stories WHERE id = ?1",
-        params![story_id],
-        |row| row.get(0),
-    )?;
+    let had_no_fingerprint: bool = transaction
+        .query_one(
+            "SELECT fingerprint IS NULL FROM stories WHERE id = ?1",
+            values![story_id],
+        )?
+        .get(0)?;
     let changed = transaction.execute(
         "UPDATE stories SET content_html = ?2, text = ?3, extraction = ?4, \
          fingerprint = COALESCE(fingerprint, ?5) WHERE id = ?1 AND extraction != ?4",
-        params![
+        values![
             story_id,
-            item.content_html,
-            item.text,
+            &item.content_html,
+            &item.text,
             ExtractionStatus::Extracted.as_str(),
             item.fingerprint.as_ref().map(Fingerprint::to_bytes),
         ],
@@ -318,22 +324,22 @@ fn upgrade_story(
 }
 
 fn insert_story_source(
-    transaction: &Transaction<'_>,
+    transaction: &mut Connection,
     story_id: i64,
     source: &str,
     item: &NewItem,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     transaction.execute(
-        "INSERT OR IGNORE INTO story_sources (story_id, source, entry_key, link, canonical_url, \
-         title, extraction, seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+        "INSERT INTO story_sources (story_id, source, entry_key, link, canonical_url, \
+         title, extraction, seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+        values![
             story_id,
             source,
-            item.entry_key,
-            item.link,
+            &item.entry_key,
+            &item.link,
             item.canonical_urls.first(),
-            item.title,
+            &item.title,
             item.extraction.as_str(),
             to_epoch(now),
         ],
@@ -343,60 +349,59 @@ fn insert_story_source(
 
 /// The newest `limit` stories (by published date), each with all its sources.
 pub fn latest_stories(
-    connection: &Connection,
+    connection: &mut Connection,
     limit: usize,
 ) -> Result<Vec<StoredStory>, StoreError> {
-    let mut statement = connection.prepare_cached(
+    let rows = connection.query(
         "SELECT id, uid, title, link, published, updated, content_html, summary, authors, \
          categories, enclosures, image FROM stories ORDER BY published DESC, id DESC LIMIT ?1",
+        values![limit],
     )?;
-    let rows = statement.query_map(params![limit as i64], |row| {
-        let json_list = |index: usize| -> rusqlite::Result<Vec<String>> {
-            Ok(serde_json::from_str(&row.get::<_, String>(index)?).unwrap_or_default())
-        };
-        Ok((
-            row.get::<_, i64>(0)?,
-            StoredStory {
-                uid: row.get(1)?,
-                title: row.get(2)?,
-                link: row.get(3)?,
-                published: from_epoch(row.get(4)?),
-                updated: from_epoch(row.get(5)?),
-                content_html: row.get(6)?,
-                summary: row.get(7)?,
-                authors: json_list(8)?,
-                categories: json_list(9)?,
-                enclosures: enclosures_from_json(&row.get::<_, String>(10)?),
-                image: row.get(11)?,
-                sources: Vec::new(),
-            },
-        ))
-    })?;
-    let mut stories = Vec::new();
+    let mut stories = Vec::with_capacity(rows.len());
     for row in rows {
-        let (id, mut story) = row?;
-        story.sources = story_sources(connection, id)?;
-        stories.push(story);
+        let json_list = |index: usize| -> Result<Vec<String>, StoreError> {
+            Ok(serde_json::from_str(&row.get::<String>(index)?).unwrap_or_default())
+        };
+        stories.push(StoredStory {
+            uid: row.get(1)?,
+            title: row.get(2)?,
+            link: row.get(3)?,
+            published: from_epoch(row.get(4)?),
+            updated: from_epoch(row.get(5)?),
+            content_html: row.get(6)?,
+            summary: row.get(7)?,
+            authors: json_list(8)?,
+            categories: json_list(9)?,
+            enclosures: enclosures_from_json(&row.get::<String>(10)?),
+            image: row.get(11)?,
+            sources: story_sources(connection, row.get(0)?)?,
+        });
     }
     Ok(stories)
 }
 
-fn story_sources(connection: &Connection, story_id: i64) -> Result<Vec<StoredSource>, StoreError> {
-    let mut statement = connection.prepare_cached(
-        "SELECT ss.source, ss.link, s.url, s.feed_title, s.site_link FROM story_sources ss \
-         LEFT JOIN sources s ON s.name = ss.source WHERE ss.story_id = ?1 \
-         ORDER BY ss.seen, ss.rowid",
-    )?;
-    let rows = statement.query_map(params![story_id], |row| {
-        Ok(StoredSource {
-            name: row.get(0)?,
-            link: row.get(1)?,
-            feed_url: row.get(2)?,
-            feed_title: row.get(3)?,
-            site_link: row.get(4)?,
+fn story_sources(
+    connection: &mut Connection,
+    story_id: i64,
+) -> Result<Vec<StoredSource>, StoreError> {
+    connection
+        .query(
+            "SELECT ss.source, ss.link, s.url, s.feed_title, s.site_link FROM story_sources ss \
+             LEFT JOIN sources s ON s.name = ss.source WHERE ss.story_id = ?1 \
+             ORDER BY ss.seen, ss.rowid",
+            values![story_id],
+        )?
+        .iter()
+        .map(|row| {
+            Ok(StoredSource {
+                name: row.get(0)?,
+                link: row.get(1)?,
+                feed_url: row.get(2)?,
+                feed_title: row.get(3)?,
+                site_link: row.get(4)?,
+            })
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        .collect()
 }
 
 #[cfg(test)]
@@ -419,5 +424,107 @@ mod tests {
             matches!(&groups[3][..1], "8" | "9" | "a" | "b"),
             "variant: {id}"
         );
+    }
+
+    fn item(key: &str, url: &str, text: &str) -> NewItem {
+        NewItem {
+            entry_key: key.to_string(),
+            link: Some(url.to_string()),
+            canonical_urls: vec![url.to_string()],
+            title: format!("title {key}"),
+            published: from_epoch(1_700_000_000),
+            updated: from_epoch(1_700_000_100),
+            content_html: Some(format!("<p>{text}</p>")),
+            summary: Some("summary".into()),
+            text: Some(text.to_string()),
+            authors: vec!["Ann".into()],
+            categories: vec!["news".into()],
+            enclosures: vec![Enclosure {
+                url: "https://a.example/a.mp3".into(),
+                mime_type: Some("audio/mpeg".into()),
+                length: Some(42),
+            }],
+            image: None,
+            fingerprint: None,
+            extraction: ExtractionStatus::Extracted,
+        }
+    }
+
+    #[test]
+    fn a_pass_round_trips_and_merges_by_url_on_both_backends() {
+        for store in crate::store::test_stores() {
+            let backend = store.backend();
+            let first = item("1", "https://a.example/1", "one");
+            let summary = store
+                .call_blocking(|connection| {
+                    let mut recent = RecentFingerprints::default();
+                    let state = SourceState::new("a", "https://a.example/feed");
+                    let first_pass = commit_pass(
+                        connection,
+                        &mut recent,
+                        &state,
+                        std::slice::from_ref(&first),
+                        now(),
+                    )?;
+                    let again = commit_pass(connection, &mut recent, &state, &[first], now())?;
+                    assert_eq!(again, PassSummary::default(), "{backend:?}: known key");
+                    let state = SourceState::new("b", "https://b.example/feed");
+                    let copy = item("x", "https://a.example/1", "one");
+                    let merged = commit_pass(connection, &mut recent, &state, &[copy], now())?;
+                    Ok((first_pass, merged))
+                })
+                .unwrap();
+            assert_eq!(summary.0.new_stories, 1, "{backend:?}");
+            assert_eq!(summary.1.merged, 1, "{backend:?}");
+            let stories = store
+                .call_blocking(|connection| latest_stories(connection, 10))
+                .unwrap();
+            assert_eq!(stories.len(), 1, "{backend:?}");
+            let story = &stories[0];
+            assert_eq!(story.title, "title 1");
+            assert_eq!(story.published, from_epoch(1_700_000_000));
+            assert_eq!(story.authors, ["Ann"]);
+            assert_eq!(story.enclosures[0].length, Some(42));
+            let names: Vec<&str> = story.sources.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["a", "b"], "{backend:?}: sources in the order seen");
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        from_epoch(1_700_000_200)
+    }
+
+    /// Two instances on one PostgreSQL database commit the same story at the same moment: the
+    /// write lock makes the duplicate check and the insert atomic, so it is stored once.
+    #[test]
+    fn concurrent_instances_store_a_story_once() {
+        let url = crate::store::test_cluster::fresh_database();
+        let stores: Vec<crate::store::Store> = (0..4)
+            .map(|_| crate::store::Store::open_postgres(&url).unwrap())
+            .collect();
+        let barrier = std::sync::Barrier::new(stores.len());
+        std::thread::scope(|scope| {
+            for (index, store) in stores.iter().enumerate() {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let items: Vec<NewItem> = (0..20)
+                        .map(|n| item(&format!("{n}"), &format!("https://w.example/{n}"), "w"))
+                        .collect();
+                    let state = SourceState::new(&format!("s{index}"), "https://s.example/");
+                    barrier.wait();
+                    store
+                        .call_blocking(|connection| {
+                            let mut recent = RecentFingerprints::default();
+                            commit_pass(connection, &mut recent, &state, &items, now())
+                        })
+                        .unwrap();
+                });
+            }
+        });
+        let stories = stores[0]
+            .call_blocking(|connection| latest_stories(connection, 100))
+            .unwrap();
+        assert_eq!(stories.len(), 20);
+        assert!(stories.iter().all(|story| story.sources.len() == 4));
     }
 }

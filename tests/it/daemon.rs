@@ -132,7 +132,16 @@ impl Drop for Daemon {
 
 #[test]
 fn run_serves_three_formats_with_working_304s_and_exits_on_sigterm() {
-    let newsroom = Newsroom::start();
+    run_serves_three_formats_on(Newsroom::start());
+}
+
+/// The daemon on PostgreSQL: passes and page renders share the connection pool.
+#[test]
+fn run_serves_three_formats_on_postgres() {
+    run_serves_three_formats_on(Newsroom::start_postgres());
+}
+
+fn run_serves_three_formats_on(newsroom: Newsroom) {
     let daemon = Daemon::start(newsroom.folder.path(), &newsroom.config, newsroom.port);
     daemon.wait_until(|| daemon.entries("/feed.atom") == 4, "the first poll");
     for path in ["/feed.atom", "/feed.rss", "/feed.json"] {

@@ -20,7 +20,18 @@ pub struct Newsroom {
 }
 
 impl Newsroom {
+    /// The newsroom on SQLite (the config's default database).
     pub fn start() -> Newsroom {
+        Newsroom::start_on(None)
+    }
+
+    /// The newsroom on a fresh database of the test PostgreSQL cluster.
+    pub fn start_postgres() -> Newsroom {
+        Newsroom::start_on(Some(tributary::store::test_cluster::fresh_database()))
+    }
+
+    /// `database`: a URL replacing the config's SQLite file.
+    pub fn start_on(database: Option<String>) -> Newsroom {
         let (quotidien, wire, courrier) = (Site::start(), Site::start(), Site::start());
         let (broken, down) = (Site::start(), Site::start());
         let names = [
@@ -87,6 +98,11 @@ impl Newsroom {
             ),
         )
         .unwrap();
+        if let Some(url) = database {
+            let text = std::fs::read_to_string(&config).unwrap();
+            let text = text.replace("\"data/tributary.db\"", &format!("\"{url}\""));
+            std::fs::write(&config, text).unwrap();
+        }
         Newsroom {
             quotidien,
             wire,
@@ -180,7 +196,15 @@ fn check_passes_on_the_newsroom_config() {
 
 #[test]
 fn poll_stores_every_story_once_clean_and_names_broken_sources() {
-    let newsroom = Newsroom::start();
+    poll_stores_every_story_once_clean_and_names_broken_sources_on(Newsroom::start());
+}
+
+#[test]
+fn poll_stores_every_story_once_clean_and_names_broken_sources_on_postgres() {
+    poll_stores_every_story_once_clean_and_names_broken_sources_on(Newsroom::start_postgres());
+}
+
+fn poll_stores_every_story_once_clean_and_names_broken_sources_on(newsroom: Newsroom) {
     let output = newsroom.tributary(&["poll"]);
     assert!(output.status.success(), "poll: {}", stderr(&output));
     let summary = stdout(&output);
@@ -267,7 +291,15 @@ fn poll_stores_every_story_once_clean_and_names_broken_sources() {
 
 #[test]
 fn a_second_poll_is_conditional_fetches_no_page_and_adds_nothing() {
-    let newsroom = Newsroom::start();
+    a_second_poll_is_conditional_fetches_no_page_and_adds_nothing_on(Newsroom::start());
+}
+
+#[test]
+fn a_second_poll_is_conditional_fetches_no_page_and_adds_nothing_on_postgres() {
+    a_second_poll_is_conditional_fetches_no_page_and_adds_nothing_on(Newsroom::start_postgres());
+}
+
+fn a_second_poll_is_conditional_fetches_no_page_and_adds_nothing_on(newsroom: Newsroom) {
     assert!(newsroom.tributary(&["poll"]).status.success());
     let before = newsroom.export("json");
     for site in newsroom.sites() {
@@ -301,7 +333,15 @@ fn a_second_poll_is_conditional_fetches_no_page_and_adds_nothing() {
 
 #[test]
 fn the_three_formats_carry_the_same_entries() {
-    let newsroom = Newsroom::start();
+    the_three_formats_carry_the_same_entries_on(Newsroom::start());
+}
+
+#[test]
+fn the_three_formats_carry_the_same_entries_on_postgres() {
+    the_three_formats_carry_the_same_entries_on(Newsroom::start_postgres());
+}
+
+fn the_three_formats_carry_the_same_entries_on(newsroom: Newsroom) {
     assert!(newsroom.tributary(&["poll"]).status.success());
     for format in ["atom", "rss", "json"] {
         let text = newsroom.export(format);

@@ -16,4 +16,5 @@ mod publish;
 mod retention;
 mod serve_limits;
 mod service;
+mod store;
 mod support;
