@@ -14,7 +14,8 @@ Each binary runs ``BIN extract --batch IN OUT`` once per set; the sets' own scor
 Usage (from the repo root):
     bench/extraction_cv.py target/release/tributary
     bench/extraction_cv.py --before /work/notes/tributary-release-base target/release/tributary
-Options: --folds K (5), --tune T (3), --hosts (F1 per host for the tuning folds only).
+Options: --folds K (5), --tune T (3), --hosts (F1 per host for the tuning folds only),
+--changed (pages whose F1 changed against --before, with their fold).
 """
 import argparse
 import hashlib
@@ -103,6 +104,8 @@ def main():
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--tune", type=int, default=3, help="folds 0..T-1 are the tuning hosts")
     ap.add_argument("--hosts", action="store_true", help="F1 per host, tuning folds only")
+    ap.add_argument("--changed", action="store_true",
+                    help="with --before: pages whose F1 changed (names and folds only)")
     args = ap.parse_args()
     binaries = [("after", args.binary)] + ([("before", args.before)] if args.before else [])
     with tempfile.TemporaryDirectory() as work:
@@ -137,6 +140,13 @@ def main():
                 folds = [figures[f"fold {k}"][index][2] for k in range(args.folds)]
                 print(f"CV gap {label} (tuning - unseen): {gap:+.3f}; "
                       f"fold F1 spread {min(folds):.3f}..{max(folds):.3f}")
+            if args.changed and args.before:
+                for name in sorted(page_host):
+                    after, before = (prf([results[label].get(name)]) if name in results[label]
+                                     else (0, 0, 0) for label in ("after", "before"))
+                    if abs(after[2] - before[2]) > 1e-9:
+                        print(f"  changed: {name} fold {fold_of(page_host[name], args.folds)}"
+                              f" F1 {before[2]:.3f} -> {after[2]:.3f}")
             if args.hosts:
                 tuned = sorted({h for h in page_host.values() if fold_of(h, args.folds) < args.tune})
                 for host in tuned:
