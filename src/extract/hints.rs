@@ -632,4 +632,17 @@ mod tests {
             "Advertisement revenue fell by a third this year."
         ));
     }
+
+    #[test]
+    fn tail_boundaries_are_recognised_at_the_start_only() {
+        assert!(opens_tail_boundary("À propos de la Région"));
+        assert!(opens_tail_boundary("About the author"));
+        assert!(opens_tail_boundary("Pressekontakt: Max Muster, 0123"));
+        assert!(opens_tail_boundary("— Contact presse —"));
+        assert!(!opens_tail_boundary(
+            "About usability, the report says little."
+        ));
+        assert!(!opens_tail_boundary("The report says little about us"));
+        assert!(!opens_tail_boundary(&"À propos de ".repeat(40)));
+    }
 }

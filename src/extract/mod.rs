@@ -101,6 +101,40 @@ pub fn extract_html(
     page_url: &url::Url,
     options: &ExtractOptions,
 ) -> Result<Article, ExtractError> {
+    let (facts, rendered) = render_article(html, page_url, options)?;
+    Ok(Article {
+        title: facts.metadata.title.clone(),
+        content_html: crate::sanitize::clean_html(
+            &rendered.html,
+            Some(page_url),
+            &options.video_hosts,
+        ),
+        text: rendered.text,
+        metadata: facts.metadata,
+    })
+}
+
+/// The article's plain text only: what `extract --batch` writes. It skips sanitizing the
+/// article's HTML (a second parse and serialization), which only the HTML output needs.
+pub fn extract_text(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    page_url: &url::Url,
+    options: &ExtractOptions,
+) -> Result<String, ExtractError> {
+    if looks_binary(bytes) {
+        return Err(ExtractError::NotHtml);
+    }
+    let html = decode_html(bytes, content_type);
+    render_article(&html, page_url, options).map(|(_, rendered)| rendered.text)
+}
+
+/// Parse, read the metadata, prune, score and render: everything but the sanitizer.
+fn render_article(
+    html: &str,
+    page_url: &url::Url,
+    options: &ExtractOptions,
+) -> Result<(PageFacts, Rendered), ExtractError> {
     let bounded = nesting::cap_nesting(truncate_at_char(html, MAX_HTML_BYTES), MAX_NESTING);
     let document = Html::parse_document(&bounded);
     let facts = metadata::read(&document, page_url);
@@ -117,16 +151,7 @@ pub fn extract_html(
     if rendered.text_chars < MIN_CREDIBLE_CHARS {
         rendered = structured_body(&facts).ok_or(ExtractError::NothingCredible)?;
     }
-    Ok(Article {
-        title: facts.metadata.title.clone(),
-        content_html: crate::sanitize::clean_html(
-            &rendered.html,
-            Some(page_url),
-            &options.video_hosts,
-        ),
-        text: rendered.text,
-        metadata: facts.metadata,
-    })
+    Ok((facts, rendered))
 }
 
 fn truncate_at_char(text: &str, max_bytes: usize) -> &str {

@@ -425,3 +425,39 @@ fn larger_link_heavy_block_does_not_win_over_the_story() {
         );
     }
 }
+
+/// Documentation generators give each section an id made from its heading; a heading such as
+/// "Sharing changes" must not read as a share bar and take its section out.
+#[test]
+fn section_ids_spelled_from_headings_are_not_furniture_hints() {
+    let paragraph = |words: &str| {
+        format!(
+            "<p>{words}, which is explained here at some length, with an example, a caveat and a note on history.</p>"
+        )
+    };
+    let html = format!(
+        "<html><body><div class=\"content\"><div class=\"section\" id=\"guide\"><h1>Guide</h1>{}\
+         <div class=\"section\" id=\"sharing-changes-with-a-team\"><h2>Sharing changes with a team</h2>{}{}</div>\
+         <div class=\"section\" id=\"related-tools\"><h2>Related tools</h2>{}</div></div></div></body></html>",
+        [
+            "The guide starts with the basics",
+            "Installing takes a minute",
+            "Configuring takes another",
+            "A first commit follows"
+        ]
+        .map(paragraph)
+        .concat(),
+        paragraph("Pushing a draft to a shared repository keeps it mutable"),
+        paragraph("Reviewers pull the draft and amend it"),
+        paragraph("Three other tools work the same way"),
+    );
+    let article = extract_html(&html, &page_url(), &ExtractOptions::default()).unwrap();
+    for kept in [
+        "The guide starts with the basics",
+        "Pushing a draft to a shared repository",
+        "Reviewers pull the draft",
+        "Three other tools work the same way",
+    ] {
+        assert!(article.text.contains(kept), "{kept}\n{}", article.text);
+    }
+}
