@@ -141,9 +141,12 @@ fn render_article(
     let (roots, skipped) = apply_user_selectors(&document, options);
     let dom = Dom::build(&document, &roots, &skipped);
     let forced = !roots.is_empty();
-    let mut rendered = extract_pass(&dom, &facts, Strictness::Strict, forced, options);
+    // Counted once over the whole page: both passes prune from the same figures.
+    let full_stats = TextStats::compute(&dom, &[]);
+    let pass = |strictness| extract_pass(&dom, &full_stats, &facts, strictness, forced, options);
+    let mut rendered = pass(Strictness::Strict);
     if rendered.text_chars < RETRY_BELOW_CHARS && !forced {
-        let lenient = extract_pass(&dom, &facts, Strictness::Lenient, forced, options);
+        let lenient = pass(Strictness::Lenient);
         if lenient.text_chars > rendered.text_chars * 2 {
             rendered = lenient;
         }
@@ -168,13 +171,13 @@ fn truncate_at_char(text: &str, max_bytes: usize) -> &str {
 /// One full pass: prune, score, render.
 fn extract_pass(
     dom: &Dom,
+    full_stats: &TextStats,
     facts: &PageFacts,
     strictness: Strictness,
     forced: bool,
     options: &ExtractOptions,
 ) -> Rendered {
-    let full_stats = TextStats::compute(dom, &[]);
-    let removed = clean::prune(dom, &full_stats, strictness);
+    let removed = clean::prune(dom, full_stats, strictness);
     let stats = TextStats::compute(dom, &removed);
     let roots = if forced {
         vec![0]
