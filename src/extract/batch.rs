@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{ExtractOptions, extract};
+use super::{ExtractOptions, extract_text};
 
 /// Extracts every `NAME.html` of `in_dir` into `out_dir/NAME.txt` and returns the page count.
 ///
@@ -54,10 +54,9 @@ fn extract_file(page: &Path, options: &ExtractOptions) -> String {
     };
     let page_url = url::Url::from_file_path(std::path::absolute(page).unwrap_or_default())
         .unwrap_or_else(|_| url::Url::parse("file:///page.html").expect("static URL"));
-    std::panic::catch_unwind(|| extract(&bytes, None, &page_url, options))
+    std::panic::catch_unwind(|| extract_text(&bytes, None, &page_url, options))
         .ok()
         .and_then(Result::ok)
-        .map(|article| article.text)
         .unwrap_or_default()
 }
 

@@ -1,6 +1,6 @@
 //! Boilerplate removal before scoring: furniture tags, hidden copies, furniture classes and roles.
 
-use super::dom::{Dom, is_inline_tag};
+use super::dom::{Content, Dom, is_inline_tag};
 use super::hints::{self, ClassHints};
 use super::stats::TextStats;
 
@@ -127,13 +127,50 @@ fn inside_article(dom: &Dom, index: usize) -> bool {
 }
 
 /// The class/id hints of an element.
+///
+/// An `id` that spells the section's own heading ("sharing-with-a-single-developer", made by
+/// documentation and blog generators for anchors) says what the section is about, not what
+/// role the block plays, so it gives no hint.
 pub fn element_hints(dom: &Dom, index: usize) -> ClassHints {
     let class = dom.attr(index, "class").unwrap_or("");
     let id = dom.attr(index, "id").unwrap_or("");
     if class.is_empty() && id.is_empty() {
         return ClassHints::default();
     }
-    hints::classify(class, id)
+    let hints = hints::classify(class, id);
+    let negative = hints.strong_negative || hints.weak_negative;
+    if negative && !id.is_empty() && is_heading_anchor(dom, index, id) {
+        return hints::classify(class, "");
+    }
+    hints
+}
+
+/// Whether every word of `id` appears in the heading that opens the element.
+fn is_heading_anchor(dom: &Dom, index: usize, id: &str) -> bool {
+    let Some(heading) = dom
+        .children(index)
+        .filter(|&child| dom.element(child).is_some())
+        .take(2)
+        .find(|&child| matches!(dom.tag(child), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+    else {
+        return false;
+    };
+    let heading_text: String = (heading..dom.nodes[heading].end)
+        .filter_map(|node| match dom.nodes[node].content {
+            Content::Text(text) => Some(text.to_lowercase()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let words: Vec<String> = id
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| word.chars().count() > 1)
+        .map(str::to_lowercase)
+        .collect();
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|word| heading_text.contains(word.as_str()))
 }
 
 /// `hidden`, `display:none` and `visibility:hidden` elements: often a duplicate copy of the body.

@@ -431,6 +431,86 @@ const IMPERATIVE_STEMS: &[&str] = &[
     "wszelkie prawa zastrzeżone",
 ];
 
+/// Openings of the blocks where an article ends and the site's furniture begins: "about us"
+/// notes under press releases, press contacts, author bios, legal notices, "more from" lists.
+/// Matched at the start of a heading or short paragraph, lowercase.
+const TAIL_BOUNDARY_OPENINGS: &[&str] = &[
+    "about us",
+    "about the author",
+    "about the company",
+    "about the writer",
+    "more from",
+    "more stories",
+    "related stories",
+    "related articles",
+    "you may also like",
+    "press contact",
+    "media contact",
+    "media contacts",
+    "media inquiries",
+    "for media inquiries",
+    "notes to editors",
+    "note to editors",
+    "legal notice",
+    "further reading",
+    "aller plus loin",
+    "pour aller plus loin",
+    "weiterführende literatur",
+    "para saber más",
+    "para ir más lejos",
+    "per saperne di più",
+    "à propos de",
+    "a propos de",
+    "à propos d'",
+    "contact presse",
+    "contacts presse",
+    "relations presse",
+    "mentions légales",
+    "notes aux rédactions",
+    "note aux rédactions",
+    "über uns",
+    "über den autor",
+    "über die autorin",
+    "pressekontakt",
+    "medienkontakt",
+    "mehr zum thema",
+    "acerca de",
+    "sobre nosotros",
+    "sobre el autor",
+    "sobre la autora",
+    "contacto de prensa",
+    "contacto para medios",
+    "aviso legal",
+    "sobre a empresa",
+    "sobre o autor",
+    "contato para imprensa",
+    "chi siamo",
+    "contatti stampa",
+    "o nas",
+    "o autorze",
+    "kontakt dla mediów",
+    "kontakt dla prasy",
+];
+
+/// Whether a heading or short block marks the end of the article ("À propos de …",
+/// "Press contact", "About the author"): what follows is the publisher's furniture.
+pub fn opens_tail_boundary(text: &str) -> bool {
+    if text.chars().count() > 300 {
+        return false;
+    }
+    let head: String = text
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .chars()
+        .take(30)
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == '’' { '\'' } else { c })
+        .collect();
+    TAIL_BOUNDARY_OPENINGS.iter().any(|opening| {
+        head.strip_prefix(opening)
+            .is_some_and(|rest| !rest.starts_with(char::is_alphanumeric))
+    })
+}
+
 /// Whether a short block anywhere in the body is a call to action or a legal line.
 pub fn is_imperative_call_to_action(text: &str) -> bool {
     if text.chars().count() > 200 {
@@ -551,5 +631,18 @@ mod tests {
         assert!(!is_furniture_label(
             "Advertisement revenue fell by a third this year."
         ));
+    }
+
+    #[test]
+    fn tail_boundaries_are_recognised_at_the_start_only() {
+        assert!(opens_tail_boundary("À propos de la Région"));
+        assert!(opens_tail_boundary("About the author"));
+        assert!(opens_tail_boundary("Pressekontakt: Max Muster, 0123"));
+        assert!(opens_tail_boundary("— Contact presse —"));
+        assert!(!opens_tail_boundary(
+            "About usability, the report says little."
+        ));
+        assert!(!opens_tail_boundary("The report says little about us"));
+        assert!(!opens_tail_boundary(&"À propos de ".repeat(40)));
     }
 }

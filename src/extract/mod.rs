@@ -101,22 +101,7 @@ pub fn extract_html(
     page_url: &url::Url,
     options: &ExtractOptions,
 ) -> Result<Article, ExtractError> {
-    let bounded = nesting::cap_nesting(truncate_at_char(html, MAX_HTML_BYTES), MAX_NESTING);
-    let document = Html::parse_document(&bounded);
-    let facts = metadata::read(&document, page_url);
-    let (roots, skipped) = apply_user_selectors(&document, options);
-    let dom = Dom::build(&document, &roots, &skipped);
-    let forced = !roots.is_empty();
-    let mut rendered = extract_pass(&dom, &facts, Strictness::Strict, forced, options);
-    if rendered.text_chars < RETRY_BELOW_CHARS && !forced {
-        let lenient = extract_pass(&dom, &facts, Strictness::Lenient, forced, options);
-        if lenient.text_chars > rendered.text_chars * 2 {
-            rendered = lenient;
-        }
-    }
-    if rendered.text_chars < MIN_CREDIBLE_CHARS {
-        rendered = structured_body(&facts).ok_or(ExtractError::NothingCredible)?;
-    }
+    let (facts, rendered) = render_article(html, page_url, options)?;
     Ok(Article {
         title: facts.metadata.title.clone(),
         content_html: crate::sanitize::clean_html(
@@ -127,6 +112,49 @@ pub fn extract_html(
         text: rendered.text,
         metadata: facts.metadata,
     })
+}
+
+/// The article's plain text only: what `extract --batch` writes. It skips sanitizing the
+/// article's HTML (a second parse and serialization), which only the HTML output needs.
+pub fn extract_text(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    page_url: &url::Url,
+    options: &ExtractOptions,
+) -> Result<String, ExtractError> {
+    if looks_binary(bytes) {
+        return Err(ExtractError::NotHtml);
+    }
+    let html = decode_html(bytes, content_type);
+    render_article(&html, page_url, options).map(|(_, rendered)| rendered.text)
+}
+
+/// Parse, read the metadata, prune, score and render: everything but the sanitizer.
+fn render_article(
+    html: &str,
+    page_url: &url::Url,
+    options: &ExtractOptions,
+) -> Result<(PageFacts, Rendered), ExtractError> {
+    let bounded = nesting::cap_nesting(truncate_at_char(html, MAX_HTML_BYTES), MAX_NESTING);
+    let document = Html::parse_document(&bounded);
+    let facts = metadata::read(&document, page_url);
+    let (roots, skipped) = apply_user_selectors(&document, options);
+    let dom = Dom::build(&document, &roots, &skipped);
+    let forced = !roots.is_empty();
+    // Counted once over the whole page: both passes prune from the same figures.
+    let full_stats = TextStats::compute(&dom, &[]);
+    let pass = |strictness| extract_pass(&dom, &full_stats, &facts, strictness, forced, options);
+    let mut rendered = pass(Strictness::Strict);
+    if rendered.text_chars < RETRY_BELOW_CHARS && !forced {
+        let lenient = pass(Strictness::Lenient);
+        if lenient.text_chars > rendered.text_chars * 2 {
+            rendered = lenient;
+        }
+    }
+    if rendered.text_chars < MIN_CREDIBLE_CHARS {
+        rendered = structured_body(&facts).ok_or(ExtractError::NothingCredible)?;
+    }
+    Ok((facts, rendered))
 }
 
 fn truncate_at_char(text: &str, max_bytes: usize) -> &str {
@@ -143,13 +171,13 @@ fn truncate_at_char(text: &str, max_bytes: usize) -> &str {
 /// One full pass: prune, score, render.
 fn extract_pass(
     dom: &Dom,
+    full_stats: &TextStats,
     facts: &PageFacts,
     strictness: Strictness,
     forced: bool,
     options: &ExtractOptions,
 ) -> Rendered {
-    let full_stats = TextStats::compute(dom, &[]);
-    let removed = clean::prune(dom, &full_stats, strictness);
+    let removed = clean::prune(dom, full_stats, strictness);
     let stats = TextStats::compute(dom, &removed);
     let roots = if forced {
         vec![0]

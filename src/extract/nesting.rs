@@ -18,62 +18,80 @@ const NOT_NESTING: &[&str] = &[
 /// How far back an end tag looks for its start tag; bounds the work per tag.
 const MATCH_WINDOW: usize = 16;
 
-/// Returns `html` unchanged when it cannot nest deeper than `max_depth`, else a copy with the
-/// start tags beyond that depth, and their end tags, removed.
+/// Returns `html` unchanged when it does not nest deeper than `max_depth`, else a copy with
+/// the start tags beyond that depth, and their end tags, removed.
+///
+/// Real pages have thousands of tags but never nest that deep, so a first walk only checks
+/// (no copy, no allocation per tag); the copying walk runs on the rare page that needs it.
 pub fn cap_nesting(html: &str, max_depth: usize) -> Cow<'_, str> {
-    if html.bytes().filter(|&byte| byte == b'<').count() <= max_depth {
+    if html.bytes().filter(|&byte| byte == b'<').count() <= max_depth
+        || !walk(html, max_depth, None)
+    {
         return Cow::Borrowed(html);
     }
     let mut out = String::with_capacity(html.len());
-    // Open counted elements: (name, whether its start tag was dropped).
-    let mut open: Vec<(String, bool)> = Vec::new();
+    walk(html, max_depth, Some(&mut out));
+    Cow::Owned(out)
+}
+
+/// Walks the tags of `html`, dropping start tags beyond `max_depth` and their end tags.
+/// With `out`, writes the kept text there; without, stops at the first tag it would drop.
+/// Returns whether a tag was (or would be) dropped.
+fn walk(html: &str, max_depth: usize, mut out: Option<&mut String>) -> bool {
+    // Open counted elements: (name as written, whether its start tag was dropped).
+    let mut open: Vec<(&str, bool)> = Vec::new();
     let mut kept_depth = 0usize;
     let mut rest = html;
     let mut changed = false;
     while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
+        if let Some(out) = out.as_deref_mut() {
+            out.push_str(&rest[..lt]);
+        }
         let tag_text = &rest[lt..];
         let Some(tag) = read_tag(tag_text) else {
-            out.push('<');
+            if let Some(out) = out.as_deref_mut() {
+                out.push('<');
+            }
             rest = &rest[lt + 1..];
             continue;
         };
-        let keep = match &tag.kind {
+        let keep = match tag.kind {
             TagKind::Start(name) if counts(name) && !tag.self_closing => {
                 let keep = kept_depth < max_depth;
                 kept_depth += usize::from(keep);
-                open.push((name.clone(), !keep));
+                open.push((name, !keep));
                 keep
             }
             TagKind::End(name) if counts(name) => close(&mut open, &mut kept_depth, name),
             _ => true,
         };
-        if keep {
-            out.push_str(&tag_text[..tag.length]);
-        } else {
-            changed = true;
+        match out.as_deref_mut() {
+            Some(out) if keep => out.push_str(&tag_text[..tag.length]),
+            None if !keep => return true,
+            _ => {}
         }
+        changed |= !keep;
         rest = &tag_text[tag.length..];
     }
-    out.push_str(rest);
-    if changed {
-        Cow::Owned(out)
-    } else {
-        Cow::Borrowed(html)
+    if let Some(out) = out {
+        out.push_str(rest);
     }
+    changed
 }
 
 fn counts(name: &str) -> bool {
-    !NOT_NESTING.contains(&name)
+    !NOT_NESTING
+        .iter()
+        .any(|not_nesting| not_nesting.eq_ignore_ascii_case(name))
 }
 
 /// Pops the most recent open element named `name` (and whatever was left open above it);
 /// returns whether the end tag is kept (its start tag was).
-fn close(open: &mut Vec<(String, bool)>, kept_depth: &mut usize, name: &str) -> bool {
+fn close(open: &mut Vec<(&str, bool)>, kept_depth: &mut usize, name: &str) -> bool {
     let window_start = open.len().saturating_sub(MATCH_WINDOW);
     let Some(index) = open[window_start..]
         .iter()
-        .rposition(|(open_name, _)| open_name == name)
+        .rposition(|(open_name, _)| open_name.eq_ignore_ascii_case(name))
         .map(|offset| window_start + offset)
     else {
         return true;
@@ -90,22 +108,23 @@ fn close(open: &mut Vec<(String, bool)>, kept_depth: &mut usize, name: &str) -> 
     kept
 }
 
-enum TagKind {
-    Start(String),
-    End(String),
+enum TagKind<'a> {
+    /// The name as written (compared without regard to ASCII case).
+    Start(&'a str),
+    End(&'a str),
     /// Comments, doctypes, processing instructions.
     Other,
 }
 
-struct Tag {
-    kind: TagKind,
+struct Tag<'a> {
+    kind: TagKind<'a>,
     /// Bytes from `<` to the closing `>` included.
     length: usize,
     self_closing: bool,
 }
 
 /// Reads the tag at the start of `text` (which starts with `<`); `None` when it is not a tag.
-fn read_tag(text: &str) -> Option<Tag> {
+fn read_tag(text: &str) -> Option<Tag<'_>> {
     let bytes = text.as_bytes();
     if let Some(comment) = text.strip_prefix("<!--") {
         let end = comment.find("-->").map_or(text.len(), |end| end + 7);
@@ -134,7 +153,7 @@ fn read_tag(text: &str) -> Option<Tag> {
     if name_length == 0 || !bytes[name_start].is_ascii_alphabetic() {
         return None;
     }
-    let name = text[name_start..name_start + name_length].to_ascii_lowercase();
+    let name = &text[name_start..name_start + name_length];
     let end = text.find('>').map_or(text.len(), |end| end + 1);
     let self_closing = text[..end].ends_with("/>");
     let kind = if is_end {

@@ -499,8 +499,52 @@ fn assemble(items: Vec<Item>, headlines: &[String]) -> Rendered {
         }
         kept.push(item);
     }
+    cut_at_tail_boundary(&mut kept);
     trim_trailing_furniture(&mut kept);
     write_out(kept)
+}
+
+/// Share of the article's text that must come before a tail boundary: a boundary phrase
+/// early on is more likely a section of the article itself ("About the company" in a profile).
+const TAIL_BOUNDARY_MIN_SHARE: f32 = 0.5;
+
+/// Drops everything from the first tail boundary (an "about us" heading, a press contact, a
+/// legal notice: see [`hints::opens_tail_boundary`]) in the second half of the text.
+fn cut_at_tail_boundary(items: &mut Vec<Item>) {
+    let total: u32 = items.iter().map(block_chars).sum();
+    let mut before = 0;
+    let mut cut = None;
+    for (position, item) in items.iter().enumerate() {
+        if let Item::Block { kind, text, .. } = item
+            // List items are entries of a list (references, steps), not section boundaries.
+            && matches!(kind, BlockKind::Paragraph | BlockKind::Heading(_))
+            && before as f32 >= TAIL_BOUNDARY_MIN_SHARE * total as f32
+            && hints::opens_tail_boundary(text)
+        {
+            cut = Some(position);
+            break;
+        }
+        before += block_chars(item);
+    }
+    if let Some(cut) = cut {
+        // Closings of wrappers opened before the cut stay, so the HTML stays balanced.
+        let mut opened_in_tail = 0usize;
+        for item in items.split_off(cut) {
+            match item {
+                Item::Open(_) => opened_in_tail += 1,
+                Item::Close(_) if opened_in_tail > 0 => opened_in_tail -= 1,
+                Item::Close(_) => items.push(item),
+                Item::Block { .. } => {}
+            }
+        }
+    }
+}
+
+fn block_chars(item: &Item) -> u32 {
+    match item {
+        Item::Block { chars, .. } => *chars,
+        _ => 0,
+    }
 }
 
 /// Drops calls to action, credits and orphan headings at the end of the article (where

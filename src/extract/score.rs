@@ -72,6 +72,9 @@ fn content_scores(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Sign
         if matches!(dom.tag(index), "li" | "dd" | "dt" | "td") {
             points *= 0.5;
         }
+        if is_teaser_summary(dom, stats, index) {
+            points *= TEASER_WEIGHT;
+        }
         if signals.confirmed.get(index).copied().unwrap_or(false) {
             points *= 2.0;
         }
@@ -93,6 +96,39 @@ fn content_scores(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Sign
         }
     }
     scores
+}
+
+/// How much a teaser's summary counts, against a paragraph of the same length.
+const TEASER_WEIGHT: f32 = 0.2;
+
+/// Above this many characters a block with a linked heading is an article, not a card.
+const TEASER_MAX_CHARS: u32 = 500;
+
+/// Whether a paragraph is the summary on a teaser card: its container is small and titled by
+/// a heading that links to another page. Many such cards together can outweigh a short
+/// story (the "wrong block"), though each is a pointer to another article.
+fn is_teaser_summary(dom: &Dom, stats: &TextStats, index: usize) -> bool {
+    let card = dom.nodes[index].parent;
+    if card == 0 || stats.chars[card] > TEASER_MAX_CHARS {
+        return false;
+    }
+    dom.children(card)
+        .take_while(|&child| child != index)
+        .any(|child| is_heading(dom.tag(child)) && links_elsewhere(dom, stats, child))
+}
+
+/// Whether a heading's text is (almost) all a link to another page (not a `#fragment`
+/// permalink, as documentation headings have).
+fn links_elsewhere(dom: &Dom, stats: &TextStats, heading: usize) -> bool {
+    let chars = stats.chars[heading];
+    chars > 0
+        && stats.link_chars[heading] as f32 >= 0.8 * chars as f32
+        && (heading..dom.nodes[heading].end).any(|node| {
+            dom.tag(node) == "a"
+                && dom
+                    .attr(node, "href")
+                    .is_some_and(|href| !href.trim_start().starts_with('#'))
+        })
 }
 
 fn score_of(scores: &[f32], index: usize) -> Option<f32> {
@@ -171,7 +207,9 @@ fn only_child_parent(dom: &Dom, index: usize, removed: &[bool]) -> Option<usize>
     (element_children == 1).then_some(parent)
 }
 
-/// The winning container plus siblings that score well or read like paragraphs.
+/// The winning container plus siblings that score well or read like paragraphs, then the
+/// blocks that continue the article after it (see [`continues_article`]) and the headings
+/// between kept blocks.
 fn with_siblings(
     dom: &Dom,
     stats: &TextStats,
@@ -183,28 +221,90 @@ fn with_siblings(
     if parent == 0 {
         return vec![top];
     }
+    let siblings: Vec<usize> = dom
+        .children(parent)
+        .filter(|&sibling| !removed[sibling] && dom.element(sibling).is_some())
+        .collect();
+    let mut keep: Vec<bool> = siblings
+        .iter()
+        .map(|&sibling| sibling == top || scores_like_the_article(dom, stats, scores, top, sibling))
+        .collect();
+    for position in 0..siblings.len() {
+        let after_heading = position > 0 && is_heading(dom.tag(siblings[position - 1]));
+        if !keep[position]
+            && siblings[position] > top
+            && continues_article(dom, stats, siblings[position], after_heading)
+        {
+            keep[position] = true;
+        }
+    }
+    keep_headings_in_flow(dom, &siblings, &mut keep);
+    siblings
+        .iter()
+        .zip(keep)
+        .filter_map(|(&sibling, kept)| kept.then_some(sibling))
+        .collect()
+}
+
+/// Readability's sibling test: a good score (or the container's own class), or a paragraph.
+fn scores_like_the_article(
+    dom: &Dom,
+    stats: &TextStats,
+    scores: &[f32],
+    top: usize,
+    sibling: usize,
+) -> bool {
     let top_score = scores[top];
     let threshold = (top_score * 0.2).max(10.0);
     let top_class = dom.attr(top, "class").filter(|class| !class.is_empty());
-    dom.children(parent)
-        .filter(|&sibling| {
-            if sibling == top {
-                return true;
-            }
-            if removed[sibling] || dom.element(sibling).is_none() {
-                return false;
-            }
-            let mut score = score_of(scores, sibling).unwrap_or(0.0);
-            if top_class.is_some() && dom.attr(sibling, "class") == top_class {
-                score += top_score * 0.2;
-            }
-            let chars = stats.chars[sibling];
-            let link_density = stats.link_density(sibling);
-            // A standfirst above the body reads like the body; below it, such blocks are
-            // more often bios, disclaimers and notices.
-            let mostly_paragraphs = stats.paragraph_chars[sibling] as f32 >= 0.7 * chars as f32;
-            let paragraph_like = dom.tag(sibling) == "p" || (mostly_paragraphs && sibling < top);
-            score >= threshold || (paragraph_like && chars > 80 && link_density < 0.25)
-        })
-        .collect()
+    let mut score = score_of(scores, sibling).unwrap_or(0.0);
+    if top_class.is_some() && dom.attr(sibling, "class") == top_class {
+        score += top_score * 0.2;
+    }
+    let chars = stats.chars[sibling];
+    let link_density = stats.link_density(sibling);
+    // A standfirst above the body reads like the body; below it, such blocks are
+    // more often bios, disclaimers and notices.
+    let mostly_paragraphs = stats.paragraph_chars[sibling] as f32 >= 0.7 * chars as f32;
+    let paragraph_like = dom.tag(sibling) == "p" || (mostly_paragraphs && sibling < top);
+    score >= threshold || (paragraph_like && chars > 80 && link_density < 0.25)
+}
+
+/// Paragraph text a block after the container needs to count as a continuation.
+const CONTINUATION_MIN_CHARS: u32 = 80;
+
+/// A block after the container that continues the article in a list-shaped post (listicles,
+/// round-ups, recipes): it opens with a heading or follows one, as the article's sections do,
+/// and it holds sentences rather than links. Bios and notices rarely come under a heading of
+/// the article's own flow; those that do are cut at the tail boundary when rendering.
+fn continues_article(dom: &Dom, stats: &TextStats, index: usize, after_heading: bool) -> bool {
+    let opens_with_heading = dom
+        .children(index)
+        .find(|&child| dom.element(child).is_some())
+        .is_some_and(|child| is_heading(dom.tag(child)));
+    let paragraph_chars = stats.paragraph_chars[index];
+    (opens_with_heading || after_heading)
+        && paragraph_chars >= CONTINUATION_MIN_CHARS
+        && paragraph_chars as f32 >= 0.5 * stats.chars[index] as f32
+        && stats.link_density(index) < 0.3
+}
+
+/// A heading sibling stays when the block right after it stays (and a kept block precedes
+/// it): it titles a part of the article.
+fn keep_headings_in_flow(dom: &Dom, siblings: &[usize], keep: &mut [bool]) {
+    let mut seen_kept = false;
+    for position in 0..siblings.len() {
+        if keep[position] {
+            seen_kept = true;
+            continue;
+        }
+        let next_kept = keep.get(position + 1).copied().unwrap_or(false);
+        if seen_kept && next_kept && is_heading(dom.tag(siblings[position])) {
+            keep[position] = true;
+        }
+    }
+}
+
+fn is_heading(tag: &str) -> bool {
+    matches!(tag, "h2" | "h3" | "h4" | "h5" | "h6")
 }

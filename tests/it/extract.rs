@@ -343,3 +343,121 @@ fn comment_sections_stay_out_even_inside_the_article() {
     assert!(!article.text.contains("thirty years"));
     assert!(!article.text.contains("civil debate"));
 }
+
+/// Issue 13, multi-block articles: the body continues in sibling blocks of other classes
+/// across headings, product boxes and ad slots; all of it stays, the furniture goes.
+#[test]
+fn listicle_blocks_across_headings_and_product_boxes_are_kept() {
+    let article = check_extract("multi_block_listicle_en.html", &ExtractOptions::default());
+    for kept in [
+        "Winter is when most of us cook",
+        "1. A heavy cast-iron pot",
+        "A heavy pot holds its heat",
+        "2. A digital probe thermometer",
+        "The probe thermometer ended every argument",
+        "A long serrated blade cuts",
+        "None of these tools is essential",
+    ] {
+        assert!(article.text.contains(kept), "{kept}\n{}", article.text);
+    }
+    for dropped in [
+        "Advertisement",
+        "$89 at Kitchen Store",
+        "Sign up for the newsletter",
+        "The best air fryers",
+        "All rights reserved",
+    ] {
+        assert!(
+            !article.text.contains(dropped),
+            "{dropped}\n{}",
+            article.text
+        );
+    }
+}
+
+/// Issue 13, tail furniture: an "about us" paragraph, press contact, newsletter pitch and
+/// legal notice under a press release are not the article.
+#[test]
+fn press_release_tail_furniture_is_dropped() {
+    let article = check_extract("tail_furniture_press_fr.html", &ExtractOptions::default());
+    for kept in [
+        "À partir du lundi 5 janvier",
+        "« Nous voulons offrir une vraie alternative",
+        "sans aucune démarche supplémentaire.",
+    ] {
+        assert!(article.text.contains(kept), "{kept}\n{}", article.text);
+    }
+    for dropped in [
+        "À propos de la Région",
+        "La Région est la collectivité chargée",
+        "Contact presse",
+        "Abonnez-vous à notre lettre",
+        "Mentions légales",
+    ] {
+        assert!(
+            !article.text.contains(dropped),
+            "{dropped}\n{}",
+            article.text
+        );
+    }
+}
+
+/// Issue 13, the wrong block: a column of linked teasers with more text than the story must
+/// not win over the story.
+#[test]
+fn larger_link_heavy_block_does_not_win_over_the_story() {
+    let article = check_extract("wrong_block_link_heavy_en.html", &ExtractOptions::default());
+    for kept in [
+        "The town council voted on Tuesday night",
+        "signed by more than two thousand residents",
+        "paid from the culture budget.",
+    ] {
+        assert!(article.text.contains(kept), "{kept}\n{}", article.text);
+    }
+    for dropped in [
+        "Bridge repairs delayed",
+        "The repairs on the old river bridge",
+    ] {
+        assert!(
+            !article.text.contains(dropped),
+            "{dropped}\n{}",
+            article.text
+        );
+    }
+}
+
+/// Documentation generators give each section an id made from its heading; a heading such as
+/// "Sharing changes" must not read as a share bar and take its section out.
+#[test]
+fn section_ids_spelled_from_headings_are_not_furniture_hints() {
+    let paragraph = |words: &str| {
+        format!(
+            "<p>{words}, which is explained here at some length, with an example, a caveat and a note on history.</p>"
+        )
+    };
+    let html = format!(
+        "<html><body><div class=\"content\"><div class=\"section\" id=\"guide\"><h1>Guide</h1>{}\
+         <div class=\"section\" id=\"sharing-changes-with-a-team\"><h2>Sharing changes with a team</h2>{}{}</div>\
+         <div class=\"section\" id=\"related-tools\"><h2>Related tools</h2>{}</div></div></div></body></html>",
+        [
+            "The guide starts with the basics",
+            "Installing takes a minute",
+            "Configuring takes another",
+            "A first commit follows"
+        ]
+        .map(paragraph)
+        .concat(),
+        paragraph("Pushing a draft to a shared repository keeps it mutable"),
+        paragraph("Reviewers pull the draft and amend it"),
+        paragraph("Three other tools work the same way"),
+    );
+    let article = extract_html(&html, &page_url(), &ExtractOptions::default()).unwrap();
+    for kept in [
+        "The guide starts with the basics",
+        "Pushing a draft to a shared repository",
+        "Reviewers pull the draft",
+        "Three other tools work the same way",
+    ] {
+        assert!(article.text.contains(kept), "{kept}\n{}", article.text);
+    }
+}

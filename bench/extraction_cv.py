@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""bench/extraction_cv.py: site-level cross-validation of the extractor on both dev sets.
+
+Hosts (not pages) are split into K folds by a stable hash of the host name (``www.`` dropped),
+so every page of a site lands in the same fold. Folds 0..T-1 are the *tuning* hosts: the only
+pages whose per-page failures a developer reads while changing rules. The other folds are the
+*unseen* hosts: judged by their aggregate figures only. A change is kept only when it helps (or
+does not hurt) the unseen folds of both sets; the CV gap is F1(tuning) - F1(unseen).
+
+Each binary runs ``BIN extract --batch IN OUT`` once per set; the sets' own scorers score it:
+``../shared/extraction-dev`` (snippets, micro-averaged counts) and ``../shared/extraction-dev2``
+(4-gram shingles of the full reference text, precision and recall macro-averaged over pages).
+
+Usage (from the repo root):
+    bench/extraction_cv.py target/release/tributary
+    bench/extraction_cv.py --before /work/notes/tributary-release-base target/release/tributary
+Options: --folds K (5), --tune T (3), --hosts (F1 per host for the tuning folds only),
+--changed (pages whose F1 changed against --before, with their fold).
+"""
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from urllib.parse import urlparse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEV1 = os.environ.get("DEV1", os.path.join(ROOT, "..", "shared", "extraction-dev"))
+DEV2 = os.environ.get("DEV2", os.path.join(ROOT, "..", "shared", "extraction-dev2"))
+
+
+def host_of(url, fallback):
+    """The page's host without ``www.``; the page name when the URL is unknown."""
+    host = urlparse(url or "").hostname or ""
+    host = host[4:] if host.startswith("www.") else host
+    return host or "page:" + fallback
+
+
+def fold_of(host, folds):
+    return int(hashlib.sha1(host.encode()).hexdigest(), 16) % folds
+
+
+def hosts(data):
+    out = {}
+    for name in os.listdir(data):
+        if name.endswith(".json") and not name.startswith("LICENSE"):
+            with open(os.path.join(data, name), encoding="utf-8") as f:
+                out[name[:-5]] = host_of(json.load(f).get("url"), name[:-5])
+    return out
+
+
+def run_set(binary, data, scorer_args, work):
+    """Runs the batch extractor on a set and returns the scorer's per-page figures."""
+    pages = os.path.join(work, "in")
+    out = os.path.join(work, "out")
+    os.makedirs(pages, exist_ok=True)
+    for name in os.listdir(data):
+        if name.endswith(".html"):
+            link = os.path.join(pages, name)
+            if not os.path.exists(link):
+                os.symlink(os.path.abspath(os.path.join(data, name)), link)
+    # Run outside the repo: `extract` reads ./config/tributary.toml when there is one.
+    subprocess.run([os.path.abspath(binary), "extract", "--batch", pages, out], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
+    per_doc = os.path.join(work, "per-doc.json")
+    subprocess.run([sys.executable, os.path.join(data, "score.py"), *scorer_args(data, out),
+                    "--per-doc", per_doc], check=True, stdout=subprocess.DEVNULL)
+    with open(per_doc, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def snippet_prf(docs):
+    tp = sum(d["tp"] for d in docs)
+    fp = sum(d["fp"] for d in docs)
+    fn = sum(d["fn"] for d in docs)
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def shingle_prf(docs):
+    with_pred = [d["precision"] for d in docs if d.get("has_pred")]
+    p = sum(with_pred) / len(with_pred) if with_pred else 0.0
+    r = sum(d["recall"] for d in docs) / len(docs) if docs else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+SETS = [
+    ("extraction-dev", DEV1, lambda data, out: ["--data", data, "--pred-dir", out], snippet_prf),
+    ("extraction-dev2", DEV2, lambda data, out: ["--data", data, "--pred-dir", out], shingle_prf),
+]
+
+
+def fmt(prf):
+    return f"{prf[2]:.3f} ({prf[0]:.3f}/{prf[1]:.3f})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("binary")
+    ap.add_argument("--before", help="a second binary to compare against (e.g. main's)")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--tune", type=int, default=3, help="folds 0..T-1 are the tuning hosts")
+    ap.add_argument("--hosts", action="store_true", help="F1 per host, tuning folds only")
+    ap.add_argument("--changed", action="store_true",
+                    help="with --before: pages whose F1 changed (names and folds only)")
+    args = ap.parse_args()
+    binaries = [("after", args.binary)] + ([("before", args.before)] if args.before else [])
+    with tempfile.TemporaryDirectory() as work:
+        for set_name, data, scorer_args, prf in SETS:
+            page_host = hosts(data)
+            results = {}
+            for label, binary in binaries:
+                results[label] = run_set(binary, data, scorer_args,
+                                         os.path.join(work, set_name + label))
+            print(f"\n## {set_name}: {len(page_host)} pages, {len(set(page_host.values()))} hosts,"
+                  f" {args.folds} folds by host (tuning: 0..{args.tune - 1}); F1 (P/R)")
+            head = "| fold | pages | " + " | ".join(label for label, _ in binaries)
+            print(head + (" | delta F1 |" if args.before else " |"))
+            print("|---" * (2 + len(binaries) + (1 if args.before else 0)) + "|")
+            groups = {f"fold {k}": [n for n, h in page_host.items()
+                                    if fold_of(h, args.folds) == k] for k in range(args.folds)}
+            groups["tuning"] = [n for n, h in page_host.items()
+                                if fold_of(h, args.folds) < args.tune]
+            groups["unseen"] = [n for n, h in page_host.items()
+                                if fold_of(h, args.folds) >= args.tune]
+            groups["all"] = list(page_host)
+            figures = {}
+            for group, names in groups.items():
+                row = [prf([results[label][n] for n in names if n in results[label]])
+                       for label, _ in binaries]
+                figures[group] = row
+                delta = f" | {row[0][2] - row[1][2]:+.3f}" if args.before else ""
+                print(f"| {group} | {len(names)} | " + " | ".join(fmt(x) for x in row)
+                      + delta + " |")
+            for index, (label, _) in enumerate(binaries):
+                gap = figures["tuning"][index][2] - figures["unseen"][index][2]
+                folds = [figures[f"fold {k}"][index][2] for k in range(args.folds)]
+                print(f"CV gap {label} (tuning - unseen): {gap:+.3f}; "
+                      f"fold F1 spread {min(folds):.3f}..{max(folds):.3f}")
+            if args.changed and args.before:
+                for name in sorted(page_host):
+                    after, before = (prf([results[label].get(name)]) if name in results[label]
+                                     else (0, 0, 0) for label in ("after", "before"))
+                    if abs(after[2] - before[2]) > 1e-9:
+                        print(f"  changed: {name} fold {fold_of(page_host[name], args.folds)}"
+                              f" F1 {before[2]:.3f} -> {after[2]:.3f}")
+            if args.hosts:
+                tuned = sorted({h for h in page_host.values() if fold_of(h, args.folds) < args.tune})
+                for host in tuned:
+                    names = [n for n, h in page_host.items() if h == host]
+                    row = [prf([results[label][n] for n in names]) for label, _ in binaries]
+                    print(f"  {host}: " + "  ".join(fmt(x) for x in row) + "  " + " ".join(names))
+
+
+if __name__ == "__main__":
+    main()
