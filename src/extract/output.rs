@@ -517,7 +517,8 @@ fn cut_at_tail_boundary(items: &mut Vec<Item>) {
     for (position, item) in items.iter().enumerate() {
         if let Item::Block { kind, text, .. } = item
             // List items are entries of a list (references, steps), not section boundaries.
-            && matches!(kind, BlockKind::Paragraph | BlockKind::Heading(_))
+            && (matches!(kind, BlockKind::Heading(_))
+                || (*kind == BlockKind::Paragraph && is_label_like(text)))
             && before as f32 >= TAIL_BOUNDARY_MIN_SHARE * total as f32
             && hints::opens_tail_boundary(text)
         {
@@ -538,6 +539,16 @@ fn cut_at_tail_boundary(items: &mut Vec<Item>) {
             }
         }
     }
+}
+
+/// A paragraph that reads as a label ("À propos de la Région", "Pressekontakt: Max Muster")
+/// rather than a sentence: short, without a sentence's closing punctuation. Only such a
+/// paragraph may mark the tail, so an article sentence that merely opens with "À propos de"
+/// or "Acerca de" never cuts the text after it.
+fn is_label_like(text: &str) -> bool {
+    const LABEL_MAX_CHARS: usize = 80;
+    let text = text.trim();
+    text.chars().count() <= LABEL_MAX_CHARS && !text.ends_with(['.', '!', '?', '…', ';'])
 }
 
 fn block_chars(item: &Item) -> u32 {

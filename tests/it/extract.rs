@@ -402,6 +402,42 @@ fn press_release_tail_furniture_is_dropped() {
     }
 }
 
+/// The tail boundary is a label, never a sentence: an article paragraph that merely opens with
+/// "À propos de" in the second half keeps what follows it.
+#[test]
+fn a_sentence_opening_like_a_tail_label_does_not_cut_the_article() {
+    let paragraphs = [
+        "Le conseil municipal a adopté mardi soir le budget de l'année prochaine, après un débat de plus de trois heures sur les investissements prévus dans les écoles et les transports.",
+        "La majorité a défendu une hausse mesurée des dépenses d'entretien, tandis que l'opposition réclamait un plan plus ambitieux pour la rénovation énergétique des bâtiments publics.",
+        "Les habitants présents dans la salle ont interrogé les élus sur le calendrier des travaux de la piscine, fermée depuis l'été dernier à cause d'une fuite importante.",
+        "À propos de cette piscine, le maire a rappelé que les travaux commenceraient au printemps.",
+        "Le chantier devrait durer six mois, et la réouverture est espérée pour la rentrée scolaire, a précisé l'adjoint chargé des sports devant une assemblée attentive.",
+        "Le budget sera transmis à la préfecture dans les quinze jours, comme le prévoit la loi, avant sa publication au recueil des actes administratifs de la commune.",
+    ];
+    let body: String = paragraphs
+        .iter()
+        .map(|text| format!("<p>{text}</p>\n"))
+        .collect();
+    let page = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Budget</title></head>\
+         <body><article><h1>Le budget adopté</h1>{body}</article></body></html>"
+    );
+    let article = extract(
+        page.as_bytes(),
+        None,
+        &page_url(),
+        &ExtractOptions::default(),
+    )
+    .unwrap();
+    for kept in [
+        "À propos de cette piscine",
+        "Le chantier devrait durer",
+        "recueil des actes",
+    ] {
+        assert!(article.text.contains(kept), "{kept}\n{}", article.text);
+    }
+}
+
 /// Issue 13, the wrong block: a column of linked teasers with more text than the story must
 /// not win over the story.
 #[test]
