@@ -7,7 +7,9 @@
 #
 # Usage: bench/serving_ab.sh BASE_BIN NEW_BIN   (ROUNDS=3 ENTRIES=200 FEEDS=40 PORT=18491)
 # Builds its store once under target/bench-serving: a farm of FEEDS feeds from
-# ../shared/poll-farm/make_farm.py served by python3 -m http.server, polled by NEW_BIN.
+# ../shared/poll-farm/make_farm.py served by python3 -m http.server, polled by BASE_BIN (the
+# older binary: the newer one migrates a copy of the store when it opens it; an older binary may
+# not read a newer schema).
 # Needs wrk, curl, taskset (util-linux), python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +35,7 @@ if [ ! -f "$WORK/store.db" ]; then
     farm=$!
     sleep 1
     config "$WORK/store.db" 200 >"$WORK/poll.toml"
-    "$NEW" --config "$WORK/poll.toml" poll >/dev/null
+    "$BASE" --config "$WORK/poll.toml" poll >/dev/null
     kill "$farm" 2>/dev/null || true
 fi
 config "$WORK/serve.db" "$ENTRIES" >"$WORK/serve.toml"
