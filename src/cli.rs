@@ -1,5 +1,16 @@
 //! Subcommands: each parses its arguments and calls the library; exit codes live here.
 
+/// `println!` for command output that ends the process quietly (exit 0) when the reader of
+/// stdout has gone, as in `tributary status | head`: a closed pipe is not the command failing,
+/// and `println!` would panic on it.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let written = writeln!(std::io::stdout().lock(), $($arg)*);
+        crate::cli::stdout_written(written);
+    }};
+}
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -151,6 +162,16 @@ impl From<FormatArg> for OutputFormat {
     }
 }
 
+/// What `outln!` does with a write to stdout: a closed pipe ends the process with success,
+/// any other failure is fatal, as with `println!`.
+pub(crate) fn stdout_written(written: std::io::Result<()>) {
+    match written {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(error) => panic!("failed printing to stdout: {error}"),
+    }
+}
+
 /// Runs the command line; errors are printed here and become exit codes.
 pub fn main() -> ExitCode {
     let args = Args::parse();
@@ -278,7 +299,7 @@ fn check(path: Option<&Path>) -> anyhow::Result<Exit> {
     let path = path.unwrap_or(Path::new(DEFAULT_CONFIG));
     match Config::load(path) {
         Ok(config) => {
-            println!(
+            outln!(
                 "{}: ok ({} sources, database {}, listening on {})",
                 path.display(),
                 config.sources.len(),
@@ -314,16 +335,18 @@ fn print_moved_sources(config: &Config) -> anyhow::Result<()> {
     let statuses = store.call_blocking(|connection| store::load_statuses(connection, &keys))?;
     for status in &statuses {
         if let Some(actual) = &status.state.redirect_url {
-            println!(
+            outln!(
                 "note: {}: {} is fetched from {actual} (a permanent redirect, or the feed an \
                  HTML page links to): update its url",
-                status.state.name, status.state.url
+                status.state.name,
+                status.state.url
             );
         }
         if status.state.gone {
-            println!(
+            outln!(
                 "note: {}: {} answered 410 Gone: remove the source or change its url",
-                status.state.name, status.state.url
+                status.state.name,
+                status.state.url
             );
         }
     }
@@ -370,7 +393,7 @@ fn warn_degraded_extraction(store: &Store, config: &Config) -> anyhow::Result<()
         .iter()
         .filter(|status| status.extraction_degraded())
     {
-        println!(
+        outln!(
             "warning: {}: {} of its last {} article pages could not be extracted; the feed's \
              text was published instead (check `tributary extract` on one of its pages)",
             status.state.name,
@@ -418,14 +441,14 @@ fn print_poll_summary(reports: &[SourceReport]) {
         } else {
             String::new()
         };
-        println!(
+        outln!(
             "{:<width$}  {:<12}  {:>3} new  {detail}{extraction}",
             report.name,
             outcome,
             report.new_entries()
         );
         for note in &report.notes {
-            println!("{:<width$}  note: {note}", "");
+            outln!("{:<width$}  note: {note}", "");
         }
     }
     let failed: Vec<&str> = reports
@@ -435,9 +458,9 @@ fn print_poll_summary(reports: &[SourceReport]) {
         .collect();
     let new: usize = reports.iter().map(SourceReport::new_entries).sum();
     if failed.is_empty() {
-        println!("{} sources polled, {new} new entries", reports.len());
+        outln!("{} sources polled, {new} new entries", reports.len());
     } else {
-        println!(
+        outln!(
             "{} sources polled, {new} new entries, {} failed: {}",
             reports.len(),
             failed.len(),
@@ -455,7 +478,8 @@ fn export(config: &Config, format: OutputFormat, output: Option<PathBuf>) -> any
             .with_context(|| format!("writing {}", path.display()))?,
         None => {
             use std::io::Write;
-            std::io::stdout().write_all(body)?;
+            let mut stdout = std::io::stdout().lock();
+            stdout_written(stdout.write_all(body).and_then(|()| stdout.flush()));
         }
     }
     Ok(Exit::Ok)
@@ -469,10 +493,10 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
     if json {
         let mut json = crate::status::to_json(&statuses);
         json["database"] = crate::status::database_json(&config.database, &stats);
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        outln!("{}", serde_json::to_string_pretty(&json)?);
     } else {
-        println!("{}", crate::status::database_line(&config.database, &stats));
-        println!("{}", crate::status::to_table(&statuses));
+        outln!("{}", crate::status::database_line(&config.database, &stats));
+        outln!("{}", crate::status::to_table(&statuses));
     }
     Ok(Exit::Ok)
 }
@@ -486,7 +510,7 @@ fn prune(config: &Config) -> anyhow::Result<Exit> {
         )
     })?;
     let report = runtime()?.block_on(store.prune(&config.retention, chrono::Utc::now()))?;
-    println!(
+    outln!(
         "pruned {} entries ({} stories deleted, the others still carried by another source), \
          forgot {} old tombstones, gave {} back to the file system; {} batches, the longest {} ms",
         report.entries,
@@ -497,7 +521,7 @@ fn prune(config: &Config) -> anyhow::Result<Exit> {
         report.longest_batch.as_millis()
     );
     let stats = store.call_blocking(store::database_stats)?;
-    println!("{}", crate::status::database_line(&config.database, &stats));
+    outln!("{}", crate::status::database_line(&config.database, &stats));
     Ok(Exit::Ok)
 }
 
@@ -523,7 +547,7 @@ fn backup(config: &Config, path: &Path) -> anyhow::Result<Exit> {
     let report = store
         .call_blocking(|connection| store::backup_to(connection, path))
         .with_context(|| format!("backing up to {}", path.display()))?;
-    println!(
+    outln!(
         "backed up {} to {}: {} pages, {}",
         crate::store::display_database(&config.database),
         report.path.display(),
@@ -609,7 +633,7 @@ fn extract_one(
     print_article("heuristics", &result);
     if with_overrides {
         let tuned_result = extract::extract(&input.bytes, content_type, &input.url, &tuned);
-        println!();
+        outln!();
         print_article("with overrides", &tuned_result);
         return Ok(if tuned_result.is_ok() {
             Exit::Ok
@@ -628,18 +652,18 @@ fn print_article(
     label: &str,
     result: &Result<crate::model::Article, crate::extract::ExtractError>,
 ) {
-    println!("== {label} ==");
+    outln!("== {label} ==");
     let article = match result {
         Ok(article) => article,
         Err(error) => {
-            println!("no article: {error}");
+            outln!("no article: {error}");
             return;
         }
     };
     let metadata = &article.metadata;
     let field = |name: &str, value: Option<String>| {
         if let Some(value) = value {
-            println!("{name:<10} {value}");
+            outln!("{name:<10} {value}");
         }
     };
     field("title:", article.title.clone());
@@ -650,8 +674,8 @@ fn print_article(
     field("site:", metadata.site_name.clone());
     field("image:", metadata.image.clone());
     field("canonical:", metadata.canonical_url.clone());
-    println!("words:     {}\n", article.text.split_whitespace().count());
-    println!("{}", article.text);
+    outln!("words:     {}\n", article.text.split_whitespace().count());
+    outln!("{}", article.text);
 }
 
 fn extract_batch(config: &Option<Config>, in_dir: &Path, out_dir: &Path) -> anyhow::Result<Exit> {
@@ -676,13 +700,13 @@ fn parse(config: &Option<Config>, target: &str, json: bool) -> anyhow::Result<Ex
             Err(error) => bail!("{target}: {error}"),
         };
     if json {
-        println!("{}", crate::parse::to_json(&feed));
+        outln!("{}", crate::parse::to_json(&feed));
         return Ok(Exit::Ok);
     }
-    println!("feed: {}", feed.title.as_deref().unwrap_or("(untitled)"));
-    println!("{} entries", feed.entries.len());
+    outln!("feed: {}", feed.title.as_deref().unwrap_or("(untitled)"));
+    outln!("{} entries", feed.entries.len());
     for entry in &feed.entries {
-        println!(
+        outln!(
             "- {}  {}\n  {}",
             entry
                 .published

@@ -28,7 +28,7 @@ pub fn run(from: &Path, to: &Path) -> anyhow::Result<Exit> {
         )
     })?;
     for (table, rows) in &summary.tables {
-        println!("{table}: {rows} rows copied");
+        outln!("{table}: {rows} rows copied");
     }
     Ok(Exit::Ok)
 }

@@ -18,7 +18,7 @@ pub fn import(config_path: &Path, opml_path: &Path, dry_run: bool) -> anyhow::Re
     let subscriptions = crate::opml::parse(&bytes)
         .with_context(|| format!("{} cannot be imported", opml_path.display()))?;
     if subscriptions.is_empty() {
-        println!(
+        outln!(
             "{}: no feed outlines (outlines with an xmlUrl) in it",
             opml_path.display()
         );
@@ -49,12 +49,12 @@ pub fn import(config_path: &Path, opml_path: &Path, dry_run: bool) -> anyhow::Re
         result.skipped.len()
     );
     if dry_run {
-        println!("{summary}; dry run: {} not changed", config_path.display());
+        outln!("{summary}; dry run: {} not changed", config_path.display());
     } else if result.added.is_empty() {
-        println!("{summary}; {} not changed", config_path.display());
+        outln!("{summary}; {} not changed", config_path.display());
     } else {
         write_config(config_path, &result.text)?;
-        println!("{summary}; {} updated", config_path.display());
+        outln!("{summary}; {} updated", config_path.display());
     }
     Ok(Exit::Ok)
 }
@@ -72,7 +72,7 @@ fn print_report(result: &SourceEdit) {
             .as_ref()
             .map(|category| format!("  [{category}]"))
             .unwrap_or_default();
-        println!("added    {:<width$}  {}{category}", added.name, added.url);
+        outln!("added    {:<width$}  {}{category}", added.name, added.url);
     }
     for skipped in &result.skipped {
         let title = skipped
@@ -81,9 +81,10 @@ fn print_report(result: &SourceEdit) {
             .as_ref()
             .map(|title| format!(" ({title})"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "skipped  {}{title}: {}",
-            skipped.candidate.url, skipped.reason
+            skipped.candidate.url,
+            skipped.reason
         );
     }
 }

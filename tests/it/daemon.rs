@@ -260,3 +260,24 @@ fn reload_adds_a_source_now_and_rejects_an_invalid_file() {
     assert_eq!(names, ["two", "three"]);
     assert_eq!(daemon.terminate(), Some(0));
 }
+
+/// `tributary parse FEED | head -1`: the reader of stdout goes away early, which is the
+/// reader's choice and not a failure; the command ends with success and no panic.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let feed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/parse/body_elements.rss");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+        .arg("parse")
+        .arg(&feed)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The only read end of the pipe: once dropped, every write of the child fails with EPIPE.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
