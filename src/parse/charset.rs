@@ -49,18 +49,18 @@ pub fn decode_to_utf8<'a>(
     transcode(bytes, candidate)
 }
 
-/// Valid UTF-8 that is not plain ASCII is kept as UTF-8 whatever the declaration says: text in
-/// a single-byte encoding almost never forms valid multi-byte sequences by accident.
+/// Valid UTF-8 is kept as UTF-8 whatever the declaration says: text in a single-byte encoding
+/// almost never forms valid multi-byte sequences by accident, and plain ASCII reads the same in
+/// every ASCII-compatible encoding.
+///
+/// Any declaration naming another encoding is stale, even over plain ASCII: feed-rs's
+/// quick-xml switches decoders when it reads one, and panics when the declaration ends past
+/// its 64-byte look-ahead (a long declaration), losing the feed.
 fn decoded_valid_utf8<'a>(text: &'a str, declared: Option<&'static Encoding>) -> Decoded<'a> {
-    let bytes = text.as_bytes();
-    let declaration_is_stale = match declared {
-        None => false,
-        Some(encoding) if encoding == UTF_8 => false,
-        Some(encoding) => !encoding.is_ascii_compatible() || !bytes.is_ascii(),
-    };
+    let declaration_is_stale = declared.is_some_and(|encoding| encoding != UTF_8);
     Decoded {
         text: Cow::Borrowed(text),
-        declaration_is_stale: declaration_is_stale || declares_unknown_encoding(bytes),
+        declaration_is_stale: declaration_is_stale || declares_unknown_encoding(text.as_bytes()),
         encoding: UTF_8.name(),
     }
 }
@@ -214,6 +214,15 @@ mod tests {
         assert!(text.contains("Café"));
         assert_eq!(encoding, "UTF-8");
         assert!(stale, "the declaration must be rewritten to utf-8");
+    }
+
+    #[test]
+    fn ascii_under_a_latin1_declaration_is_stale() {
+        // Plain ASCII reads the same in both, but feed-rs must never switch decoders.
+        let bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><feed>Cafe</feed>";
+        let (_, encoding, stale) = decode(bytes, None);
+        assert_eq!(encoding, "UTF-8");
+        assert!(stale);
     }
 
     #[test]
