@@ -408,7 +408,24 @@ async fn reload(
     if new_config.server != old.config.server {
         tracing::warn!("[server] changes take effect at the next start");
     }
-    if new_config.output != old.config.output || new_config.public_url != old.config.public_url {
+    let topics = |config: &Config| -> Vec<_> {
+        config
+            .sources
+            .iter()
+            .map(|source| {
+                (
+                    source.name.clone(),
+                    source.tags.clone(),
+                    source.filter.clone(),
+                )
+            })
+            .collect()
+    };
+    // Filters and tags apply at render time, so a change needs a render, never a fetch.
+    if new_config.output != old.config.output
+        || new_config.public_url != old.config.public_url
+        || topics(&new_config) != topics(&old.config)
+    {
         shared.feed_changed.notify_one();
     }
 }

@@ -21,6 +21,7 @@ fn meta() -> FeedMeta {
         description: Some("Toute l'actualité & plus encore".into()),
         public_url: "http://127.0.0.1:8080".into(),
         updated: date(6, 12),
+        topic: None,
     }
 }
 
