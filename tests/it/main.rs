@@ -18,3 +18,4 @@ mod serve_limits;
 mod service;
 mod store;
 mod support;
+mod topics;
