@@ -129,7 +129,7 @@ fn check_page(daemon: &Daemon, planet: &Planet, path: &str, document: &Html) -> 
         "{path}"
     );
     assert!(
-        select(document, "link[rel=alternate][type='application/atom+xml']").len() >= 1,
+        !select(document, "link[rel=alternate][type='application/atom+xml']").is_empty(),
         "{path}: a feed link"
     );
     for image in select(document, "img") {
