@@ -79,6 +79,10 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         )
     })?;
     let fetcher = Fetcher::new(&config.fetch)?;
+    let images = Arc::new(crate::fetch::images::ImageProxy::new(
+        fetcher.clone(),
+        config.fetch.clone(),
+    ));
     let config = Arc::new(config);
     let cache = FeedCache::new(output::build_snapshot(&store, &config).await?);
     let shared = Arc::new(Shared {
@@ -108,6 +112,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         store: store.clone(),
         config: shared.config.clone(),
         connections: connection_counters.clone(),
+        images,
     });
     let server = tokio::spawn(connections::serve(
         listener,

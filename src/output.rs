@@ -35,6 +35,8 @@ pub struct Snapshot {
     /// The river pages, topic pages and topic feeds, by the (decoded) path they are served at
     /// (`/`, `/page/2`, `/tags/rust`, `/tags/rust.atom`...; see `site.rs`).
     pub pages: Arc<HashMap<String, Rendered>>,
+    /// The pages' lead images: their URL by the path the pages load them from.
+    pub images: Arc<HashMap<String, String>>,
 }
 
 impl Snapshot {
@@ -131,6 +133,7 @@ fn snapshot_from(config: &Config, admitted: Vec<crate::site::Admitted>) -> Snaps
         rss: render(OutputFormat::Rss),
         json: render(OutputFormat::Json),
         pages: Arc::new(pages),
+        images: Arc::new(crate::site::lead_images(&entries)),
     }
 }
 

@@ -113,6 +113,17 @@ pub fn shell(config: &Config) -> Shell {
 /// One rendered body, keyed by the (decoded) path it is served at.
 pub type Pages = HashMap<String, (String, &'static str)>;
 
+/// The lead images the pages show, by the path they are served at (`/images/{hash}`): the
+/// only URLs the image route fetches.
+pub fn lead_images(entries: &[PublishedEntry]) -> HashMap<String, String> {
+    entries
+        .iter()
+        .filter_map(|entry| entry.image.as_deref())
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .map(|url| (crate::publish::html::image_path(url), url.to_string()))
+        .collect()
+}
+
 /// Renders the river pages, and for each topic its river pages and three feeds. `entries` are
 /// the admitted stories newest first, `tags` each one's topics.
 pub fn render_pages(

@@ -31,6 +31,8 @@ pub struct ServeState {
     pub config: Arc<RwLock<Arc<Config>>>,
     /// The accept loop's counters, exported at `/metrics`.
     pub connections: Arc<counters::ConnectionCounters>,
+    /// The river's lead images, fetched for the pages' own origin.
+    pub images: Arc<crate::fetch::images::ImageProxy>,
 }
 
 pub fn router(state: ServeState) -> Router {
@@ -43,6 +45,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/tags/{tag}", get(topic))
         .route("/tags/{tag}/page/{number}", get(topic_page))
         .route("/style.css", get(stylesheet))
+        .route("/images/{key}", get(lead_image))
         .route("/sources", get(sources_page))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/status", get(status))
@@ -196,6 +199,35 @@ async fn topic_page(
     headers: HeaderMap,
 ) -> Response {
     snapshot_page(&state, &headers, &format!("/tags/{tag}/page/{number}"))
+}
+
+/// A lead image the current pages show, fetched once and served from memory; any other key
+/// is a 404, so this is no open proxy.
+async fn lead_image(State(state): State<ServeState>, Path(key): Path<String>) -> Response {
+    let Some(url) = state
+        .cache
+        .current()
+        .images
+        .get(&format!("/images/{key}"))
+        .cloned()
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match state.images.get(&url).await {
+        Ok(image) => (
+            [
+                (header::CONTENT_TYPE, image.content_type),
+                (header::CACHE_CONTROL, "public, max-age=86400".to_string()),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            ],
+            image.body,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::debug!(%error, url, "lead image");
+            StatusCode::BAD_GATEWAY.into_response()
+        }
+    }
 }
 
 /// The one stylesheet: fixed bytes, so a day's caching and a strong ETag.

@@ -265,6 +265,25 @@ fn the_pages_in_a_browser_show_every_story_and_source_once_and_load_nothing_from
         }
     }
 
+    // The Tokyo story's lead image comes from the server, which fetched it from the site.
+    let japan = Html::parse_document(&dump_dom(
+        profile.path(),
+        &format!("{base}/tags/%E6%97%A5%E6%9C%AC"),
+    ));
+    let leads = select(&japan, "article.story img.lead");
+    assert_eq!(leads.len(), 1, "one story has a lead image");
+    let source = leads[0].value().attr("src").unwrap();
+    assert!(source.starts_with("/images/"), "{source}");
+    assert_eq!(leads[0].value().attr("alt"), Some("東京で新しい駅が開業"));
+    let (status, headers, body) = http_get(daemon.port, source, &[]);
+    assert_eq!(status, 200);
+    assert!(headers.contains(&("content-type".into(), "image/png".into())));
+    assert_eq!(body, crate::topics::lead_png());
+    assert_eq!(
+        http_get(daemon.port, "/images/0123456789abcdef", &[]).0,
+        404
+    );
+
     // Every local link resolves.
     for link in &local_links {
         let (status, _, _) = http_get(daemon.port, link, &[]);

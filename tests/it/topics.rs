@@ -15,8 +15,9 @@ pub const QUOTIDIEN_STORIES: usize = 44;
 ///   them with a picture, and one advertisement the filter keeps out of the merged feeds;
 /// - `wire` (English, topic `world`): one story of its own and one carried by `quotidien` too
 ///   (same link, same title), which becomes one story with two sources;
-/// - `tokyo` (Japanese, topic `日本`, `include = ["/東京|大阪/"]`): two stories about Tokyo and
-///   Osaka, and one about Kyoto the filter leaves out.
+/// - `tokyo` (Japanese, topic `日本`, `include = ["/東京|大阪/"]`, full text): two stories about
+///   Tokyo and Osaka, and one about Kyoto the filter leaves out; the Tokyo article's page has
+///   a lead image (`og:image`, a PNG).
 pub struct Planet {
     pub quotidien: Site,
     pub wire: Site,
@@ -118,6 +119,35 @@ impl Planet {
                 "<p>大阪湾の人工島の計画が発表されました。</p>".to_string(),
             ),
         ];
+        let html = "text/html; charset=utf-8";
+        let pages = [
+            (
+                "/tokyo-station",
+                "東京で新しい駅が開業",
+                "東京の中心部に新しい駅が開業しました、朝から多くの人が訪れました。",
+                true,
+            ),
+            (
+                "/kyoto-leaves",
+                "京都の紅葉が見頃",
+                "京都の寺院で紅葉が見頃を迎え、多くの観光客が訪れています。",
+                false,
+            ),
+            (
+                "/osaka-expo",
+                "大阪万博の跡地計画",
+                "大阪湾の人工島の計画が発表され、市民の関心が高まっています。",
+                false,
+            ),
+        ];
+        for (path, title, sentence, with_image) in pages {
+            let image = with_image.then(|| format!("{t}/images/station.png"));
+            tokyo.set(
+                path,
+                Page::ok(html, japanese_article(title, sentence, image)),
+            );
+        }
+        tokyo.set("/images/station.png", Page::ok("image/png", lead_png()));
         tokyo.set(
             "/feed.xml",
             Page::ok("application/rss+xml", rss("東京ニュース", &t, &tokyo_items)),
@@ -169,6 +199,33 @@ impl Planet {
     }
 }
 
+/// A Japanese article page; the Tokyo story's has an `og:image`. (Paragraphs of fewer than
+/// about 60 CJK characters read as furniture to the extractor, so these are long.)
+fn japanese_article(title: &str, sentence: &str, image: Option<String>) -> String {
+    let image = image
+        .map(|url| format!("<meta property=\"og:image\" content=\"{url}\">"))
+        .unwrap_or_default();
+    format!(
+        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         {image}</head><body><article><h1>{title}</h1>{}</article></body></html>",
+        format!("<p>{}</p>", sentence.repeat(3)).repeat(5)
+    )
+}
+
+/// The lead image: a 64 × 40 PNG, a gradient so it is visibly not blank.
+pub fn lead_png() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, 64, 40);
+    encoder.set_color(png::ColorType::Rgb);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..40u32)
+        .flat_map(|y| (0..64u32).flat_map(move |x| [(x * 4) as u8, (y * 6) as u8, 160]))
+        .collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    bytes
+}
+
 fn planet_config(port: u16, q: &str, w: &str, t: &str, quotidien_filter: &str) -> String {
     format!(
         "database = \"data/tributary.db\"\nlisten = \"127.0.0.1:{port}\"\n\
@@ -179,7 +236,7 @@ fn planet_config(port: u16, q: &str, w: &str, t: &str, quotidien_filter: &str) -
          tags = [\"économie\"]\n{quotidien_filter}\n\n\
          [[sources]]\nname = \"wire\"\nurl = \"{w}/rss.xml\"\nfull_text = false\n\
          tags = [\"world\"]\n\n\
-         [[sources]]\nname = \"tokyo\"\nurl = \"{t}/feed.xml\"\nfull_text = false\n\
+         [[sources]]\nname = \"tokyo\"\nurl = \"{t}/feed.xml\"\nrespect_robots = false\n\
          tags = [\"日本\"]\ninclude = [\"/東京|大阪/\"]\n"
     )
 }

@@ -32,6 +32,15 @@ pub fn tag_segment(tag: &str) -> String {
     segment
 }
 
+/// Where the river serves a story's lead image from (`/images/{hash}`): the page's own
+/// origin, so a reader's browser never contacts the site (see `fetch::images`).
+pub fn image_path(url: &str) -> String {
+    format!(
+        "/images/{:016x}",
+        crate::dedupe::stable_hash(url.as_bytes())
+    )
+}
+
 /// The path of a topic's river page, e.g. `/tags/rust`.
 pub fn tag_path(tag: &str) -> String {
     format!("/tags/{}", tag_segment(tag))

@@ -2,7 +2,8 @@
 //!
 //! A story's full text is its stored, already-sanitized HTML, cleaned once more here without
 //! images, frames or media: the page loads nothing from another origin (see
-//! `CONTENT_SECURITY_POLICY`), and a reader opens the original for the pictures.
+//! `CONTENT_SECURITY_POLICY`). The lead image is the one picture shown, served by tributary
+//! itself (`image_path`); a reader opens the original for the others.
 
 use std::sync::LazyLock;
 
@@ -70,6 +71,11 @@ fn story(entry: &PublishedEntry) -> Markup {
         .filter(|link| content::is_web_url(link));
     let full_text = full_text(entry);
     let excerpt = excerpt(entry, &full_text);
+    let lead_image = entry
+        .image
+        .as_deref()
+        .filter(|url| content::is_web_url(url))
+        .map(super::image_path);
     html! {
         article.story {
             h2 {
@@ -90,6 +96,9 @@ fn story(entry: &PublishedEntry) -> Markup {
                         }
                     }
                 }
+            }
+            @if let Some(image) = lead_image {
+                img.lead src=(image) alt=(title) loading="lazy";
             }
             @if !full_text.is_empty() {
                 details {
@@ -244,7 +253,16 @@ mod tests {
 
     #[test]
     fn a_story_names_and_links_every_source_and_escapes_text() {
-        let html = page(&[entry(Some("<p>Full <b>text</b></p>"))], 1, 1);
+        let mut story = entry(Some("<p>Full <b>text</b></p>"));
+        story.image = Some("https://a.example/lead.jpg".into());
+        let html = page(&[story], 1, 1);
+        let image = crate::publish::html::image_path("https://a.example/lead.jpg");
+        assert!(
+            html.contains(&format!(
+                "<img class=\"lead\" src=\"{image}\" alt=\"Crabs &amp; &lt;lobsters&gt;\""
+            )),
+            "{html}"
+        );
         assert!(html.contains("<html lang=\"en\">"), "{html}");
         assert!(html.contains("Crabs &amp; &lt;lobsters&gt;"), "{html}");
         assert!(
