@@ -284,6 +284,19 @@ fn the_pages_in_a_browser_show_every_story_and_source_once_and_load_nothing_from
         404
     );
 
+    // The stylesheet and the pages are cacheable: a strong ETag, then 304.
+    for path in ["/style.css", "/", "/tags/world.atom"] {
+        let (status, headers, _) = http_get(daemon.port, path, &[]);
+        assert_eq!(status, 200, "{path}");
+        let etag = headers
+            .iter()
+            .find(|(name, _)| name == "etag")
+            .map(|(_, value)| value.clone())
+            .expect("an ETag");
+        let (again, _, body) = http_get(daemon.port, path, &[("If-None-Match", &etag)]);
+        assert_eq!((again, body.len()), (304, 0), "{path}");
+    }
+
     // Every local link resolves.
     for link in &local_links {
         let (status, _, _) = http_get(daemon.port, link, &[]);
