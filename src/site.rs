@@ -134,23 +134,23 @@ pub fn render_pages(
 ) -> Pages {
     let shell = shell(config);
     let mut pages = Pages::new();
-    let river_entries = &entries[..entries.len().min(RIVER_DEPTH)];
+    // A story shows on the river and on its topics' pages: render it once.
+    let stories: Vec<String> = entries.iter().map(river::story_html).collect();
+    let river_stories = &stories[..stories.len().min(RIVER_DEPTH)];
     let alternates = Alternate::three(&config.output.title, "/feed");
     add_river(
         &mut pages,
         &shell,
         &shell.site_title,
         "",
-        river_entries,
+        river_stories,
         &alternates,
     );
     for tag in &shell.tags {
-        let tagged: Vec<PublishedEntry> = entries
-            .iter()
-            .zip(tags)
-            .filter(|(_, story_tags)| story_tags.contains(tag))
-            .map(|(entry, _)| entry.clone())
+        let indexes: Vec<usize> = (0..entries.len())
+            .filter(|index| tags[*index].contains(tag))
             .collect();
+        let tagged_stories: Vec<String> = indexes.iter().map(|i| stories[*i].clone()).collect();
         let path = format!("/tags/{tag}");
         let title = format!("{} · #{tag}", config.output.title);
         let mut alternates = Alternate::three(&title, &format!("/tags/{}", tag_segment(tag)));
@@ -160,9 +160,14 @@ pub fn render_pages(
             &shell,
             &format!("#{tag}"),
             &path,
-            &tagged,
+            &tagged_stories,
             &alternates,
         );
+        let tagged: Vec<PublishedEntry> = indexes
+            .iter()
+            .take(config.output.max_entries)
+            .map(|i| entries[*i].clone())
+            .collect();
         add_tag_feeds(&mut pages, config, tag, &tagged, updated);
     }
     pages
@@ -173,13 +178,13 @@ fn add_river(
     shell: &Shell,
     heading: &str,
     base: &str,
-    entries: &[PublishedEntry],
+    stories: &[String],
     alternates: &[Alternate],
 ) {
-    let page_count = entries.len().div_ceil(PAGE_SIZE).max(1);
+    let page_count = stories.len().div_ceil(PAGE_SIZE).max(1);
     for number in 1..=page_count {
         let start = (number - 1) * PAGE_SIZE;
-        let slice = &entries[start.min(entries.len())..(start + PAGE_SIZE).min(entries.len())];
+        let slice = &stories[start.min(stories.len())..(start + PAGE_SIZE).min(stories.len())];
         // Page 1 links to its siblings by their encoded path; keys are decoded paths.
         let encoded_base = match base.strip_prefix("/tags/") {
             Some(tag) => format!("/tags/{}", tag_segment(tag)),
@@ -192,7 +197,7 @@ fn add_river(
                 base: encoded_base,
                 number,
                 page_count,
-                entries: slice,
+                stories: slice,
                 alternates: alternates.to_vec(),
             },
         );
@@ -210,7 +215,7 @@ fn add_tag_feeds(
     tagged: &[PublishedEntry],
     updated: chrono::DateTime<chrono::Utc>,
 ) {
-    let entries = &tagged[..tagged.len().min(config.output.max_entries)];
+    let entries = tagged;
     let meta = FeedMeta {
         title: format!("{} · #{tag}", config.output.title),
         description: config.output.description.clone(),

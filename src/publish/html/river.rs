@@ -29,7 +29,9 @@ pub struct RiverPage<'a> {
     /// 1-based.
     pub number: usize,
     pub page_count: usize,
-    pub entries: &'a [PublishedEntry],
+    /// The page's stories, each already rendered by [`story_html`] (a story shows on the river
+    /// and on its topics' pages: it is rendered once per snapshot, not once per page).
+    pub stories: &'a [String],
     pub alternates: Vec<Alternate>,
 }
 
@@ -52,15 +54,20 @@ pub fn render(shell: &Shell, river: &RiverPage<'_>) -> String {
     };
     let body = html! {
         h1 { (title) }
-        @if river.entries.is_empty() {
+        @if river.stories.is_empty() {
             p.empty { "No stories yet." }
         }
-        @for entry in river.entries {
-            (story(entry))
+        @for story in river.stories {
+            (PreEscaped(story))
         }
         (pagination(river))
     };
     layout::page(shell, &title, &river.alternates, body)
+}
+
+/// One story as an `<article>`, for [`RiverPage::stories`].
+pub fn story_html(entry: &PublishedEntry) -> String {
+    story(entry).into_string()
 }
 
 fn story(entry: &PublishedEntry) -> Markup {
@@ -238,6 +245,7 @@ mod tests {
     }
 
     fn page(entries: &[PublishedEntry], number: usize, count: usize) -> String {
+        let stories: Vec<String> = entries.iter().map(story_html).collect();
         render(
             &shell(),
             &RiverPage {
@@ -245,7 +253,7 @@ mod tests {
                 base: "/".into(),
                 number,
                 page_count: count,
-                entries,
+                stories: &stories,
                 alternates: Alternate::three("Planet", "/feed"),
             },
         )
