@@ -322,6 +322,40 @@ fn the_pages_in_a_browser_show_every_story_and_source_once_and_load_nothing_from
     assert!(planet.quotidien.requests_to("/images/photo.jpg").is_empty());
 }
 
+/// A reload that changes a filter re-renders the pages and feeds from the stored entries: the
+/// advertisement appears on the river without any request to its site.
+#[test]
+fn a_reloaded_filter_changes_the_river_without_a_fetch() {
+    let planet = Planet::start();
+    planet.poll();
+    let daemon = Daemon::start(&planet);
+    let river = || String::from_utf8(http_get(daemon.port, "/", &[]).2).unwrap();
+    assert!(river().contains("Sommet sur le climat"));
+    assert!(!river().contains("Publicité"));
+    let requests = planet.quotidien.log().len();
+    planet.set_quotidien_filter("exclude = [\"/climat/\"]");
+    let status = Command::new("kill")
+        .arg("-HUP")
+        .arg(daemon.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let start = Instant::now();
+    while !river().contains("Publicité") {
+        assert!(start.elapsed() < Duration::from_secs(20), "not re-rendered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        river().contains("Sommet sur le climat"),
+        "still admitted by the wire, which has no filter"
+    );
+    assert_eq!(
+        planet.quotidien.log().len(),
+        requests,
+        "no fetch for a filter change"
+    );
+}
+
 fn select_in<'a>(element: &scraper::ElementRef<'a>, css: &str) -> Vec<scraper::ElementRef<'a>> {
     element.select(&Selector::parse(css).unwrap()).collect()
 }
