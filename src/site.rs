@@ -212,10 +212,9 @@ fn add_tag_feeds(
     pages: &mut Pages,
     config: &Config,
     tag: &str,
-    tagged: &[PublishedEntry],
+    entries: &[PublishedEntry],
     updated: chrono::DateTime<chrono::Utc>,
 ) {
-    let entries = tagged;
     let meta = FeedMeta {
         title: format!("{} · #{tag}", config.output.title),
         description: config.output.description.clone(),

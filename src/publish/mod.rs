@@ -1,4 +1,5 @@
 //! Which entries make the merged feed, and the Atom / RSS 2.0 / JSON Feed writers. Pure.
+//! The web pages' templates live beside them in `html/`.
 //!
 //! [`select`] picks and orders the entries; [`render`] writes them in one format. The three
 //! writers share `content` (the final HTML of an entry, re-sanitized, with the list of sites that
