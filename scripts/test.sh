@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs tributary's whole test suite. Installs what the tests drive besides tributary itself:
 # newsboat (Debian) and feedparser (PyPI, in a venv under target/), the real clients the merged
-# feed is checked against; promtool and systemd-analyze (Debian), the checkers of /metrics and
-# of the service unit; PostgreSQL's server (Debian), the second store backend. Safe to run
-# again: installs are skipped when already there.
+# feed is checked against; chromium (Debian), the browser the web pages are tested in; promtool
+# and systemd-analyze (Debian), the checkers of /metrics and of the service unit; PostgreSQL's
+# server (Debian), the second store backend. Safe to run again: installs are skipped when
+# already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,13 @@ for tool in promtool:prometheus systemd-analyze:systemd; do
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${tool#*:}" >/dev/null
   fi
 done
+# chromium (Debian package) loads the river, topic and sources pages in tests/it/browser.rs.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (Debian package, for the browser tests)..." >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 # prlimit starts the daemon with an open-file limit of 1024 (tests/it/serve_limits.rs).
 if ! command -v prlimit >/dev/null 2>&1; then
   echo "installing util-linux (prlimit)..." >&2

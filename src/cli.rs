@@ -78,6 +78,9 @@ enum Command {
         format: FormatArg,
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
+        /// Write this topic's feed (`tags = [...]` on sources) instead of the merged feed.
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
     },
     /// Show the title, metadata and extracted text of one page.
     Extract {
@@ -236,10 +239,15 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             runtime()?.block_on(crate::daemon::run(config, path))?;
             Ok(Exit::Ok)
         }
-        Command::Export { format, output } => export(
+        Command::Export {
+            format,
+            output,
+            tag,
+        } => export(
             &load_config(args.config.as_deref())?.0,
             format.into(),
             output,
+            tag.as_deref(),
         ),
         Command::Extract {
             url_or_file,
@@ -469,10 +477,38 @@ fn print_poll_summary(reports: &[SourceReport]) {
     }
 }
 
-fn export(config: &Config, format: OutputFormat, output: Option<PathBuf>) -> anyhow::Result<Exit> {
+fn export(
+    config: &Config,
+    format: OutputFormat,
+    output: Option<PathBuf>,
+    tag: Option<&str>,
+) -> anyhow::Result<Exit> {
+    if let Some(tag) = tag
+        && !crate::site::all_tags(config)
+            .iter()
+            .any(|known| known == tag)
+    {
+        anyhow::bail!(
+            "no source has the tag {tag:?} (topics: {})",
+            crate::site::all_tags(config).join(", ")
+        );
+    }
     let store = Store::open(&config.database)?;
     let snapshot = output::build_snapshot_blocking(&store, config)?;
-    let body = &snapshot.get(format).body;
+    let body = match tag {
+        Some(tag) => {
+            let extension = match format {
+                OutputFormat::Atom => "atom",
+                OutputFormat::Rss => "rss",
+                OutputFormat::Json => "json",
+            };
+            &snapshot
+                .page(&format!("/tags/{tag}.{extension}"))
+                .context("the topic's feed was not rendered")?
+                .body
+        }
+        None => &snapshot.get(format).body,
+    };
     match output {
         Some(path) => output::write_atomically(&path, body)
             .with_context(|| format!("writing {}", path.display()))?,

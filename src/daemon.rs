@@ -79,6 +79,10 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         )
     })?;
     let fetcher = Fetcher::new(&config.fetch)?;
+    let images = Arc::new(crate::fetch::images::ImageProxy::new(
+        fetcher.clone(),
+        config.fetch.clone(),
+    ));
     let config = Arc::new(config);
     let cache = FeedCache::new(output::build_snapshot(&store, &config).await?);
     let shared = Arc::new(Shared {
@@ -108,6 +112,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         store: store.clone(),
         config: shared.config.clone(),
         connections: connection_counters.clone(),
+        images,
     });
     let server = tokio::spawn(connections::serve(
         listener,
@@ -408,7 +413,24 @@ async fn reload(
     if new_config.server != old.config.server {
         tracing::warn!("[server] changes take effect at the next start");
     }
-    if new_config.output != old.config.output || new_config.public_url != old.config.public_url {
+    let topics = |config: &Config| -> Vec<_> {
+        config
+            .sources
+            .iter()
+            .map(|source| {
+                (
+                    source.name.clone(),
+                    source.tags.clone(),
+                    source.filter.clone(),
+                )
+            })
+            .collect()
+    };
+    // Filters and tags apply at render time, so a change needs a render, never a fetch.
+    if new_config.output != old.config.output
+        || new_config.public_url != old.config.public_url
+        || topics(&new_config) != topics(&old.config)
+    {
         shared.feed_changed.notify_one();
     }
 }

@@ -9,7 +9,7 @@
 //! plain data passed between stages, `sanitize` the one HTML policy, `status` the admin's view
 //! of per-source state, `metrics` the Prometheus registry, `notify` systemd's notify protocol,
 //! `poll_log` what the daemon logs about polls, `opml` subscription lists in
-//! and out. See ARCHITECTURE.md for the invariants.
+//! and out, `site` which stories the river and topic pages and feeds show. See ARCHITECTURE.md for the invariants.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -30,5 +30,6 @@ pub mod publish;
 pub mod sanitize;
 pub mod schedule;
 pub mod serve;
+pub mod site;
 pub mod status;
 pub mod store;

@@ -3,6 +3,7 @@
 //!
 //! The HTTP server only ever hands out a ready [`Snapshot`]; requests never render.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -11,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{Config, OutputFormat};
 use crate::publish::{self, FeedMeta, PublishedEntry, SourceRef};
-use crate::store::{self, Store, StoreError, StoredSource, StoredStory};
+use crate::store::{Store, StoreError, StoredSource, StoredStory};
 
 /// One format of the merged feed, ready to serve.
 #[derive(Debug, Clone)]
@@ -31,6 +32,11 @@ pub struct Snapshot {
     pub atom: Rendered,
     pub rss: Rendered,
     pub json: Rendered,
+    /// The river pages, topic pages and topic feeds, by the (decoded) path they are served at
+    /// (`/`, `/page/2`, `/tags/rust`, `/tags/rust.atom`...; see `site.rs`).
+    pub pages: Arc<HashMap<String, Rendered>>,
+    /// The pages' lead images: their URL by the path the pages load them from.
+    pub images: Arc<HashMap<String, String>>,
 }
 
 impl Snapshot {
@@ -40,6 +46,11 @@ impl Snapshot {
             OutputFormat::Rss => &self.rss,
             OutputFormat::Json => &self.json,
         }
+    }
+
+    /// The page or topic feed served at `path`, if there is one.
+    pub fn page(&self, path: &str) -> Option<&Rendered> {
+        self.pages.get(path)
     }
 }
 
@@ -71,28 +82,33 @@ impl FeedCache {
     }
 }
 
-/// Reads the newest stories and renders all three formats.
+/// Reads the newest stories the filters admit and renders the three formats, the river and
+/// the topics' pages and feeds.
 pub async fn build_snapshot(store: &Store, config: &Config) -> Result<Snapshot, StoreError> {
-    let limit = config.output.max_entries;
-    let stories = store
-        .call(move |connection| store::latest_stories(connection, limit))
+    let owned = config.clone();
+    let admitted = store
+        .call(move |connection| {
+            crate::site::load_admitted(connection, &owned, crate::site::wanted(&owned))
+        })
         .await?;
-    Ok(snapshot_from(config, stories))
+    Ok(snapshot_from(config, admitted))
 }
 
 /// Synchronous twin of [`build_snapshot`] for the CLI.
 pub fn build_snapshot_blocking(store: &Store, config: &Config) -> Result<Snapshot, StoreError> {
-    let limit = config.output.max_entries;
-    let stories = store.call_blocking(|connection| store::latest_stories(connection, limit))?;
-    Ok(snapshot_from(config, stories))
+    let admitted = store.call_blocking(|connection| {
+        crate::site::load_admitted(connection, config, crate::site::wanted(config))
+    })?;
+    Ok(snapshot_from(config, admitted))
 }
 
-fn snapshot_from(config: &Config, stories: Vec<StoredStory>) -> Snapshot {
-    let entries = publish::select(
-        stories.into_iter().map(to_published).collect(),
-        config.output.max_entries,
-    );
-    let updated = entries
+fn snapshot_from(config: &Config, admitted: Vec<crate::site::Admitted>) -> Snapshot {
+    let (entries, tags): (Vec<PublishedEntry>, Vec<Vec<String>>) = admitted
+        .into_iter()
+        .map(|admitted| (to_published(admitted.story), admitted.tags))
+        .unzip();
+    let merged = &entries[..entries.len().min(config.output.max_entries)];
+    let updated = merged
         .iter()
         .map(|entry| entry.updated)
         .max()
@@ -102,19 +118,28 @@ fn snapshot_from(config: &Config, stories: Vec<StoredStory>) -> Snapshot {
         description: config.output.description.clone(),
         public_url: config.public_url.clone(),
         updated,
+        topic: None,
     };
     let render = |format| {
-        let text = publish::render_with(&meta, &entries, format, &config.video_hosts);
-        rendered(text, updated, format)
+        let text = publish::render_with(&meta, merged, format, &config.video_hosts);
+        rendered(text, updated, publish::content_type(format))
     };
+    let pages = crate::site::render_pages(config, &entries, &tags, updated)
+        .into_iter()
+        .map(|(path, (text, content_type))| (path, rendered(text, updated, content_type)))
+        .collect();
     Snapshot {
         atom: render(OutputFormat::Atom),
         rss: render(OutputFormat::Rss),
         json: render(OutputFormat::Json),
+        pages: Arc::new(pages),
+        images: Arc::new(crate::site::lead_images(&entries)),
     }
 }
 
-fn rendered(text: String, updated: DateTime<Utc>, format: OutputFormat) -> Rendered {
+/// Bytes ready to serve: gzipped once, with a strong ETag. Also used for fixed files such as
+/// the stylesheet.
+pub fn rendered(text: String, updated: DateTime<Utc>, content_type: &'static str) -> Rendered {
     let body = text.into_bytes();
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let gzip = encoder
@@ -126,7 +151,7 @@ fn rendered(text: String, updated: DateTime<Utc>, format: OutputFormat) -> Rende
         gzip,
         body,
         last_modified: updated,
-        content_type: publish::content_type(format),
+        content_type,
     }
 }
 
@@ -140,7 +165,7 @@ fn source_ref(source: &StoredSource) -> SourceRef {
     }
 }
 
-fn to_published(story: StoredStory) -> PublishedEntry {
+pub(crate) fn to_published(story: StoredStory) -> PublishedEntry {
     let mut sources = story.sources.iter().map(source_ref);
     let origin = sources.next().unwrap_or_else(|| SourceRef {
         name: "unknown".into(),
@@ -243,7 +268,12 @@ mod tests {
             categories: vec![],
             enclosures: vec![],
             image: None,
+            text: None,
             sources: vec![source("a"), source("b")],
+            cursor: crate::store::StoryCursor {
+                published: 0,
+                id: 1,
+            },
         };
         let entry = to_published(story);
         assert_eq!(entry.origin.name, "a");

@@ -133,6 +133,29 @@ pub fn to_table(statuses: &[SourceStatus]) -> String {
         .join("\n")
 }
 
+/// The `/sources` page: every configured source's status, its topics and entries per day.
+pub fn sources_page(
+    config: &Config,
+    statuses: &[SourceStatus],
+    per_day: &std::collections::HashMap<String, Vec<u64>>,
+) -> String {
+    use crate::publish::html::{Alternate, sources};
+    let rows: Vec<sources::SourceRow<'_>> = statuses
+        .iter()
+        .map(|status| sources::SourceRow {
+            status,
+            tags: config
+                .source(&status.state.name)
+                .map_or(&[][..], |source| &source.tags[..]),
+            per_day: per_day
+                .get(&status.state.name)
+                .map_or(&[][..], Vec::as_slice),
+        })
+        .collect();
+    let alternates = Alternate::three(&config.output.title, "/feed");
+    sources::render(&crate::site::shell(config), &rows, &alternates)
+}
+
 /// Bytes the database takes on disk: the file and its write-ahead log.
 pub fn database_file_bytes(path: &Path) -> u64 {
     let size = |path: &Path| std::fs::metadata(path).map_or(0, |metadata| metadata.len());

@@ -8,6 +8,7 @@ pub mod edit;
 mod raw;
 mod retention;
 mod server;
+pub mod topics;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use std::time::Duration;
 pub use duration::parse_duration;
 pub use retention::RetentionSettings;
 pub use server::{IpNet, ServerSettings};
+pub use topics::EntryFilter;
 pub use validate::parse_cron;
 
 /// One problem in a config file, located for the admin.
@@ -192,6 +194,10 @@ pub struct Source {
     pub fetch: FetchSettings,
     pub content_selector: Option<String>,
     pub remove_selectors: Vec<String>,
+    /// Topics (`tags = [...]`): each has its own feeds and river page.
+    pub tags: Vec<String>,
+    /// Which entries enter the merged feeds (`include` / `exclude`); all are stored anyway.
+    pub filter: EntryFilter,
 }
 
 impl Config {

@@ -84,4 +84,9 @@ pub struct RawSource {
     pub user_agent: Option<Spanned<String>>,
     pub content_selector: Option<Spanned<String>>,
     pub remove_selectors: Option<Vec<Spanned<String>>>,
+    /// Topics the source's entries belong to (`/tags/{tag}`); see `topics.rs`.
+    pub tags: Option<Vec<Spanned<String>>>,
+    /// Entry filters for the merged feeds; see `topics.rs` for the syntax.
+    pub include: Option<Vec<Spanned<String>>>,
+    pub exclude: Option<Vec<Spanned<String>>>,
 }

@@ -336,6 +336,7 @@ fn sources(
                 value.get_ref().clone()
             })
             .collect();
+        let (tags, filter) = source_topics(raw, &key, problems);
         if let Some(url) = url {
             sources.push(Source {
                 name,
@@ -346,10 +347,29 @@ fn sources(
                 fetch,
                 content_selector,
                 remove_selectors,
+                tags,
+                filter,
             });
         }
     }
     sources
+}
+
+/// The source's `tags`, `include` and `exclude` (rules in `topics.rs`).
+fn source_topics(
+    raw: &RawSource,
+    key: &dyn Fn(&str) -> String,
+    problems: &mut Problems,
+) -> (Vec<String>, super::EntryFilter) {
+    let (tags, mut found) = super::topics::tags(raw.tags.as_ref(), &key("tags"));
+    let (include, more) = super::topics::patterns(raw.include.as_ref(), &key("include"));
+    found.extend(more);
+    let (exclude, more) = super::topics::patterns(raw.exclude.as_ref(), &key("exclude"));
+    found.extend(more);
+    for (span, key, message) in found {
+        problems.add(span, &key, message);
+    }
+    (tags, super::EntryFilter { include, exclude })
 }
 
 fn source_url(value: &Spanned<String>, key: &str, problems: &mut Problems) -> Option<url::Url> {

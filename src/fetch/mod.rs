@@ -6,13 +6,15 @@
 //! - `guard`: which addresses may be connected to (`is_public_ip`, the filtering resolver);
 //! - `politeness`: global and per-host concurrency, minimum gap between starts to one host;
 //! - `robots` (pure parser) and `robots_cache` (one download per origin, cached);
-//! - `headers`: pure readers of Retry-After and cache lifetime.
+//! - `headers`: pure readers of Retry-After and cache lifetime;
+//! - `images`: the river's lead images, fetched for the pages' own origin and kept in memory.
 //!
 //! Nothing here decides *when* to poll again: `Fetched::cache_lifetime`,
 //! `FetchError::retry_after` and `Fetched::permanent_redirect` are facts for the scheduler.
 
 mod guard;
 mod headers;
+pub mod images;
 mod passes;
 mod politeness;
 mod robots;

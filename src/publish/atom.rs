@@ -24,7 +24,7 @@ pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], video_hosts: &[String
 }
 
 fn write_feed_metadata(xml: &mut XmlWriter, meta: &FeedMeta) {
-    let self_url = meta.feed_url("feed.atom");
+    let self_url = meta.self_url("atom");
     xml.text("id", &[], &self_url);
     xml.text("title", &[("type", "text")], &meta.title);
     if let Some(description) = meta.description.as_deref().filter(|d| !d.trim().is_empty()) {

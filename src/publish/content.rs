@@ -20,7 +20,7 @@ pub fn source_display_name(source: &SourceRef) -> &str {
 
 /// The best page to send a reader to for this source: the story there, else the site; an
 /// absolute web URL in canonical form (without the tracking tags the source's feed added).
-fn source_page(source: &SourceRef) -> Option<String> {
+pub fn source_page(source: &SourceRef) -> Option<String> {
     [source.link.as_deref(), source.site_link.as_deref()]
         .into_iter()
         .flatten()

@@ -75,7 +75,7 @@ pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], video_hosts: &[String
         version: "https://jsonfeed.org/version/1.1",
         title: clean(&meta.title),
         home_page_url: meta.home_page_url(),
-        feed_url: meta.feed_url("feed.json"),
+        feed_url: meta.self_url("json"),
         description: meta
             .description
             .as_deref()

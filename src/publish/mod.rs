@@ -1,4 +1,5 @@
 //! Which entries make the merged feed, and the Atom / RSS 2.0 / JSON Feed writers. Pure.
+//! The web pages' templates live beside them in `html/`.
 //!
 //! [`select`] picks and orders the entries; [`render`] writes them in one format. The three
 //! writers share `content` (the final HTML of an entry, re-sanitized, with the list of sites that
@@ -8,6 +9,7 @@
 
 mod atom;
 mod content;
+pub mod html;
 mod json;
 mod rss;
 pub(crate) mod xml;
@@ -26,17 +28,31 @@ pub struct FeedMeta {
     pub public_url: String,
     /// Newest change among the entries (or now, when there are none).
     pub updated: DateTime<Utc>,
+    /// The topic this feed is about (`/tags/{tag}.atom`), or `None` for the merged feed.
+    pub topic: Option<String>,
 }
 
 impl FeedMeta {
-    /// The absolute URL one of the merged feeds is served at, e.g. `feed_url("feed.atom")`.
+    /// The absolute URL of a file the server serves, e.g. `feed_url("feed.atom")`.
     pub fn feed_url(&self, file_name: &str) -> String {
         format!("{}/{file_name}", self.public_url.trim_end_matches('/'))
     }
 
-    /// The merged feed's home page: the server's root.
+    /// The absolute URL this feed is served at in one format (`extension`: `atom`, `rss`,
+    /// `json`): `feed.atom` for the merged feed, `tags/{tag}.atom` for a topic's.
+    pub fn self_url(&self, extension: &str) -> String {
+        match &self.topic {
+            Some(tag) => self.feed_url(&format!("tags/{}.{extension}", html::tag_segment(tag))),
+            None => self.feed_url(&format!("feed.{extension}")),
+        }
+    }
+
+    /// The feed's home page: the river page at the server's root, or the topic's.
     pub fn home_page_url(&self) -> String {
-        self.feed_url("")
+        match &self.topic {
+            Some(tag) => self.feed_url(html::tag_path(tag).trim_start_matches('/')),
+            None => self.feed_url(""),
+        }
     }
 }
 
@@ -123,7 +139,7 @@ pub fn content_type(format: OutputFormat) -> &'static str {
 }
 
 /// RFC 3339 in UTC with a `Z`, as Atom and JSON Feed want.
-fn rfc3339(date: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(date: DateTime<Utc>) -> String {
     date.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -191,6 +207,7 @@ mod tests {
             description: None,
             public_url: "http://127.0.0.1:8080/".into(),
             updated: Utc::now(),
+            topic: None,
         };
         let expected =
             "<p><a href=\"https://a.example/bare?x=1&amp;y=2\">Bare &amp; titled</a></p>";
@@ -230,6 +247,7 @@ mod tests {
             description: None,
             public_url: "http://127.0.0.1:8080/".into(),
             updated: Utc::now(),
+            topic: None,
         };
         assert_eq!(
             meta.feed_url("feed.atom"),

@@ -40,7 +40,7 @@ fn write_channel_metadata(xml: &mut XmlWriter, meta: &FeedMeta) {
         &[
             ("rel", "self"),
             ("type", "application/rss+xml"),
-            ("href", &meta.feed_url("feed.rss")),
+            ("href", &meta.self_url("rss")),
         ],
     );
     xml.text("lastBuildDate", &[], &rfc822(meta.updated));

@@ -1,5 +1,5 @@
-//! HTTP routes: the merged feed with caching headers, `/status`, `/healthz`, `/metrics`. The
-//! one place errors become HTTP statuses.
+//! HTTP routes: the merged feed with caching headers, the river and topic pages, `/sources`,
+//! `/status`, `/healthz`, `/metrics`. The one place errors become HTTP statuses.
 //!
 //! The accept loop, connection caps and deadlines live in `connections` and the files beside it.
 
@@ -12,7 +12,7 @@ pub mod limits;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,6 +20,7 @@ use tokio::sync::RwLock;
 
 use crate::config::{Config, OutputFormat};
 use crate::output::{FeedCache, Rendered};
+use crate::publish::html;
 use crate::store::{self, Store};
 
 /// What the routes read: the rendered feeds, the store (for `/status`) and the live config.
@@ -30,6 +31,8 @@ pub struct ServeState {
     pub config: Arc<RwLock<Arc<Config>>>,
     /// The accept loop's counters, exported at `/metrics`.
     pub connections: Arc<counters::ConnectionCounters>,
+    /// The river's lead images, fetched for the pages' own origin.
+    pub images: Arc<crate::fetch::images::ImageProxy>,
 }
 
 pub fn router(state: ServeState) -> Router {
@@ -37,7 +40,13 @@ pub fn router(state: ServeState) -> Router {
         .route("/feed.atom", get(atom))
         .route("/feed.rss", get(rss))
         .route("/feed.json", get(json))
-        .route("/", get(index))
+        .route("/", get(river_first_page))
+        .route("/page/{number}", get(river_page))
+        .route("/tags/{tag}", get(topic))
+        .route("/tags/{tag}/page/{number}", get(topic_page))
+        .route("/style.css", get(stylesheet))
+        .route("/images/{key}", get(lead_image))
+        .route("/sources", get(sources_page))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/status", get(status))
         .route("/opml", get(opml))
@@ -78,23 +87,6 @@ async fn metrics_text(State(state): State<ServeState>) -> Response {
         .into_response()
 }
 
-/// A small page for people who open the server in a browser: what to subscribe to.
-async fn index(State(state): State<ServeState>) -> Response {
-    let config = state.config.read().await.clone();
-    let title = ammonia::clean_text(&config.output.title);
-    let page = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <link rel=\"alternate\" type=\"application/atom+xml\" href=\"/feed.atom\">\
-         <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.rss\">\
-         <link rel=\"alternate\" type=\"application/feed+json\" href=\"/feed.json\"></head>\
-         <body><h1>{title}</h1><p>Subscribe: <a href=\"/feed.atom\">Atom</a> · \
-         <a href=\"/feed.rss\">RSS</a> · <a href=\"/feed.json\">JSON Feed</a></p>\
-         <p>{} sources. <a href=\"/status\">Status</a></p></body></html>",
-        config.sources.len()
-    );
-    axum::response::Html(page).into_response()
-}
-
 async fn atom(State(state): State<ServeState>, headers: HeaderMap) -> Response {
     feed(&state, &headers, OutputFormat::Atom)
 }
@@ -109,7 +101,11 @@ async fn json(State(state): State<ServeState>, headers: HeaderMap) -> Response {
 
 fn feed(state: &ServeState, request: &HeaderMap, format: OutputFormat) -> Response {
     let snapshot = state.cache.current();
-    let rendered = snapshot.get(format);
+    respond(snapshot.get(format), request, "public, max-age=60")
+}
+
+/// Ready bytes with their validators: a 304 when the client has them, gzip when accepted.
+fn respond(rendered: &Rendered, request: &HeaderMap, cache_control: &'static str) -> Response {
     let last_modified = httpdate::fmt_http_date(rendered.last_modified.into());
     let mut response = if not_modified(request, rendered) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -129,8 +125,18 @@ fn feed(state: &ServeState, request: &HeaderMap, format: OutputFormat) -> Respon
     );
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
+        HeaderValue::from_static(cache_control),
     );
+    if rendered.content_type.starts_with("text/") {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(html::CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+    }
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if let Ok(value) = HeaderValue::from_str(&rendered.etag) {
         headers.insert(header::ETAG, value);
@@ -139,6 +145,133 @@ fn feed(state: &ServeState, request: &HeaderMap, format: OutputFormat) -> Respon
         headers.insert(header::LAST_MODIFIED, value);
     }
     response
+}
+
+/// A page or topic feed of the current snapshot, or a 404 page.
+fn snapshot_page(state: &ServeState, request: &HeaderMap, path: &str) -> Response {
+    let snapshot = state.cache.current();
+    match snapshot.page(path) {
+        Some(rendered) => respond(rendered, request, "public, max-age=60"),
+        None => not_found(),
+    }
+}
+
+fn not_found() -> Response {
+    let mut response = (
+        StatusCode::NOT_FOUND,
+        axum::response::Html(
+            "<!doctype html><html lang=\"en\"><title>Not found</title>\
+            <p>No such page. <a href=\"/\">Back to the river</a>.</p></html>",
+        ),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(html::CONTENT_SECURITY_POLICY),
+    );
+    response
+}
+
+async fn river_first_page(State(state): State<ServeState>, headers: HeaderMap) -> Response {
+    snapshot_page(&state, &headers, "/")
+}
+
+async fn river_page(
+    State(state): State<ServeState>,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    snapshot_page(&state, &headers, &format!("/page/{number}"))
+}
+
+/// A topic's river page (`/tags/rust`) or feed (`/tags/rust.atom`, `.rss`, `.json`).
+async fn topic(
+    State(state): State<ServeState>,
+    Path(tag): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    snapshot_page(&state, &headers, &format!("/tags/{tag}"))
+}
+
+async fn topic_page(
+    State(state): State<ServeState>,
+    Path((tag, number)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    snapshot_page(&state, &headers, &format!("/tags/{tag}/page/{number}"))
+}
+
+/// A lead image the current pages show, fetched once and served from memory; any other key
+/// is a 404, so this is no open proxy.
+async fn lead_image(State(state): State<ServeState>, Path(key): Path<String>) -> Response {
+    let Some(url) = state
+        .cache
+        .current()
+        .images
+        .get(&format!("/images/{key}"))
+        .cloned()
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match state.images.get(&url).await {
+        Ok(image) => (
+            [
+                (header::CONTENT_TYPE, image.content_type),
+                (header::CACHE_CONTROL, "public, max-age=86400".to_string()),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            ],
+            image.body,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::debug!(%error, url, "lead image");
+            StatusCode::BAD_GATEWAY.into_response()
+        }
+    }
+}
+
+/// The one stylesheet: fixed bytes, so a day's caching and a strong ETag.
+async fn stylesheet(headers: HeaderMap) -> Response {
+    static STYLESHEET: std::sync::LazyLock<Rendered> = std::sync::LazyLock::new(|| {
+        crate::output::rendered(
+            html::STYLESHEET.to_string(),
+            chrono::DateTime::UNIX_EPOCH,
+            "text/css; charset=utf-8",
+        )
+    });
+    respond(&STYLESHEET, &headers, "public, max-age=86400")
+}
+
+/// Every source's health for a person: the data of `/status`, with a 14-day chart each.
+async fn sources_page(State(state): State<ServeState>) -> Response {
+    let config = state.config.read().await.clone();
+    let keys = crate::status::source_keys(&config);
+    let loaded = state
+        .store
+        .call(move |connection| {
+            Ok((
+                store::load_statuses(connection, &keys)?,
+                store::entries_per_day(connection, chrono::Utc::now(), html::sources::CHART_DAYS)?,
+            ))
+        })
+        .await;
+    match loaded {
+        Ok((statuses, per_day)) => {
+            let page = crate::status::sources_page(&config, &statuses, &per_day);
+            let mut response = axum::response::Html(page).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(html::CONTENT_SECURITY_POLICY),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "sources page");
+            (StatusCode::INTERNAL_SERVER_ERROR, "database error\n").into_response()
+        }
+    }
 }
 
 /// RFC 9110: If-None-Match wins over If-Modified-Since when both are sent.

@@ -8,6 +8,7 @@
 //! source's pass. PostgreSQL's connections come from a small pool (`pool.rs`); its write
 //! transactions queue on an advisory lock instead (`db::Connection::write_transaction`).
 
+mod activity;
 mod backup;
 mod db;
 mod migrate;
@@ -27,14 +28,15 @@ pub use db::{Backend, Connection};
 pub use migrate::{CopySummary, copy_store};
 use pool::PgPool;
 
+pub use activity::entries_per_day;
 pub use backup::{BackupReport, backup_to};
 pub use recent::RecentFingerprints;
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
 pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
 pub use stories::{
-    NewItem, PassSummary, StoredSource, StoredStory, commit_pass, known_keys, latest_stories,
-    story_by_canonical,
+    NewItem, PassSummary, StoredSource, StoredStory, StoryCursor, commit_pass, known_keys,
+    latest_stories, stories_before, story_by_canonical,
 };
 
 /// The store layer's error.

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area. Everything runs against loopback
 //! servers started by the tests; nothing reaches the internet.
 
+mod browser;
 mod daemon;
 mod dedupe;
 mod end_to_end;
@@ -18,3 +19,4 @@ mod serve_limits;
 mod service;
 mod store;
 mod support;
+mod topics;

@@ -21,6 +21,7 @@ fn meta() -> FeedMeta {
         description: Some("Toute l'actualité & plus encore".into()),
         public_url: "http://127.0.0.1:8080".into(),
         updated: date(6, 12),
+        topic: None,
     }
 }
 
@@ -484,7 +485,7 @@ fn content_types_name_each_format() {
 }
 
 /// The text of every `<name>` element (no attributes), unescaped only as far as these tests need.
-fn element_texts(xml: &str, name: &str) -> Vec<String> {
+pub(crate) fn element_texts(xml: &str, name: &str) -> Vec<String> {
     let open = format!("<{name}>");
     let close = format!("</{name}>");
     xml.match_indices(&open)
@@ -497,7 +498,7 @@ fn element_texts(xml: &str, name: &str) -> Vec<String> {
 
 /// A small XML 1.0 well-formedness check: one root, properly nested and matched tags, quoted
 /// attributes, only predefined or numeric entity references, no forbidden characters.
-fn check_well_formed(xml: &str) -> Result<(), String> {
+pub(crate) fn check_well_formed(xml: &str) -> Result<(), String> {
     let body = xml
         .strip_prefix("<?xml version=\"1.0\" encoding=\"utf-8\"?>")
         .ok_or("missing XML declaration")?;
