@@ -71,7 +71,12 @@ enum Command {
     /// Poll every source once now, whatever its schedule, then exit.
     Poll,
     /// Run the daemon: scheduler and HTTP server, until SIGTERM or SIGINT.
-    Run,
+    Run {
+        /// `worker` polls, `web` serves the feeds from the store, `all` does both (see
+        /// README, "Running a fleet").
+        #[arg(long, value_enum, default_value = "all")]
+        role: crate::fleet::Role,
+    },
     /// Write the merged feed to stdout or, atomically, to a file.
     Export {
         #[arg(long, value_enum)]
@@ -231,9 +236,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
     match args.command {
         Command::Check => check(args.config.as_deref()),
         Command::Poll => poll(&load_config(args.config.as_deref())?.0),
-        Command::Run => {
+        Command::Run { role } => {
             let (config, path) = load_config(args.config.as_deref())?;
-            runtime()?.block_on(crate::daemon::run(config, path))?;
+            runtime()?.block_on(crate::daemon::run(config, path, role))?;
             Ok(Exit::Ok)
         }
         Command::Export { format, output } => export(
