@@ -495,12 +495,16 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
     let keys = crate::status::source_keys(config);
     let statuses = store.call_blocking(|connection| store::load_statuses(connection, &keys))?;
     let stats = store.call_blocking(store::database_stats)?;
+    let alive = crate::fleet::alive_within(config);
+    let instances = store.call_blocking(|connection| store::live_instances(connection, alive))?;
     if json {
         let mut json = crate::status::to_json(&statuses);
         json["database"] = crate::status::database_json(&config.database, &stats);
+        json["instances"] = crate::status::instances_json(&instances);
         outln!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         outln!("{}", crate::status::database_line(&config.database, &stats));
+        outln!("{}", crate::status::instances_line(&instances));
         outln!("{}", crate::status::to_table(&statuses));
     }
     Ok(Exit::Ok)
