@@ -3,7 +3,9 @@
 //!
 //! Leasing by host (not by source) keeps `fetch/politeness.rs` true for a whole fleet: the one
 //! holder's limiter applies the per-host concurrency and delay, and a released host stays closed
-//! for the per-host delay, so the next holder's first request keeps the gap too. A lease is
+//! to other instances for the per-host delay, so the next holder's first request keeps the gap
+//! too (the instance that gave it back may take it again at once: its limiter keeps the gap,
+//! and a tick arriving meanwhile is not lost). A lease is
 //! claimed at a host's first poll, counted while passes of it run, renewed with the heartbeat
 //! and given back when its last pass ends; an instance that dies keeps it until it expires
 //! (`[fleet] lease`), and then another instance takes the host over. On SQLite every claim is
@@ -84,7 +86,7 @@ impl HostLeases {
     }
 
     /// Ends one pass of `host`; after its last, the lease is given back, the host closed to
-    /// every instance for `cool` (the per-host delay).
+    /// other instances for `cool` (the per-host delay).
     pub async fn release(&self, host: &str, cool: Duration) {
         if !self.leave_pass(host) {
             return;
@@ -128,10 +130,15 @@ impl HostLeases {
     /// pass still commits safely, duplicates being checked under the write lock).
     pub async fn renew(&self, lease: Duration) {
         let _serial = self.statements.lock().await;
-        let instance = self.instance.clone();
+        let (instance, hosts) = (self.instance.clone(), self.held());
+        if hosts.is_empty() {
+            return;
+        }
         let renewed = self
             .store
-            .call(move |connection| store::renew_hosts(connection, &instance, millis(lease)))
+            .call(move |connection| {
+                store::renew_hosts(connection, &instance, &hosts, millis(lease))
+            })
             .await;
         match renewed {
             Ok(Some(still_held)) => {

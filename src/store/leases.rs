@@ -125,21 +125,25 @@ pub fn claim_host(
     Ok(!claimed.is_empty())
 }
 
-/// Extends every lease `holder` has for another `lease_ms`; returns the hosts still held (a
-/// host missing from the answer was taken over: this instance stalled past its lease).
+/// Extends `holder`'s leases on `hosts` (those with passes running) for another `lease_ms`;
+/// returns the hosts still held (one missing from the answer was taken over: this instance
+/// stalled past its lease). A host given back and cooling down is not renewed.
 pub fn renew_hosts(
     connection: &mut Connection,
     holder: &str,
+    hosts: &[String],
     lease_ms: i64,
 ) -> Result<Option<Vec<String>>, StoreError> {
     if connection.backend() == Backend::Sqlite {
         return Ok(None);
     }
+    // Host names hold no commas: one text parameter carries the list.
     let rows = connection.query(
         &format!(
-            "UPDATE host_leases SET expires = {PG_NOW_MS} + ?2 WHERE holder = ?1 RETURNING host"
+            "UPDATE host_leases SET expires = {PG_NOW_MS} + ?2 WHERE holder = ?1 \
+             AND host = ANY(string_to_array(?3, ',')) RETURNING host"
         ),
-        values![holder, lease_ms],
+        values![holder, lease_ms, hosts.join(",")],
     )?;
     rows.iter()
         .map(|row| row.get(0))
@@ -147,8 +151,10 @@ pub fn renew_hosts(
         .map(Some)
 }
 
-/// Gives `host` back: nobody holds it, and nobody may claim it for `cool_ms` (the per-host
-/// delay), so the next instance's first request keeps the gap after this one's last.
+/// Gives `host` back after `cool_ms` (the per-host delay): no other instance may claim it
+/// before, so the next holder's first request keeps the gap after this one's last. The holder
+/// stays recorded, so this instance may take it again at once (its own limiter keeps the gap):
+/// a tick arriving while the host cools is not lost.
 pub fn release_host(
     connection: &mut Connection,
     host: &str,
@@ -160,8 +166,7 @@ pub fn release_host(
     }
     connection.execute(
         &format!(
-            "UPDATE host_leases SET holder = '', expires = {PG_NOW_MS} + ?3 \
-             WHERE host = ?1 AND holder = ?2"
+            "UPDATE host_leases SET expires = {PG_NOW_MS} + ?3 WHERE host = ?1 AND holder = ?2"
         ),
         values![host, holder, cool_ms],
     )?;
@@ -218,20 +223,29 @@ mod tests {
                         ("b.example".to_string(), "two".to_string())
                     ]
                 );
-                // Released with a cooling time: closed to everyone until it passes.
+                // Released with a cooling time: closed to others until it passes, open to
+                // the instance that gave it back.
                 release_host(connection, "a.example", "one", 60_000)?;
                 assert!(!claim_host(connection, "a.example", "two", 60_000)?);
-                assert!(!claim_host(connection, "a.example", "one", 60_000)?);
+                assert!(claim_host(connection, "a.example", "one", 60_000)?);
+                release_host(connection, "a.example", "one", 1)?;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                assert!(claim_host(connection, "a.example", "two", 60_000)?);
                 // An expired lease (its holder died) is taken over.
                 assert!(claim_host(connection, "c.example", "dead", 1)?);
                 std::thread::sleep(std::time::Duration::from_millis(20));
+                let hosts = ["c.example".to_string()];
                 assert_eq!(
-                    renew_hosts(connection, "dead", 1)?,
-                    Some(vec!["c.example".into()])
+                    renew_hosts(connection, "dead", &hosts, 1)?,
+                    Some(hosts.to_vec())
                 );
+                assert_eq!(renew_hosts(connection, "dead", &[], 1)?, Some(vec![]));
                 std::thread::sleep(std::time::Duration::from_millis(20));
                 assert!(claim_host(connection, "c.example", "two", 60_000)?);
-                assert_eq!(renew_hosts(connection, "dead", 60_000)?, Some(vec![]));
+                assert_eq!(
+                    renew_hosts(connection, "dead", &hosts, 60_000)?,
+                    Some(vec![])
+                );
                 Ok(())
             })
             .unwrap();
