@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::store::{self, Store};
 
@@ -26,7 +26,14 @@ pub struct HostLeases {
     /// Serialises this instance's lease statements, so a release cannot overtake the claim
     /// that follows it for the same host (which would leave a running pass without a lease).
     statements: tokio::sync::Mutex<()>,
+    /// Hosts another instance held at the last claim, and until when not to ask again: every
+    /// instance gets every tick, so without this a host's many sources would each cost a
+    /// refused claim. The holder got the same ticks; only a takeover waits this long more.
+    refused: Mutex<HashMap<String, Instant>>,
 }
+
+/// How long a refused claim is not retried.
+const REFUSED_FOR: Duration = Duration::from_secs(1);
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
@@ -39,6 +46,7 @@ impl HostLeases {
             store,
             held: Mutex::new(HashMap::new()),
             statements: tokio::sync::Mutex::new(()),
+            refused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -60,9 +68,15 @@ impl HostLeases {
         if self.join(host) {
             return true;
         }
+        if self.recently_refused(host) {
+            return false;
+        }
         let _serial = self.statements.lock().await;
         if self.join(host) {
             return true;
+        }
+        if self.recently_refused(host) {
+            return false;
         }
         let (owned_host, instance) = (host.to_string(), self.instance.clone());
         let claimed = self
@@ -77,7 +91,13 @@ impl HostLeases {
                 held.insert(host.to_string(), 1);
                 true
             }
-            Ok(false) => false,
+            Ok(false) => {
+                let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                refused.retain(|_, until| *until > now);
+                refused.insert(host.to_string(), now + REFUSED_FOR);
+                false
+            }
             Err(error) => {
                 tracing::warn!(%error, host, "claiming a host lease failed; poll skipped");
                 false
@@ -110,6 +130,14 @@ impl HostLeases {
         if let Err(error) = released {
             tracing::warn!(%error, host, "giving a host lease back failed; it will expire");
         }
+    }
+
+    /// Whether another instance held `host` less than [`REFUSED_FOR`] ago.
+    fn recently_refused(&self, host: &str) -> bool {
+        let refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        refused
+            .get(host)
+            .is_some_and(|until| *until > Instant::now())
     }
 
     /// Uncounts a pass; `true` when it was the host's last.
@@ -197,7 +225,11 @@ mod tests {
         assert!(!two.acquire("a.example", lease).await);
         one.release("a.example", Duration::ZERO).await;
         assert!(one.held().is_empty());
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert!(
+            !two.acquire("a.example", lease).await,
+            "refused a moment ago: not asked again yet"
+        );
+        tokio::time::sleep(REFUSED_FOR).await;
         assert!(two.acquire("a.example", lease).await);
         two.renew(lease).await;
         assert_eq!(two.held(), ["a.example"]);
