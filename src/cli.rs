@@ -71,7 +71,12 @@ enum Command {
     /// Poll every source once now, whatever its schedule, then exit.
     Poll,
     /// Run the daemon: scheduler and HTTP server, until SIGTERM or SIGINT.
-    Run,
+    Run {
+        /// `worker` polls, `web` serves the feeds from the store, `all` does both (see
+        /// README, "Running a fleet").
+        #[arg(long, value_enum, default_value = "all")]
+        role: crate::fleet::Role,
+    },
     /// Write the merged feed to stdout or, atomically, to a file.
     Export {
         #[arg(long, value_enum)]
@@ -234,9 +239,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
     match args.command {
         Command::Check => check(args.config.as_deref()),
         Command::Poll => poll(&load_config(args.config.as_deref())?.0),
-        Command::Run => {
+        Command::Run { role } => {
             let (config, path) = load_config(args.config.as_deref())?;
-            runtime()?.block_on(crate::daemon::run(config, path))?;
+            runtime()?.block_on(crate::daemon::run(config, path, role))?;
             Ok(Exit::Ok)
         }
         Command::Export {
@@ -526,12 +531,16 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
     let keys = crate::status::source_keys(config);
     let statuses = store.call_blocking(|connection| store::load_statuses(connection, &keys))?;
     let stats = store.call_blocking(store::database_stats)?;
+    let alive = crate::fleet::alive_within(config);
+    let instances = store.call_blocking(|connection| store::live_instances(connection, alive))?;
     if json {
         let mut json = crate::status::to_json(&statuses);
         json["database"] = crate::status::database_json(&config.database, &stats);
+        json["instances"] = crate::status::instances_json(&instances);
         outln!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         outln!("{}", crate::status::database_line(&config.database, &stats));
+        outln!("{}", crate::status::instances_line(&instances));
         outln!("{}", crate::status::to_table(&statuses));
     }
     Ok(Exit::Ok)

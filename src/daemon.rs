@@ -8,6 +8,10 @@
 //! Under systemd (`Type=notify`) it says READY once the store is open and the listener serves,
 //! pings the watchdog from the runtime, and says RELOADING/READY around a reload and STOPPING
 //! on shutdown (`notify`).
+//!
+//! `--role` (`fleet::Role`) picks the parts: a worker runs the scheduler and polls, a web
+//! instance serves and re-renders when the store's change counter moves; `all` does both.
+//! Every instance keeps a heartbeat in the store, and polls only hosts it holds a lease on.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -22,12 +26,14 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
+use crate::fleet::{self, Presence, RenderedAt, Role};
 use crate::metrics;
 use crate::notify::{self, Notifier};
 use crate::output::{self, FeedCache};
 use crate::pipeline::{self, Context};
 use crate::poll_log::{self, Summary};
 use crate::schedule::driver::Driver;
+use crate::schedule::leases::HostLeases;
 use crate::serve::counters::{self, ConnectionCounters};
 use crate::serve::{self, ServeState, connections};
 use crate::store::Store;
@@ -50,6 +56,10 @@ struct Shared {
     feed_changed: Notify,
     /// The polls since the last summary line.
     summary: Summary,
+    /// The host leases this instance holds (one instance polls a host at a time).
+    leases: Arc<HostLeases>,
+    /// The store's change counter at the last render.
+    rendered: Arc<RenderedAt>,
 }
 
 impl Shared {
@@ -62,7 +72,7 @@ impl Shared {
 }
 
 /// Runs until SIGTERM or SIGINT. `config_path` is `None` when running on the embedded example.
-pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
+pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> anyhow::Result<()> {
     // Handlers first, so a signal during start-up is not the default "die at once".
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
@@ -79,11 +89,21 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         )
     })?;
     let fetcher = Fetcher::new(&config.fetch)?;
-    let images = Arc::new(crate::fetch::images::ImageProxy::new(
-        fetcher.clone(),
-        config.fetch.clone(),
-    ));
     let config = Arc::new(config);
+    let instance = fleet::instance_id();
+    tracing::info!(
+        instance,
+        role = role.name(),
+        "joining the store's instances"
+    );
+    let leases = Arc::new(HostLeases::new(instance.clone(), store.clone()));
+    let presence = Arc::new(Presence {
+        id: instance,
+        role,
+        store: store.clone(),
+        leases: leases.clone(),
+    });
+    presence.beat(&config).await;
     let cache = FeedCache::new(output::build_snapshot(&store, &config).await?);
     let shared = Arc::new(Shared {
         context: std::sync::RwLock::new(Context {
@@ -95,53 +115,39 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         in_flight: Mutex::new(HashSet::new()),
         feed_changed: Notify::new(),
         summary: Summary::default(),
+        leases,
+        rendered: Arc::new(RenderedAt::default()),
     });
+    let heartbeat = {
+        let shared = shared.clone();
+        tokio::spawn(
+            presence
+                .clone()
+                .keep(move || shared.context().config.clone(), shutdown.clone()),
+        )
+    };
 
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
-    tracing::info!(
-        "serving {0}/feed.atom, /feed.rss, /feed.json on http://{1}",
-        config.public_url,
-        listener.local_addr()?
-    );
-    // Reader connection counters: `snapshot()` is what /metrics exports.
-    let connection_counters = Arc::new(ConnectionCounters::default());
-    let router = serve::router(ServeState {
-        cache: cache.clone(),
-        store: store.clone(),
-        config: shared.config.clone(),
-        connections: connection_counters.clone(),
-        images,
-    });
-    let server = tokio::spawn(connections::serve(
-        listener,
-        router,
-        connections::Limits::at_start_up(&config),
-        connection_counters.clone(),
-        shutdown.clone(),
-    ));
-    tokio::spawn(counters::log_summaries(
-        connection_counters.clone(),
-        CONNECTION_SUMMARY,
-        shutdown.clone(),
-    ));
-    let renderer = tokio::spawn(render_on_change(
-        shared.clone(),
-        cache.clone(),
-        shutdown.clone(),
-    ));
+    let server = match role.serves() {
+        true => Some(start_serving(&config, &shared, &cache, &shutdown).await?),
+        false => None,
+    };
+    let pruner = role
+        .polls()
+        .then(|| tokio::spawn(prune_on_schedule(shared.clone(), shutdown.clone())));
 
-    let pruner = tokio::spawn(prune_on_schedule(shared.clone(), shutdown.clone()));
-
-    if config.output.file.is_some() {
+    if config.output.file.is_some() && role.serves() {
         shared.feed_changed.notify_one();
     }
     let (ticks, mut tick_receiver) = mpsc::unbounded_channel();
-    let mut driver = Driver::start(ticks.clone()).await?;
-    driver.sync(&config.sources).await?;
-    for source in &config.sources {
-        let _ = ticks.send(source.name.clone());
+    let mut driver = match role.polls() {
+        true => Some(Driver::start(ticks.clone()).await?),
+        false => None,
+    };
+    if let Some(driver) = &mut driver {
+        driver.sync(&config.sources).await?;
+        for source in &config.sources {
+            let _ = ticks.send(source.name.clone());
+        }
     }
     let mut last_mtime = config_path.as_deref().and_then(modified_time);
     let mut reload_check = tokio::time::interval(RELOAD_CHECK);
@@ -182,7 +188,9 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     notifier.stopping();
     tracing::info!("shutting down");
     shutdown.cancel();
-    driver.shutdown().await;
+    if let Some(driver) = driver {
+        driver.shutdown().await;
+    }
     polls.close();
     if tokio::time::timeout(DRAIN_TIME, polls.wait())
         .await
@@ -190,14 +198,80 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     {
         tracing::warn!("abandoning polls still in flight (their passes are not committed)");
     }
-    let _ = tokio::time::timeout(DRAIN_TIME, server).await;
-    renderer.abort();
+    presence.leave(&shared.context().config).await;
+    heartbeat.abort();
+    if let Some((server, renderer)) = server {
+        let _ = tokio::time::timeout(DRAIN_TIME, server).await;
+        renderer.abort();
+    }
     shared.summary.log_and_reset();
     if let Some(watchdog) = watchdog {
         watchdog.abort();
     }
-    pruner.abort();
+    if let Some(pruner) = pruner {
+        pruner.abort();
+    }
     Ok(())
+}
+
+/// The serving side (`web` and `all`): the listener and its accept loop, the connection
+/// summaries, the renderer, and the watch on the store's change counter that re-renders after
+/// other instances' writes. Returns the server's and the renderer's tasks.
+async fn start_serving(
+    config: &Config,
+    shared: &Arc<Shared>,
+    cache: &FeedCache,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    tracing::info!(
+        "serving {0}/feed.atom, /feed.rss, /feed.json on http://{1}",
+        config.public_url,
+        listener.local_addr()?
+    );
+    // Reader connection counters: `snapshot()` is what /metrics exports.
+    let connection_counters = Arc::new(ConnectionCounters::default());
+    let context = shared.context();
+    // The river's lead images, fetched only when a page shows them: a web instance's job.
+    let images = Arc::new(crate::fetch::images::ImageProxy::new(
+        context.fetcher.clone(),
+        config.fetch.clone(),
+    ));
+    let router = serve::router(ServeState {
+        cache: cache.clone(),
+        store: context.store.clone(),
+        config: shared.config.clone(),
+        connections: connection_counters.clone(),
+        images,
+    });
+    let server = tokio::spawn(connections::serve(
+        listener,
+        router,
+        connections::Limits::at_start_up(config),
+        connection_counters.clone(),
+        shutdown.clone(),
+    ));
+    tokio::spawn(counters::log_summaries(
+        connection_counters.clone(),
+        CONNECTION_SUMMARY,
+        shutdown.clone(),
+    ));
+    let renderer = tokio::spawn(render_on_change(
+        shared.clone(),
+        cache.clone(),
+        shutdown.clone(),
+    ));
+
+    let watched = shared.clone();
+    tokio::spawn(fleet::watch_changes(
+        shared.context().store.clone(),
+        shared.rendered.clone(),
+        move || watched.feed_changed.notify_one(),
+        shutdown.clone(),
+    ));
+    Ok((server, renderer))
 }
 
 /// The STATUS= line systemctl shows.
@@ -252,16 +326,27 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
     }
     let shared = shared.clone();
     let shutdown = shutdown.clone();
+    let host = source.url.host_str().unwrap_or_default().to_string();
     polls.spawn(async move {
-        tokio::select! {
-            report = pipeline::poll_source(&context, &source, false) => {
-                poll_log::log_report(&report);
-                shared.summary.add(&report);
-                if report.new_entries() > 0 {
-                    shared.feed_changed.notify_one();
+        if !shared
+            .leases
+            .acquire(&host, context.config.fleet.lease)
+            .await
+        {
+            tracing::debug!(source = %name, host, "host leased by another instance: tick skipped");
+        } else {
+            tokio::select! {
+                report = pipeline::poll_source(&context, &source, false) => {
+                    poll_log::log_report(&report);
+                    shared.summary.add(&report);
+                    if report.new_entries() > 0 {
+                        shared.feed_changed.notify_one();
+                    }
                 }
+                _ = shutdown.cancelled() => {}
             }
-            _ = shutdown.cancelled() => {}
+            let cool = context.config.fetch.per_host_delay;
+            shared.leases.release(&host, cool).await;
         }
         shared
             .in_flight
@@ -324,6 +409,7 @@ async fn render_on_change(shared: Arc<Shared>, cache: FeedCache, shutdown: Cance
             _ = shutdown.cancelled() => return,
         }
         let context = shared.context();
+        shared.rendered.mark(&context.store).await;
         match output::build_snapshot(&context.store, &context.config).await {
             Ok(snapshot) => {
                 if let Some(path) = &context.config.output.file {
@@ -360,7 +446,7 @@ fn same_fetcher_settings(
 async fn reload(
     path: &Path,
     shared: &Arc<Shared>,
-    driver: &mut Driver,
+    driver: &mut Option<Driver>,
     ticks: &mpsc::UnboundedSender<String>,
 ) {
     let new_config = match Config::load(path) {
@@ -382,7 +468,10 @@ async fn reload(
             }
         }
     };
-    if let Err(error) = driver.sync(&new_config.sources).await {
+    if let Some(Err(error)) = match driver {
+        Some(driver) => Some(driver.sync(&new_config.sources).await),
+        None => None,
+    } {
         tracing::error!(%error, "config reload: scheduling failed");
         return;
     }
@@ -407,8 +496,10 @@ async fn reload(
         added = added.len(),
         "configuration reloaded"
     );
-    for name in added {
-        let _ = ticks.send(name);
+    if driver.is_some() {
+        for name in added {
+            let _ = ticks.send(name);
+        }
     }
     if new_config.server != old.config.server {
         tracing::warn!("[server] changes take effect at the next start");

@@ -18,6 +18,7 @@ pub mod daemon;
 pub mod dedupe;
 pub mod extract;
 pub mod fetch;
+pub mod fleet;
 pub mod metrics;
 pub mod model;
 pub mod notify;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::pipeline::format_time;
-use crate::store::{DatabaseStats, SourceStatus};
+use crate::store::{DatabaseStats, InstanceRecord, SourceStatus};
 
 /// The (name, url) pairs whose state the store should load, in config order.
 pub fn source_keys(config: &Config) -> Vec<(String, String)> {
@@ -214,4 +214,46 @@ pub fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
+}
+
+/// The live instances sharing the store and whether their configurations agree, for
+/// `status --json` and `/status`.
+pub fn instances_json(instances: &[InstanceRecord]) -> serde_json::Value {
+    let live: Vec<serde_json::Value> = instances
+        .iter()
+        .map(|instance| {
+            serde_json::json!({
+                "id": instance.id,
+                "role": instance.role,
+                "config_hash": instance.config_hash,
+                "heartbeat_age_ms": instance.heartbeat_age_ms,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "live": live,
+        "config_mismatch": crate::fleet::config_mismatch(instances),
+    })
+}
+
+/// The live instances in one line, above `status`'s table; a mismatch names who runs what.
+pub fn instances_line(instances: &[InstanceRecord]) -> String {
+    let listed: Vec<String> = instances
+        .iter()
+        .map(|instance| {
+            format!(
+                "{} ({}, config {})",
+                instance.id, instance.role, instance.config_hash
+            )
+        })
+        .collect();
+    let verdict = match crate::fleet::config_mismatch(instances) {
+        true => "CONFIG MISMATCH between instances: ",
+        false => "",
+    };
+    format!(
+        "instances: {} live; {verdict}{}",
+        instances.len(),
+        listed.join(", ")
+    )
 }

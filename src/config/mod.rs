@@ -5,6 +5,7 @@
 
 mod duration;
 pub mod edit;
+mod fleet;
 mod raw;
 mod retention;
 mod server;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use duration::parse_duration;
+pub use fleet::FleetSettings;
 pub use retention::RetentionSettings;
 pub use server::{IpNet, ServerSettings};
 pub use topics::EntryFilter;
@@ -86,6 +88,8 @@ pub struct Config {
     pub server: ServerSettings,
     pub video_hosts: Vec<String>,
     pub retention: RetentionSettings,
+    /// `[fleet]`: host leases of instances sharing a PostgreSQL store.
+    pub fleet: FleetSettings,
     pub sources: Vec<Source>,
 }
 

@@ -25,6 +25,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub retention: super::retention::RawRetention,
     #[serde(default)]
+    pub fleet: super::fleet::RawFleet,
+    #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
 }
 

@@ -170,6 +170,10 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
     for (span, key, message) in found {
         problems.add(span, &key, message);
     }
+    let (fleet, found) = super::fleet::fleet_settings(&raw.fleet);
+    for (span, key, message) in found {
+        problems.add(span, &key, message);
+    }
     Config {
         path: problems.file.clone(),
         database,
@@ -189,6 +193,7 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
             .to_vec()
         }),
         retention,
+        fleet,
         sources,
     }
 }

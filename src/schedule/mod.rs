@@ -1,6 +1,7 @@
 //! When sources are polled: the pure policy (`policy`) and the cron driver (`driver`).
 
 pub mod driver;
+pub mod leases;
 pub mod policy;
 
 use chrono::{DateTime, Duration, Utc};

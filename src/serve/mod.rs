@@ -312,19 +312,22 @@ fn accepts_gzip(request: &HeaderMap) -> bool {
 async fn status(State(state): State<ServeState>) -> Response {
     let config = state.config.read().await.clone();
     let keys = crate::status::source_keys(&config);
+    let alive = crate::fleet::alive_within(&config);
     match state
         .store
         .call(move |connection| {
             Ok((
                 store::load_statuses(connection, &keys)?,
                 store::database_stats(connection)?,
+                store::live_instances(connection, alive)?,
             ))
         })
         .await
     {
-        Ok((statuses, stats)) => {
+        Ok((statuses, stats, instances)) => {
             let mut json = crate::status::to_json(&statuses);
             json["database"] = crate::status::database_json(&config.database, &stats);
+            json["instances"] = crate::status::instances_json(&instances);
             axum::Json(json).into_response()
         }
         Err(error) => {

@@ -1,5 +1,5 @@
 //! The only module that touches the database (SQLite or PostgreSQL): opening, migrations,
-//! source state, stories, retention.
+//! source state, stories, retention, the fleet's leases.
 //!
 //! Both clients are synchronous, so every call runs on the blocking pool through
 //! [`Store::call`]. SQLite's one connection sits behind a `std::sync::Mutex` that is never held
@@ -11,6 +11,7 @@
 mod activity;
 mod backup;
 mod db;
+mod leases;
 mod migrate;
 mod pool;
 mod recent;
@@ -25,6 +26,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 pub use db::{Backend, Connection};
+pub use leases::{
+    InstanceRecord, change_counter, claim_host, heartbeat, held_hosts, leave, live_instances,
+    release_host, renew_hosts,
+};
 pub use migrate::{CopySummary, copy_store};
 use pool::PgPool;
 

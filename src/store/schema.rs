@@ -114,6 +114,40 @@ const SQLITE: &[Migration] = &[
     ),
     // 3: incremental auto-vacuum for databases created before retention.
     Migration::IncrementalVacuum,
+    // 4: the fleet (`leases.rs`): live instances and their heartbeats, host leases, and a
+    // counter every change to what the merged feed shows bumps (by trigger, so every writer
+    // counts, `poll` and `prune` beside a daemon too), which serving instances watch.
+    Migration::Sql(
+        "
+    CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        config_hash TEXT NOT NULL,
+        started INTEGER NOT NULL,
+        heartbeat INTEGER NOT NULL
+    );
+    CREATE TABLE host_leases (
+        host TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires INTEGER NOT NULL
+    );
+    CREATE TABLE store_changes (id INTEGER PRIMARY KEY, counter INTEGER NOT NULL);
+    INSERT INTO store_changes (id, counter) VALUES (1, 0);
+    CREATE TRIGGER stories_inserted AFTER INSERT ON stories
+        BEGIN UPDATE store_changes SET counter = counter + 1 WHERE id = 1; END;
+    CREATE TRIGGER stories_updated AFTER UPDATE ON stories
+        BEGIN UPDATE store_changes SET counter = counter + 1 WHERE id = 1; END;
+    CREATE TRIGGER stories_deleted AFTER DELETE ON stories
+        BEGIN UPDATE store_changes SET counter = counter + 1 WHERE id = 1; END;
+    CREATE TRIGGER story_sources_inserted AFTER INSERT ON story_sources
+        BEGIN UPDATE store_changes SET counter = counter + 1 WHERE id = 1; END;
+    CREATE TRIGGER story_sources_deleted AFTER DELETE ON story_sources
+        BEGIN UPDATE store_changes SET counter = counter + 1 WHERE id = 1; END;
+    CREATE TRIGGER sources_titled AFTER UPDATE ON sources
+        WHEN old.feed_title IS NOT new.feed_title OR old.site_link IS NOT new.site_link
+        BEGIN UPDATE store_changes SET counter = counter + 1 WHERE id = 1; END;
+    ",
+    ),
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -207,6 +241,35 @@ const POSTGRES: &[Migration] = &[
     ),
     // 3: nothing to do (see `Migration::IncrementalVacuum`); kept so both lists count alike.
     Migration::IncrementalVacuum,
+    // 4: as SQLite's 4; statement-level triggers (one bump per statement, not per row).
+    Migration::Sql(
+        "
+    CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        config_hash TEXT NOT NULL,
+        started BIGINT NOT NULL,
+        heartbeat BIGINT NOT NULL
+    );
+    CREATE TABLE host_leases (
+        host TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires BIGINT NOT NULL
+    );
+    CREATE TABLE store_changes (id BIGINT PRIMARY KEY, counter BIGINT NOT NULL);
+    INSERT INTO store_changes (id, counter) VALUES (1, 0);
+    CREATE FUNCTION tributary_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE store_changes SET counter = counter + 1 WHERE id = 1; RETURN NULL; END $$;
+    CREATE TRIGGER stories_changed AFTER INSERT OR UPDATE OR DELETE ON stories
+        FOR EACH STATEMENT EXECUTE FUNCTION tributary_changed();
+    CREATE TRIGGER story_sources_changed AFTER INSERT OR DELETE ON story_sources
+        FOR EACH STATEMENT EXECUTE FUNCTION tributary_changed();
+    CREATE TRIGGER sources_titled AFTER UPDATE ON sources FOR EACH ROW
+        WHEN (old.feed_title IS DISTINCT FROM new.feed_title
+              OR old.site_link IS DISTINCT FROM new.site_link)
+        EXECUTE FUNCTION tributary_changed();
+    ",
+    ),
 ];
 
 /// `PRAGMA auto_vacuum`'s value for incremental mode.

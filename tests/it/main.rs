@@ -8,6 +8,7 @@ mod end_to_end;
 mod extract;
 mod fetch;
 mod fidelity;
+mod fleet;
 mod fuzz_regressions;
 mod health;
 mod opml;

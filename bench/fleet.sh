@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# bench/fleet.sh: a fleet of 1, 2 and 3 `run --role worker` instances on one PostgreSQL store,
+# polling a farm of FEEDS feeds (../shared/poll-farm: make_farm.py, served by nginx with ETags)
+# spread over HOSTS loopback addresses (127.0.0.1 ... 127.0.0.HOSTS, one nginx on one port):
+# work is leased by host, so a farm on one address could only ever keep one worker busy.
+#
+# Each round starts with an empty database, starts the workers together, and measures the
+# wall time until every source has a successful poll (a cold pass: every entry stored), the
+# CPU seconds the workers and PostgreSQL spent, and the transactions PostgreSQL committed.
+# Prints one tab-separated line per round. PostgreSQL is a throw-away cluster (Debian's
+# package, run as the postgres user when root, default settings: fsync and synchronous_commit
+# on) in a temporary folder on a loopback port; everything is removed at the end.
+#
+# Usage: bench/fleet.sh   FEEDS=20000 ITEMS=10 HOSTS=30 WORKERS="1 2 3" PORT=18681 PGPORT=18682
+#   TRIBUTARY=target/release/tributary (default: target/debug/tributary; build it first)
+#   PGOPTS="-c synchronous_commit=off" adds server settings.
+#   FARM=DIR reuses a farm made by make_farm.py --base http://127.0.0.1:$PORT (kept).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FEEDS=${FEEDS:-20000}
+ITEMS=${ITEMS:-10}
+HOSTS=${HOSTS:-30}
+WORKERS=${WORKERS:-"1 2 3"}
+PORT=${PORT:-18681}
+PGPORT=${PGPORT:-18682}
+LIMIT=${LIMIT:-1800}
+TRIBUTARY=${TRIBUTARY:-$PWD/target/debug/tributary}
+SHARED=${SHARED:-$PWD/../shared/poll-farm}
+[ -x "$TRIBUTARY" ] || { echo "build $TRIBUTARY first" >&2; exit 1; }
+[ -x /usr/sbin/nginx ] || { echo "install Debian's nginx" >&2; exit 1; }
+BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+WORK=$(mktemp -d /tmp/tributary-fleet-XXXXXX)
+chmod 755 "$WORK"
+RUN=""
+[ "$(id -u)" -eq 0 ] && RUN="runuser -u postgres --" && chown postgres: "$WORK"
+PIDS=()
+cleanup() {
+  set +e
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  [ -f "$WORK/nginx/nginx.pid" ] && kill "$(cat "$WORK/nginx/nginx.pid")"
+  $RUN "$BIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The farm, and nginx listening on every host address of it.
+FARM=${FARM:-}
+if [ -z "$FARM" ]; then
+  FARM=$WORK/farm
+  python3 "$SHARED/make_farm.py" --feeds "$FEEDS" --items "$ITEMS" --out "$FARM" \
+    --base "http://127.0.0.1:$PORT" >/dev/null
+fi
+mkdir -p "$WORK/nginx"
+listens=""
+for h in $(seq 1 "$HOSTS"); do listens="$listens listen 127.0.0.$h:$PORT backlog=4096;"; done
+sed -e "s|@ROOT@|$FARM|g" -e "s|@RUN@|$WORK/nginx|g" -e "s|@WORKERS@|1|g" \
+    -e "s|listen 127.0.0.1:@PORT@ backlog=4096;|$listens|" \
+    "$SHARED/farm-nginx.conf" > "$WORK/nginx/nginx.conf"
+chmod -R a+rX "$FARM"
+/usr/sbin/nginx -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf"
+
+$RUN "$BIN/initdb" -A trust -U postgres -D "$WORK/pg" >/dev/null
+$RUN "$BIN/pg_ctl" -w -D "$WORK/pg" -l "$WORK/pg.log" \
+  -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 ${PGOPTS:-}" start >/dev/null
+psql() { "$BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -At "$@"; }
+
+config() { # $1: database URL, $2: listen port
+  printf 'database = "%s"\nlisten = "127.0.0.1:%s"\ndefault_schedule = "0 0 1 1 *"\n' "$1" "$2"
+  printf '[fetch]\nallow_private_networks = true\nrespect_robots = false\n'
+  printf 'max_concurrency = 32\nper_host_concurrency = 8\nper_host_delay = "0ms"\n'
+  head -n "$FEEDS" "$FARM/urls.txt" | awk -v hosts="$HOSTS" '{
+    host = 1 + (NR - 1) % hosts
+    sub("//127\\.0\\.0\\.1:", "//127.0.0." host ":")
+    printf "[[sources]]\nname = \"f%d\"\nfull_text = false\nurl = \"%s\"\n", NR, $0
+  }'
+}
+
+cpu_seconds() { # summed utime+stime (and of waited-for children) of the given pids, seconds
+  local ticks=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    ticks=$(( ticks + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat") ))
+  done
+  echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
+}
+
+postgres_cpu() { # every postgres process, the server's included
+  cpu_seconds $(pgrep -u "$( [ -n "$RUN" ] && echo postgres || id -un )" -x postgres || true)
+}
+
+printf 'workers\tfeeds\tseconds\tfeeds_per_s\tentries\ttributary_cpu_s\tpostgres_cpu_s\tcommits\n'
+for n in $WORKERS; do
+  db=fleet$n
+  psql -d postgres -c "CREATE DATABASE $db" >/dev/null
+  url="postgres://postgres@127.0.0.1:$PGPORT/$db"
+  # Migrate once, so the workers start on a ready schema.
+  config "$url" $((PGPORT + 1)) > "$WORK/w0.toml"
+  TRIBUTARY_LOG=error "$TRIBUTARY" --config "$WORK/w0.toml" status >/dev/null
+  commits0=$(psql -d "$db" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$db'")
+  pg0=$(postgres_cpu)
+  PIDS=()
+  t0=$(date +%s.%N)
+  for i in $(seq 1 "$n"); do
+    config "$url" $((PGPORT + 1 + i)) > "$WORK/w$i.toml"
+    TRIBUTARY_LOG=${TRIBUTARY_LOG:-warn} "$TRIBUTARY" --config "$WORK/w$i.toml" run --role worker \
+      2>"$WORK/w$i.log" &
+    PIDS+=($!)
+  done
+  done_count=0
+  while :; do
+    done_count=$(psql -d "$db" -c "SELECT COUNT(*) FROM sources WHERE last_success IS NOT NULL")
+    [ "$done_count" -ge "$FEEDS" ] && break
+    if [ "$(echo "$(date +%s.%N) - $t0 > $LIMIT" | bc)" -eq 1 ]; then
+      echo "round $n: only $done_count of $FEEDS polled after $LIMIT s" >&2; break
+    fi
+    sleep 0.5
+  done
+  t1=$(date +%s.%N)
+  cpu=$(cpu_seconds "${PIDS[@]}")
+  pg1=$(postgres_cpu)
+  commits1=$(psql -d "$db" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$db'")
+  entries=$(psql -d "$db" -c "SELECT COUNT(*) FROM story_sources")
+  for pid in "${PIDS[@]}"; do kill "$pid"; done
+  for pid in "${PIDS[@]}"; do wait "$pid" || true; done
+  PIDS=()
+  seconds=$(echo "$t1 - $t0" | bc)
+  printf '%s\t%s\t%.1f\t%.0f\t%s\t%s\t%.1f\t%s\n' "$n" "$done_count" "$seconds" \
+    "$(echo "$done_count / $seconds" | bc -l)" "$entries" "$cpu" \
+    "$(echo "$pg1 - $pg0" | bc)" "$((commits1 - commits0))"
+  psql -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null
+done
