@@ -132,6 +132,10 @@ fn inside_article(dom: &Dom, index: usize) -> bool {
 /// documentation and blog generators for anchors) says what the section is about, not what
 /// role the block plays, so it gives no hint.
 pub fn element_hints(dom: &Dom, index: usize) -> ClassHints {
+    *dom.hints[index].get_or_init(|| read_element_hints(dom, index))
+}
+
+fn read_element_hints(dom: &Dom, index: usize) -> ClassHints {
     let class = dom.attr(index, "class").unwrap_or("");
     let id = dom.attr(index, "id").unwrap_or("");
     if class.is_empty() && id.is_empty() {

@@ -24,9 +24,7 @@ const MATCH_WINDOW: usize = 16;
 /// Real pages have thousands of tags but never nest that deep, so a first walk only checks
 /// (no copy, no allocation per tag); the copying walk runs on the rare page that needs it.
 pub fn cap_nesting(html: &str, max_depth: usize) -> Cow<'_, str> {
-    if html.bytes().filter(|&byte| byte == b'<').count() <= max_depth
-        || !walk(html, max_depth, None)
-    {
+    if !walk(html, max_depth, None) {
         return Cow::Borrowed(html);
     }
     let mut out = String::with_capacity(html.len());
@@ -80,9 +78,18 @@ fn walk(html: &str, max_depth: usize, mut out: Option<&mut String>) -> bool {
 }
 
 fn counts(name: &str) -> bool {
+    // Every name in the list is at most 8 bytes: a longer name counts without a comparison.
+    const LONGEST: usize = 8;
+    if name.len() > LONGEST {
+        return true;
+    }
+    let mut lowercase = [0u8; LONGEST];
+    lowercase[..name.len()].copy_from_slice(name.as_bytes());
+    lowercase.make_ascii_lowercase();
+    let lowercase = &lowercase[..name.len()];
     !NOT_NESTING
         .iter()
-        .any(|not_nesting| not_nesting.eq_ignore_ascii_case(name))
+        .any(|not_nesting| not_nesting.as_bytes() == lowercase)
 }
 
 /// Pops the most recent open element named `name` (and whatever was left open above it);

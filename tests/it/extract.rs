@@ -462,15 +462,17 @@ fn larger_link_heavy_block_does_not_win_over_the_story() {
     }
 }
 
+/// A paragraph long enough to score as article text, opening with `words`.
+fn paragraph(words: &str) -> String {
+    format!(
+        "<p>{words}, which is explained here at some length, with an example, a caveat and a note on history.</p>"
+    )
+}
+
 /// Documentation generators give each section an id made from its heading; a heading such as
 /// "Sharing changes" must not read as a share bar and take its section out.
 #[test]
 fn section_ids_spelled_from_headings_are_not_furniture_hints() {
-    let paragraph = |words: &str| {
-        format!(
-            "<p>{words}, which is explained here at some length, with an example, a caveat and a note on history.</p>"
-        )
-    };
     let html = format!(
         "<html><body><div class=\"content\"><div class=\"section\" id=\"guide\"><h1>Guide</h1>{}\
          <div class=\"section\" id=\"sharing-changes-with-a-team\"><h2>Sharing changes with a team</h2>{}{}</div>\
@@ -496,4 +498,39 @@ fn section_ids_spelled_from_headings_are_not_furniture_hints() {
     ] {
         assert!(article.text.contains(kept), "{kept}\n{}", article.text);
     }
+}
+
+/// Documentation and blog generators wrap each section heading in a link to its own
+/// `#fragment`; such a heading titles a section of this page and stays, while a heading that
+/// links to another page (a teaser) still reads as a pointer.
+#[test]
+fn headings_linking_to_their_own_section_are_kept() {
+    let html = format!(
+        "<html><body><article>{}<h3 id=\"z-scores\"><a class=\"anchor\" href=\"#z-scores\">Understanding z-scores</a></h3>{}\
+         <h3><a href=\"https://elsewhere.example/other-story\">Another story elsewhere</a></h3>{}</article></body></html>",
+        [
+            "Anomalies hide in server logs",
+            "A threshold catches the obvious ones"
+        ]
+        .map(paragraph)
+        .concat(),
+        paragraph("A z-score counts standard deviations from the mean"),
+        paragraph("The closing section sums it up"),
+    );
+    let article = extract_html(&html, &page_url(), &ExtractOptions::default()).unwrap();
+    assert!(
+        article.text.contains("Understanding z-scores"),
+        "{}",
+        article.text
+    );
+    assert!(
+        !article.text.contains("Another story elsewhere"),
+        "{}",
+        article.text
+    );
+    assert!(
+        article
+            .text
+            .contains("A z-score counts standard deviations")
+    );
 }
