@@ -500,10 +500,18 @@ fn is_noise(text: &str, chars: u32, link_chars: u32, kind: BlockKind) -> bool {
 
 /// Lowercase letters and digits only: the identity of a paragraph for deduplication.
 pub fn normalize(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut key = String::with_capacity(text.len());
+    for character in text.chars() {
+        // ASCII first: most text is, and its lowercase needs no table lookup.
+        if character.is_ascii() {
+            if character.is_ascii_alphanumeric() {
+                key.push(character.to_ascii_lowercase());
+            }
+        } else if character.is_alphanumeric() {
+            key.extend(character.to_lowercase());
+        }
+    }
+    key
 }
 
 fn is_headline(text: &str, headlines: &[String]) -> bool {
