@@ -141,6 +141,13 @@ fn read_element_hints(dom: &Dom, index: usize) -> ClassHints {
     if class.is_empty() && id.is_empty() {
         return ClassHints::default();
     }
+    if id.is_empty() {
+        return *dom
+            .hints_by_class
+            .borrow_mut()
+            .entry(class)
+            .or_insert_with(|| hints::classify(class, ""));
+    }
     let hints = hints::classify(class, id);
     let negative = hints.strong_negative || hints.weak_negative;
     if negative && !id.is_empty() && is_heading_anchor(dom, index, id) {

@@ -5,8 +5,8 @@
 //! subtree is the contiguous range `index..end`. Building it is iterative and caps the depth,
 //! so hostile nesting can neither overflow the stack nor make ancestor walks quadratic.
 
-use std::cell::OnceCell;
-use std::collections::HashSet;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
 
 use scraper::node::Element;
 
@@ -40,6 +40,9 @@ pub struct Dom<'a> {
     /// Each element's class/id hints, read on first use: pruning, scoring and rendering all
     /// ask for them (classifying the tokens on every call was about 5 % of a batch's CPU).
     pub hints: Vec<OnceCell<ClassHints>>,
+    /// Hints by `class` value for elements without an `id`: a page repeats a few class
+    /// values on many elements.
+    pub hints_by_class: RefCell<HashMap<&'a str, ClassHints>>,
     /// Per-node facts that do not depend on pruning, computed once per page by `stats` (each
     /// pass recounts its figures from them).
     pub owners: OnceCell<Vec<usize>>,
@@ -87,6 +90,7 @@ impl<'a> Dom<'a> {
                 end: 1,
             }],
             hints: Vec::new(),
+            hints_by_class: RefCell::default(),
             owners: OnceCell::new(),
             in_link: OnceCell::new(),
             text_counts: OnceCell::new(),

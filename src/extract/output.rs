@@ -217,8 +217,9 @@ impl Walker<'_, '_, '_> {
                         continue;
                     }
                     stack.push(Step::Exit(index));
-                    let children: Vec<usize> = dom.children(index).collect();
-                    stack.extend(children.into_iter().rev().map(Step::Enter));
+                    let first_child = stack.len();
+                    stack.extend(dom.children(index).map(Step::Enter));
+                    stack[first_child..].reverse();
                 }
             }
         }
