@@ -349,30 +349,25 @@ fn comment_sections_stay_out_even_inside_the_article() {
 #[test]
 fn listicle_blocks_across_headings_and_product_boxes_are_kept() {
     let article = check_extract("multi_block_listicle_en.html", &ExtractOptions::default());
-    for kept in [
-        "Winter is when most of us cook",
-        "1. A heavy cast-iron pot",
-        "A heavy pot holds its heat",
-        "2. A digital probe thermometer",
-        "The probe thermometer ended every argument",
-        "A long serrated blade cuts",
-        "None of these tools is essential",
-    ] {
-        assert!(article.text.contains(kept), "{kept}\n{}", article.text);
-    }
-    for dropped in [
-        "Advertisement",
-        "$89 at Kitchen Store",
-        "Sign up for the newsletter",
-        "The best air fryers",
-        "All rights reserved",
-    ] {
-        assert!(
-            !article.text.contains(dropped),
-            "{dropped}\n{}",
-            article.text
-        );
-    }
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Winter is when most of us cook",
+            "1. A heavy cast-iron pot",
+            "A heavy pot holds its heat",
+            "2. A digital probe thermometer",
+            "The probe thermometer ended every argument",
+            "A long serrated blade cuts",
+            "None of these tools is essential",
+        ],
+        &[
+            "Advertisement",
+            "$89 at Kitchen Store",
+            "Sign up for the newsletter",
+            "The best air fryers",
+            "All rights reserved",
+        ],
+    );
 }
 
 /// Issue 13, tail furniture: an "about us" paragraph, press contact, newsletter pitch and
@@ -533,4 +528,40 @@ fn headings_linking_to_their_own_section_are_kept() {
             .text
             .contains("A z-score counts standard deviations")
     );
+}
+
+/// Issue 13, multi-block articles shown one item at a time: a listicle loads every item and a
+/// script shows one. The hidden items of the series are the article's rest; a hidden modal
+/// and hidden tab panels of the sidebar stay out.
+#[test]
+fn hidden_items_of_a_paginated_listicle_are_kept() {
+    let article = check_extract(
+        "multi_block_hidden_slides_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Pulling thyme leaves off their stems",
+            "The silicone rim of this lid settles",
+            "Scales that weigh a pinch of salt",
+            "They switch off after a minute",
+            "carries chopped onions from the board",
+        ],
+        &[
+            "Subscribe to our newsletter",
+            "how to season a wok",
+            "Most read",
+        ],
+    );
+}
+
+/// Asserts that the article's text holds every `kept` phrase and none of the `dropped` ones.
+fn assert_kept_and_dropped(article: &Article, kept: &[&str], dropped: &[&str]) {
+    for phrase in kept {
+        assert!(article.text.contains(phrase), "{phrase}\n{}", article.text);
+    }
+    for phrase in dropped {
+        assert!(!article.text.contains(phrase), "{phrase}\n{}", article.text);
+    }
 }
