@@ -92,7 +92,7 @@ fn is_boilerplate(
         // An article's own header holds its standfirst; bylines inside go by their classes.
         return false;
     }
-    if is_furniture_tag(tag) || is_hidden(dom, index) {
+    if is_furniture_tag(tag) || (is_hidden(dom, index) && !is_hidden_page_of_series(dom, index)) {
         return !protected(index, 0.75);
     }
     if dom
@@ -132,10 +132,21 @@ fn inside_article(dom: &Dom, index: usize) -> bool {
 /// documentation and blog generators for anchors) says what the section is about, not what
 /// role the block plays, so it gives no hint.
 pub fn element_hints(dom: &Dom, index: usize) -> ClassHints {
+    *dom.hints[index].get_or_init(|| read_element_hints(dom, index))
+}
+
+fn read_element_hints(dom: &Dom, index: usize) -> ClassHints {
     let class = dom.attr(index, "class").unwrap_or("");
     let id = dom.attr(index, "id").unwrap_or("");
     if class.is_empty() && id.is_empty() {
         return ClassHints::default();
+    }
+    if id.is_empty() {
+        return *dom
+            .hints_by_class
+            .borrow_mut()
+            .entry(class)
+            .or_insert_with(|| hints::classify(class, ""));
     }
     let hints = hints::classify(class, id);
     let negative = hints.strong_negative || hints.weak_negative;
@@ -171,6 +182,34 @@ fn is_heading_anchor(dom: &Dom, index: usize, id: &str) -> bool {
         && words
             .iter()
             .all(|word| heading_text.contains(word.as_str()))
+}
+
+/// Fewest blocks of one class side by side that make a series of pages (slides).
+const SERIES_MIN_BLOCKS: usize = 3;
+
+/// Whether a hidden element is one page of a paginated article: one of a run of sibling blocks
+/// with the same tag and leading class, at least one of them shown. Listicles and galleries
+/// load every item and show one at a time with a script; the hidden items are the article's
+/// rest, not a copy of it.
+fn is_hidden_page_of_series(dom: &Dom, index: usize) -> bool {
+    let Some(own_class) = leading_class(dom, index) else {
+        return false;
+    };
+    let tag = dom.tag(index);
+    let parent = dom.nodes[index].parent;
+    let mut members = 0;
+    let mut shown = false;
+    for sibling in dom.children(parent) {
+        if dom.tag(sibling) == tag && leading_class(dom, sibling) == Some(own_class) {
+            members += 1;
+            shown |= !is_hidden(dom, sibling);
+        }
+    }
+    members >= SERIES_MIN_BLOCKS && shown
+}
+
+fn leading_class<'a>(dom: &Dom<'a>, index: usize) -> Option<&'a str> {
+    dom.attr(index, "class")?.split_whitespace().next()
 }
 
 /// `hidden`, `display:none` and `visibility:hidden` elements: often a duplicate copy of the body.

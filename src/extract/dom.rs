@@ -5,9 +5,12 @@
 //! subtree is the contiguous range `index..end`. Building it is iterative and caps the depth,
 //! so hostile nesting can neither overflow the stack nor make ancestor walks quadratic.
 
-use std::collections::HashSet;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
 
 use scraper::node::Element;
+
+use super::hints::ClassHints;
 use scraper::{ElementRef, Html, Node};
 
 /// Elements nested deeper than this become transparent: their text stays, their tag goes.
@@ -34,6 +37,17 @@ pub struct DomNode<'a> {
 /// The page as a preorder arena; index 0 is a synthetic root.
 pub struct Dom<'a> {
     pub nodes: Vec<DomNode<'a>>,
+    /// Each element's class/id hints, read on first use: pruning, scoring and rendering all
+    /// ask for them (classifying the tokens on every call was about 5 % of a batch's CPU).
+    pub hints: Vec<OnceCell<ClassHints>>,
+    /// Hints by `class` value for elements without an `id`: a page repeats a few class
+    /// values on many elements.
+    pub hints_by_class: RefCell<HashMap<&'a str, ClassHints>>,
+    /// Per-node facts that do not depend on pruning, computed once per page by `stats` (each
+    /// pass recounts its figures from them).
+    pub owners: OnceCell<Vec<usize>>,
+    pub in_link: OnceCell<Vec<bool>>,
+    pub text_counts: OnceCell<Vec<(u32, u32)>>,
 }
 
 /// Tags whose content is never article text; they are not copied into the arena at all.
@@ -75,6 +89,11 @@ impl<'a> Dom<'a> {
                 parent: NO_PARENT,
                 end: 1,
             }],
+            hints: Vec::new(),
+            hints_by_class: RefCell::default(),
+            owners: OnceCell::new(),
+            in_link: OnceCell::new(),
+            text_counts: OnceCell::new(),
         };
         if roots.is_empty() {
             dom.copy_subtree(document.root_element(), skipped);
@@ -83,6 +102,7 @@ impl<'a> Dom<'a> {
             dom.copy_subtree(*root, skipped);
         }
         dom.nodes[0].end = dom.nodes.len();
+        dom.hints = vec![OnceCell::new(); dom.nodes.len()];
         dom
     }
 

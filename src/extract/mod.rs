@@ -101,7 +101,7 @@ pub fn extract_html(
     page_url: &url::Url,
     options: &ExtractOptions,
 ) -> Result<Article, ExtractError> {
-    let (facts, rendered) = render_article(html, page_url, options)?;
+    let (facts, rendered) = render_article(html, page_url, options, Wanted::Html)?;
     Ok(Article {
         title: facts.metadata.title.clone(),
         content_html: crate::sanitize::clean_html(
@@ -126,7 +126,16 @@ pub fn extract_text(
         return Err(ExtractError::NotHtml);
     }
     let html = decode_html(bytes, content_type);
-    render_article(&html, page_url, options).map(|(_, rendered)| rendered.text)
+    render_article(&html, page_url, options, Wanted::Text).map(|(_, rendered)| rendered.text)
+}
+
+/// What the caller reads of the rendered article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wanted {
+    /// HTML and text (`extract`, the daemon).
+    Html,
+    /// The text alone (`extract_text`): the HTML is never built.
+    Text,
 }
 
 /// Parse, read the metadata, prune, score and render: everything but the sanitizer.
@@ -134,6 +143,7 @@ fn render_article(
     html: &str,
     page_url: &url::Url,
     options: &ExtractOptions,
+    wanted: Wanted,
 ) -> Result<(PageFacts, Rendered), ExtractError> {
     let bounded = nesting::cap_nesting(truncate_at_char(html, MAX_HTML_BYTES), MAX_NESTING);
     let document = Html::parse_document(&bounded);
@@ -143,7 +153,17 @@ fn render_article(
     let forced = !roots.is_empty();
     // Counted once over the whole page: both passes prune from the same figures.
     let full_stats = TextStats::compute(&dom, &[]);
-    let pass = |strictness| extract_pass(&dom, &full_stats, &facts, strictness, forced, options);
+    let pass = |strictness| {
+        let context = PassContext {
+            dom: &dom,
+            full_stats: &full_stats,
+            facts: &facts,
+            forced,
+            options,
+            wanted,
+        };
+        extract_pass(&context, strictness)
+    };
     let mut rendered = pass(Strictness::Strict);
     if rendered.text_chars < RETRY_BELOW_CHARS && !forced {
         let lenient = pass(Strictness::Lenient);
@@ -168,15 +188,27 @@ fn truncate_at_char(text: &str, max_bytes: usize) -> &str {
     &text[..end]
 }
 
-/// One full pass: prune, score, render.
-fn extract_pass(
-    dom: &Dom,
-    full_stats: &TextStats,
-    facts: &PageFacts,
-    strictness: Strictness,
+/// What every pass over one page shares.
+struct PassContext<'a, 'b> {
+    dom: &'b Dom<'a>,
+    full_stats: &'b TextStats,
+    facts: &'b PageFacts,
+    /// The source's `content_selector` chose the roots: no scoring.
     forced: bool,
-    options: &ExtractOptions,
-) -> Rendered {
+    options: &'b ExtractOptions,
+    wanted: Wanted,
+}
+
+/// One full pass: prune, score, render.
+fn extract_pass(context: &PassContext, strictness: Strictness) -> Rendered {
+    let PassContext {
+        dom,
+        full_stats,
+        facts,
+        forced,
+        options,
+        wanted,
+    } = *context;
     let removed = clean::prune(dom, full_stats, strictness);
     let stats = TextStats::compute(dom, &removed);
     let roots = if forced {
@@ -193,6 +225,7 @@ fn extract_pass(
         removed: &removed,
         headlines: headlines(facts),
         video_hosts: &options.video_hosts,
+        text_only: wanted == Wanted::Text,
     };
     output::render(&input, &roots)
 }

@@ -7,14 +7,6 @@
 
 use std::borrow::Cow;
 
-/// Elements that have no end tag, or whose end tag is implied by what follows: they never
-/// deepen the tree for long, so they are not counted.
-const NOT_NESTING: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody",
-    "thead", "tfoot", "colgroup", "rb", "rt", "rp", "html", "head", "body",
-];
-
 /// How far back an end tag looks for its start tag; bounds the work per tag.
 const MATCH_WINDOW: usize = 16;
 
@@ -24,9 +16,7 @@ const MATCH_WINDOW: usize = 16;
 /// Real pages have thousands of tags but never nest that deep, so a first walk only checks
 /// (no copy, no allocation per tag); the copying walk runs on the rare page that needs it.
 pub fn cap_nesting(html: &str, max_depth: usize) -> Cow<'_, str> {
-    if html.bytes().filter(|&byte| byte == b'<').count() <= max_depth
-        || !walk(html, max_depth, None)
-    {
+    if !walk(html, max_depth, None) {
         return Cow::Borrowed(html);
     }
     let mut out = String::with_capacity(html.len());
@@ -79,10 +69,54 @@ fn walk(html: &str, max_depth: usize, mut out: Option<&mut String>) -> bool {
     changed
 }
 
+/// Whether an element deepens the tree. Elements that have no end tag, or whose end tag is
+/// implied by what follows, never deepen it for long, so they are not counted.
 fn counts(name: &str) -> bool {
-    !NOT_NESTING
-        .iter()
-        .any(|not_nesting| not_nesting.eq_ignore_ascii_case(name))
+    // Every name in the list is at most 8 bytes: a longer name counts without a comparison.
+    const LONGEST: usize = 8;
+    if name.len() > LONGEST {
+        return true;
+    }
+    let mut lowercase = [0u8; LONGEST];
+    lowercase[..name.len()].copy_from_slice(name.as_bytes());
+    lowercase.make_ascii_lowercase();
+    // A `match` on byte strings compiles to a few length and byte comparisons per tag.
+    !matches!(
+        &lowercase[..name.len()],
+        b"area"
+            | b"base"
+            | b"br"
+            | b"col"
+            | b"embed"
+            | b"hr"
+            | b"img"
+            | b"input"
+            | b"link"
+            | b"meta"
+            | b"param"
+            | b"source"
+            | b"track"
+            | b"wbr"
+            | b"p"
+            | b"li"
+            | b"dt"
+            | b"dd"
+            | b"option"
+            | b"optgroup"
+            | b"tr"
+            | b"td"
+            | b"th"
+            | b"tbody"
+            | b"thead"
+            | b"tfoot"
+            | b"colgroup"
+            | b"rb"
+            | b"rt"
+            | b"rp"
+            | b"html"
+            | b"head"
+            | b"body"
+    )
 }
 
 /// Pops the most recent open element named `name` (and whatever was left open above it);

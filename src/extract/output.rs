@@ -16,6 +16,8 @@ pub struct RenderInput<'a, 'b> {
     /// Normalized forms of the page headline, so the body does not repeat it.
     pub headlines: Vec<String>,
     pub video_hosts: &'b [String],
+    /// Only the text is wanted (`extract --batch`): no HTML is built at all.
+    pub text_only: bool,
 }
 
 /// The article body: HTML (not yet sanitized) and text with blank lines between blocks.
@@ -61,14 +63,25 @@ struct InlineRun {
     link_chars: u32,
     media: bool,
     pending_space: bool,
+    /// Skips building `html` (see [`RenderInput::text_only`]).
+    text_only: bool,
 }
 
 impl InlineRun {
+    fn new(text_only: bool) -> Self {
+        InlineRun {
+            text_only,
+            ..InlineRun::default()
+        }
+    }
+
     /// Appends a text node, collapsing whitespace runs to one space as a browser would.
     fn push_text(&mut self, text: &str, in_link: bool, preformatted: bool) {
         if preformatted {
             self.text.push_str(text);
-            self.html.push_str(&escape(text));
+            if !self.text_only {
+                self.html.push_str(&escape(text));
+            }
             self.chars += text.chars().filter(|c| !c.is_whitespace()).count() as u32;
             return;
         }
@@ -82,7 +95,9 @@ impl InlineRun {
             self.pending_space = false;
             let word = strip_invisible(word);
             self.text.push_str(&word);
-            self.html.push_str(&escape(&word));
+            if !self.text_only {
+                self.html.push_str(&escape(&word));
+            }
             let count = word.chars().count() as u32;
             self.chars += count;
             if in_link {
@@ -97,7 +112,9 @@ impl InlineRun {
     fn add_space(&mut self) {
         if !self.text.is_empty() && !self.text.ends_with([' ', '\n']) {
             self.text.push(' ');
-            self.html.push(' ');
+            if !self.text_only {
+                self.html.push(' ');
+            }
         }
     }
 
@@ -106,7 +123,9 @@ impl InlineRun {
             let trimmed = self.text.trim_end_matches(' ').len();
             self.text.truncate(trimmed);
             self.text.push('\n');
-            self.html.push_str("<br>");
+            if !self.text_only {
+                self.html.push_str("<br>");
+            }
         }
         self.pending_space = false;
     }
@@ -134,8 +153,8 @@ pub fn render(input: &RenderInput, roots: &[usize]) -> Rendered {
     let mut walker = Walker {
         input,
         items: Vec::new(),
-        run: InlineRun::default(),
-        in_link: super::stats::inside_links(input.dom),
+        run: InlineRun::new(input.text_only),
+        in_link: links_for_rendering(input.dom),
         caption_depth: 0,
         figure_depth: 0,
         preformatted_depth: 0,
@@ -150,7 +169,27 @@ pub fn render(input: &RenderInput, roots: &[usize]) -> Rendered {
         walker.walk(root, &is_root);
         walker.flush();
     }
-    assemble(walker.items, &input.headlines)
+    assemble(walker.items, &input.headlines, input.text_only)
+}
+
+/// Which nodes read as link text when judging a block. A heading whose text is a link to its
+/// own `#fragment` (the permalink anchors of documentation and blog generators) titles a section
+/// of this page: it is a heading, not a pointer elsewhere, so its text is not link text.
+fn links_for_rendering(dom: &Dom) -> Vec<bool> {
+    let mut in_link = super::stats::inside_links(dom).to_vec();
+    for index in 1..dom.len() {
+        let is_section_anchor = dom.tag(index) == "a"
+            && dom
+                .attr(index, "href")
+                .is_some_and(|href| href.trim_start().starts_with('#'))
+            && dom.ancestors(index).take(3).any(|ancestor| {
+                matches!(dom.tag(ancestor), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+            });
+        if is_section_anchor {
+            in_link[index..dom.nodes[index].end].fill(false);
+        }
+    }
+    in_link
 }
 
 enum Step {
@@ -178,8 +217,9 @@ impl Walker<'_, '_, '_> {
                         continue;
                     }
                     stack.push(Step::Exit(index));
-                    let children: Vec<usize> = dom.children(index).collect();
-                    stack.extend(children.into_iter().rev().map(Step::Enter));
+                    let first_child = stack.len();
+                    stack.extend(dom.children(index).map(Step::Enter));
+                    stack[first_child..].reverse();
                 }
             }
         }
@@ -229,7 +269,7 @@ impl Walker<'_, '_, '_> {
     fn exit(&mut self, index: usize) {
         let tag = self.input.dom.tag(index);
         if self.acts_inline(index) {
-            if let Some(name) = kept_inline_tag(tag) {
+            if let Some(name) = kept_inline_tag(tag).filter(|_| !self.input.text_only) {
                 self.run.html.push_str(&format!("</{name}>"));
             }
             return;
@@ -251,7 +291,7 @@ impl Walker<'_, '_, '_> {
     }
 
     fn open_inline(&mut self, index: usize, tag: &str) {
-        let Some(name) = kept_inline_tag(tag) else {
+        let Some(name) = kept_inline_tag(tag).filter(|_| !self.input.text_only) else {
             return;
         };
         if name == "a" {
@@ -315,7 +355,7 @@ impl Walker<'_, '_, '_> {
 
     /// Closes the current inline run as a block.
     fn flush(&mut self) {
-        let run = std::mem::take(&mut self.run);
+        let run = std::mem::replace(&mut self.run, InlineRun::new(self.input.text_only));
         if run.is_empty() {
             return;
         }
@@ -354,13 +394,16 @@ impl Walker<'_, '_, '_> {
         if !self.seen_images.insert(source.clone()) {
             return;
         }
+        self.run.media = true;
+        if self.input.text_only {
+            return;
+        }
         let alt = alt
             .map(|alt| format!(" alt=\"{}\"", escape(alt)))
             .unwrap_or_default();
         self.run
             .html
             .push_str(&format!("<img src=\"{}\"{alt}>", escape(&source)));
-        self.run.media = true;
     }
 
     /// `<noscript>` fallbacks of lazy-loading scripts hold the real `<img>`.
@@ -458,10 +501,18 @@ fn is_noise(text: &str, chars: u32, link_chars: u32, kind: BlockKind) -> bool {
 
 /// Lowercase letters and digits only: the identity of a paragraph for deduplication.
 pub fn normalize(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut key = String::with_capacity(text.len());
+    for character in text.chars() {
+        // ASCII first: most text is, and its lowercase needs no table lookup.
+        if character.is_ascii() {
+            if character.is_ascii_alphanumeric() {
+                key.push(character.to_ascii_lowercase());
+            }
+        } else if character.is_alphanumeric() {
+            key.extend(character.to_lowercase());
+        }
+    }
+    key
 }
 
 fn is_headline(text: &str, headlines: &[String]) -> bool {
@@ -473,7 +524,7 @@ fn is_headline(text: &str, headlines: &[String]) -> bool {
 }
 
 /// Filters and deduplicates blocks, trims trailing furniture, then writes HTML and text.
-fn assemble(items: Vec<Item>, headlines: &[String]) -> Rendered {
+fn assemble(items: Vec<Item>, headlines: &[String], text_only: bool) -> Rendered {
     let mut seen = HashSet::new();
     let mut kept: Vec<Item> = Vec::with_capacity(items.len());
     for item in items {
@@ -501,7 +552,7 @@ fn assemble(items: Vec<Item>, headlines: &[String]) -> Rendered {
     }
     cut_at_tail_boundary(&mut kept);
     trim_trailing_furniture(&mut kept);
-    write_out(kept)
+    write_out(kept, text_only)
 }
 
 /// Share of the article's text that must come before a tail boundary: a boundary phrase
@@ -582,11 +633,12 @@ fn trim_trailing_furniture(items: &mut Vec<Item>) {
     }
 }
 
-fn write_out(items: Vec<Item>) -> Rendered {
+fn write_out(items: Vec<Item>, text_only: bool) -> Rendered {
     let mut rendered = Rendered::default();
     let mut text_blocks: Vec<String> = Vec::new();
     for item in items {
         match item {
+            Item::Open(_) | Item::Close(_) if text_only => {}
             Item::Open(tag) => rendered.html.push_str(&format!("<{tag}>")),
             Item::Close(tag) => close_wrapper(&mut rendered.html, tag),
             Item::Block {
@@ -596,7 +648,9 @@ fn write_out(items: Vec<Item>) -> Rendered {
                 chars,
                 ..
             } => {
-                rendered.html.push_str(&block_html(kind, &html));
+                if !text_only {
+                    rendered.html.push_str(&block_html(kind, &html));
+                }
                 if kind != BlockKind::Caption && !text.is_empty() {
                     rendered.text_chars += chars as usize;
                     text_blocks.push(text);

@@ -35,15 +35,16 @@ impl TextStats {
         let is_removed = |index: usize| removed.get(index).copied().unwrap_or(false);
         let owners = block_owners(dom);
         let in_link = inside_links(dom);
+        let text_counts = text_counts(dom);
         for index in 0..count {
-            let Content::Text(text) = dom.nodes[index].content else {
+            if !matches!(dom.nodes[index].content, Content::Text(_)) {
                 continue;
-            };
+            }
             // A <noscript>'s content is raw markup (the fallback image), not text.
             if is_removed(index) || dom.tag(dom.nodes[index].parent) == "noscript" {
                 continue;
             }
-            let (chars, commas) = count_text(text);
+            let (chars, commas) = text_counts[index];
             let owner = owners[index];
             stats.chars[index] = chars;
             stats.direct_chars[owner] += chars;
@@ -95,9 +96,26 @@ fn count_text(text: &str) -> (u32, u32) {
     (chars, commas)
 }
 
+/// For each text node, its non-whitespace characters and commas (0 for other nodes).
+fn text_counts<'d>(dom: &'d Dom) -> &'d [(u32, u32)] {
+    dom.text_counts.get_or_init(|| {
+        dom.nodes
+            .iter()
+            .map(|node| match node.content {
+                Content::Text(text) => count_text(text),
+                _ => (0, 0),
+            })
+            .collect()
+    })
+}
+
 /// For each node, the nearest ancestor that is not an inline element: the block its text
 /// belongs to.
-pub fn block_owners(dom: &Dom) -> Vec<usize> {
+pub fn block_owners<'d>(dom: &'d Dom) -> &'d [usize] {
+    dom.owners.get_or_init(|| read_block_owners(dom))
+}
+
+fn read_block_owners(dom: &Dom) -> Vec<usize> {
     let mut owners = vec![0; dom.len()];
     for index in 1..dom.len() {
         let parent = dom.nodes[index].parent;
@@ -111,7 +129,11 @@ pub fn block_owners(dom: &Dom) -> Vec<usize> {
 }
 
 /// For each node, whether it is inside (or is) an `<a>` element.
-pub fn inside_links(dom: &Dom) -> Vec<bool> {
+pub fn inside_links<'d>(dom: &'d Dom) -> &'d [bool] {
+    dom.in_link.get_or_init(|| read_inside_links(dom))
+}
+
+fn read_inside_links(dom: &Dom) -> Vec<bool> {
     let mut in_link = vec![false; dom.len()];
     for index in 1..dom.len() {
         let parent = dom.nodes[index].parent;

@@ -349,30 +349,25 @@ fn comment_sections_stay_out_even_inside_the_article() {
 #[test]
 fn listicle_blocks_across_headings_and_product_boxes_are_kept() {
     let article = check_extract("multi_block_listicle_en.html", &ExtractOptions::default());
-    for kept in [
-        "Winter is when most of us cook",
-        "1. A heavy cast-iron pot",
-        "A heavy pot holds its heat",
-        "2. A digital probe thermometer",
-        "The probe thermometer ended every argument",
-        "A long serrated blade cuts",
-        "None of these tools is essential",
-    ] {
-        assert!(article.text.contains(kept), "{kept}\n{}", article.text);
-    }
-    for dropped in [
-        "Advertisement",
-        "$89 at Kitchen Store",
-        "Sign up for the newsletter",
-        "The best air fryers",
-        "All rights reserved",
-    ] {
-        assert!(
-            !article.text.contains(dropped),
-            "{dropped}\n{}",
-            article.text
-        );
-    }
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Winter is when most of us cook",
+            "1. A heavy cast-iron pot",
+            "A heavy pot holds its heat",
+            "2. A digital probe thermometer",
+            "The probe thermometer ended every argument",
+            "A long serrated blade cuts",
+            "None of these tools is essential",
+        ],
+        &[
+            "Advertisement",
+            "$89 at Kitchen Store",
+            "Sign up for the newsletter",
+            "The best air fryers",
+            "All rights reserved",
+        ],
+    );
 }
 
 /// Issue 13, tail furniture: an "about us" paragraph, press contact, newsletter pitch and
@@ -462,15 +457,17 @@ fn larger_link_heavy_block_does_not_win_over_the_story() {
     }
 }
 
+/// A paragraph long enough to score as article text, opening with `words`.
+fn paragraph(words: &str) -> String {
+    format!(
+        "<p>{words}, which is explained here at some length, with an example, a caveat and a note on history.</p>"
+    )
+}
+
 /// Documentation generators give each section an id made from its heading; a heading such as
 /// "Sharing changes" must not read as a share bar and take its section out.
 #[test]
 fn section_ids_spelled_from_headings_are_not_furniture_hints() {
-    let paragraph = |words: &str| {
-        format!(
-            "<p>{words}, which is explained here at some length, with an example, a caveat and a note on history.</p>"
-        )
-    };
     let html = format!(
         "<html><body><div class=\"content\"><div class=\"section\" id=\"guide\"><h1>Guide</h1>{}\
          <div class=\"section\" id=\"sharing-changes-with-a-team\"><h2>Sharing changes with a team</h2>{}{}</div>\
@@ -495,5 +492,76 @@ fn section_ids_spelled_from_headings_are_not_furniture_hints() {
         "Three other tools work the same way",
     ] {
         assert!(article.text.contains(kept), "{kept}\n{}", article.text);
+    }
+}
+
+/// Documentation and blog generators wrap each section heading in a link to its own
+/// `#fragment`; such a heading titles a section of this page and stays, while a heading that
+/// links to another page (a teaser) still reads as a pointer.
+#[test]
+fn headings_linking_to_their_own_section_are_kept() {
+    let html = format!(
+        "<html><body><article>{}<h3 id=\"z-scores\"><a class=\"anchor\" href=\"#z-scores\">Understanding z-scores</a></h3>{}\
+         <h3><a href=\"https://elsewhere.example/other-story\">Another story elsewhere</a></h3>{}</article></body></html>",
+        [
+            "Anomalies hide in server logs",
+            "A threshold catches the obvious ones"
+        ]
+        .map(paragraph)
+        .concat(),
+        paragraph("A z-score counts standard deviations from the mean"),
+        paragraph("The closing section sums it up"),
+    );
+    let article = extract_html(&html, &page_url(), &ExtractOptions::default()).unwrap();
+    assert!(
+        article.text.contains("Understanding z-scores"),
+        "{}",
+        article.text
+    );
+    assert!(
+        !article.text.contains("Another story elsewhere"),
+        "{}",
+        article.text
+    );
+    assert!(
+        article
+            .text
+            .contains("A z-score counts standard deviations")
+    );
+}
+
+/// Issue 13, multi-block articles shown one item at a time: a listicle loads every item and a
+/// script shows one. The hidden items of the series are the article's rest; a hidden modal
+/// and hidden tab panels of the sidebar stay out.
+#[test]
+fn hidden_items_of_a_paginated_listicle_are_kept() {
+    let article = check_extract(
+        "multi_block_hidden_slides_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Pulling thyme leaves off their stems",
+            "The silicone rim of this lid settles",
+            "Scales that weigh a pinch of salt",
+            "They switch off after a minute",
+            "carries chopped onions from the board",
+        ],
+        &[
+            "Subscribe to our newsletter",
+            "how to season a wok",
+            "Most read",
+        ],
+    );
+}
+
+/// Asserts that the article's text holds every `kept` phrase and none of the `dropped` ones.
+fn assert_kept_and_dropped(article: &Article, kept: &[&str], dropped: &[&str]) {
+    for phrase in kept {
+        assert!(article.text.contains(phrase), "{phrase}\n{}", article.text);
+    }
+    for phrase in dropped {
+        assert!(!article.text.contains(phrase), "{phrase}\n{}", article.text);
     }
 }
