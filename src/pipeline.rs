@@ -523,6 +523,7 @@ fn item_from_entry(entry_key: String, entry: &FeedEntry, first_seen: DateTime<Ut
         image: None,
         fingerprint: None,
         extraction: ExtractionStatus::FeedFallback,
+        version: None,
     }
 }
 
