@@ -360,6 +360,7 @@ fn poll(config: &Config) -> anyhow::Result<Exit> {
             crate::store::display_database(&config.database)
         )
     })?;
+    store.set_dedupe_policy(config.dedupe_policy());
     let context = Context {
         config: std::sync::Arc::new(config.clone()),
         fetcher: Fetcher::new(&config.fetch)?,

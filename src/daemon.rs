@@ -78,6 +78,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             crate::store::display_database(&config.database)
         )
     })?;
+    store.set_dedupe_policy(config.dedupe_policy());
     let fetcher = Fetcher::new(&config.fetch)?;
     let config = Arc::new(config);
     let cache = FeedCache::new(output::build_snapshot(&store, &config).await?);
@@ -387,6 +388,7 @@ async fn reload(
         .filter(|source| old.config.source(&source.name).is_none())
         .map(|source| source.name.clone())
         .collect();
+    old.store.set_dedupe_policy(new_config.dedupe_policy());
     *shared
         .context
         .write()

@@ -3,6 +3,7 @@
 //! `raw` mirrors the file; `validate` turns it into these types and reports every problem with
 //! its file, line and key, so an admin fixes the whole file in one go.
 
+mod dedupe;
 mod duration;
 pub mod edit;
 mod raw;
@@ -13,6 +14,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use dedupe::DedupeSettings;
 pub use duration::parse_duration;
 pub use retention::RetentionSettings;
 pub use server::{IpNet, ServerSettings};
@@ -84,6 +86,8 @@ pub struct Config {
     pub server: ServerSettings,
     pub video_hosts: Vec<String>,
     pub retention: RetentionSettings,
+    /// `[dedupe]`: the window, the threshold and the canonical-entry rule.
+    pub dedupe: DedupeSettings,
     pub sources: Vec<Source>,
 }
 
@@ -192,6 +196,10 @@ pub struct Source {
     pub fetch: FetchSettings,
     pub content_selector: Option<String>,
     pub remove_selectors: Vec<String>,
+    /// Whether its entries may be merged with other sources' (`dedupe = false`: never).
+    pub dedupe: bool,
+    /// Its weight for `[dedupe] canonical = "priority"` (`priority = N`, default 0).
+    pub priority: i64,
 }
 
 impl Config {

@@ -25,6 +25,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub retention: super::retention::RawRetention,
     #[serde(default)]
+    pub dedupe: super::dedupe::RawDedupe,
+    #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
 }
 
@@ -84,4 +86,8 @@ pub struct RawSource {
     pub user_agent: Option<Spanned<String>>,
     pub content_selector: Option<Spanned<String>>,
     pub remove_selectors: Option<Vec<Spanned<String>>>,
+    /// `false`: the source's entries are never merged with others (issue 10).
+    pub dedupe: Option<bool>,
+    /// For `[dedupe] canonical = "priority"`: the higher, the more its entry is shown.
+    pub priority: Option<i64>,
 }

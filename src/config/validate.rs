@@ -170,6 +170,10 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
     for (span, key, message) in found {
         problems.add(span, &key, message);
     }
+    let (dedupe, found) = super::dedupe::dedupe_settings(&raw.dedupe);
+    for (span, key, message) in found {
+        problems.add(span, &key, message);
+    }
     Config {
         path: problems.file.clone(),
         database,
@@ -189,6 +193,7 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
             .to_vec()
         }),
         retention,
+        dedupe,
         sources,
     }
 }
@@ -346,6 +351,8 @@ fn sources(
                 fetch,
                 content_selector,
                 remove_selectors,
+                dedupe: raw.dedupe.unwrap_or(true),
+                priority: raw.priority.unwrap_or(0),
             });
         }
     }

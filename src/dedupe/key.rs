@@ -20,6 +20,28 @@ pub fn entry_key(entry: &FeedEntry) -> String {
     format!("hash:{:016x}", content_hash(entry))
 }
 
+/// The entry's version as its feed lists it: a hash of its title, dates, content and summary,
+/// fixed forever (stored). Another version under a known key means the source edited the entry.
+pub fn entry_version(entry: &FeedEntry) -> i64 {
+    let date = |date: Option<chrono::DateTime<chrono::Utc>>| {
+        date.map(|date| date.timestamp().to_string())
+            .unwrap_or_default()
+    };
+    let (published, updated) = (date(entry.published), date(entry.updated));
+    let hash = fnv1a_64(&[
+        entry.title.as_deref().unwrap_or_default().trim().as_bytes(),
+        b"\x1f",
+        published.as_bytes(),
+        b"\x1f",
+        updated.as_bytes(),
+        b"\x1f",
+        entry.content_html.as_deref().unwrap_or_default().as_bytes(),
+        b"\x1f",
+        entry.summary_html.as_deref().unwrap_or_default().as_bytes(),
+    ]);
+    hash as i64
+}
+
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|value| !value.is_empty())
 }

@@ -30,13 +30,13 @@ pub use migrate::{CopySummary, copy_store};
 use pool::PgPool;
 
 pub use backup::{BackupReport, backup_to};
-pub use band_index::{DedupePolicy, Match, SourcePolicy};
+pub use band_index::{DedupePolicy, Match, SourcePolicy, find_match};
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
 pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
 pub use stories::{
-    NewItem, PassSummary, StoredSource, StoredStory, commit_pass, known_keys, latest_stories,
-    story_by_canonical,
+    NewItem, PassSummary, StoredSource, StoredStory, commit_pass, edited_entries, known_keys,
+    latest_stories, story_by_canonical,
 };
 
 /// The store layer's error.

@@ -94,6 +94,36 @@ pub fn known_keys(
     Ok(known)
 }
 
+/// Which of the source's stored entries (`versions`: key, feed version) its feed has edited
+/// since: stored with another version. An entry stored before versions were recorded is given
+/// its version now, with no edit assumed (that would fetch every known page once again).
+pub fn edited_entries(
+    connection: &mut Connection,
+    source: &str,
+    versions: &[(String, i64)],
+) -> Result<HashSet<String>, StoreError> {
+    let mut edited = HashSet::new();
+    for (key, version) in versions {
+        let row = connection.query_opt(
+            "SELECT content_hash FROM story_sources WHERE source = ?1 AND entry_key = ?2",
+            values![source, key],
+        )?;
+        match row.map(|row| row.get::<Option<i64>>(0)).transpose()? {
+            Some(Some(stored)) if stored != *version => {
+                edited.insert(key.clone());
+            }
+            Some(None) => {
+                connection.execute(
+                    "UPDATE story_sources SET content_hash = ?3 WHERE source = ?1 AND entry_key = ?2",
+                    values![source, key, *version],
+                )?;
+            }
+            _ => {}
+        }
+    }
+    Ok(edited)
+}
+
 /// The story already stored under any of these canonical URLs, if one is.
 pub fn story_by_canonical(
     connection: &mut Connection,

@@ -9,6 +9,7 @@ use super::canonical::set_text;
 use super::db::{Connection, values};
 use super::stories::{Member, NewItem};
 use super::{StoreError, to_epoch};
+use crate::model::ExtractionStatus;
 
 /// Applies an edit of `member` (the source's stored entry) brought by `item`; returns whether
 /// the entry had changed. Only the canonical member's edit changes what the story shows; any
@@ -40,11 +41,12 @@ pub fn apply_update(
         return Ok(false);
     }
     let row = transaction.query_one(
-        "SELECT first_source, updated, created FROM stories WHERE id = ?1",
+        "SELECT first_source, updated, created, extraction FROM stories WHERE id = ?1",
         values![member.story_id],
     )?;
     let (canonical, stored_updated, created): (String, i64, i64) =
         (row.get(0)?, row.get(1)?, row.get(2)?);
+    let story_extracted = row.get::<String>(3)? == ExtractionStatus::Extracted.as_str();
     if canonical != member.source {
         return Ok(true);
     }
@@ -59,6 +61,9 @@ pub fn apply_update(
         "UPDATE stories SET title = ?2, updated = ?3 WHERE id = ?1",
         values![member.story_id, &item.title, updated],
     )?;
-    set_text(transaction, member.story_id, item, created)?;
+    // A failed page fetch does not replace an extracted article with the feed's teaser.
+    if item.extraction == ExtractionStatus::Extracted || !story_extracted {
+        set_text(transaction, member.story_id, item, created)?;
+    }
     Ok(true)
 }

@@ -1,0 +1,146 @@
+//! Benchmark: the cost of checking a new entry against 10 k, 100 k and 1 M stories in the
+//! dedupe window, and what the index costs in the store and in memory.
+//!
+//! Builds a SQLite store of synthetic stories (300 pseudo-words each, spread over the 14-day
+//! window) through the real pass commit, in steps, and at each size times `find_match` for new
+//! entries: half edited copies of stored stories (which must be found), half unrelated texts.
+//! Run with `bench/dedupe_scale.sh` (or `cargo run --example dedupe_scale -- DIR 10000,100000`).
+
+use std::time::Instant;
+
+use tributary::dedupe::fingerprint;
+use tributary::model::ExtractionStatus;
+use tributary::store::{DedupePolicy, NewItem, SourceState, Store, commit_pass, find_match};
+
+const WORDS: usize = 300;
+const CHECKS: usize = 400;
+const BATCH: usize = 2_000;
+const WINDOW_SECONDS: i64 = 14 * 86_400;
+
+/// Pseudo-words from a deterministic generator, so every story differs everywhere.
+fn text(seed: u64, words: usize) -> String {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..words)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            format!("w{}", state % 50_000)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn item(n: u64, text: &str, at: i64) -> NewItem {
+    let when = chrono::DateTime::from_timestamp(at, 0).unwrap();
+    NewItem {
+        entry_key: format!("id:{n}"),
+        link: Some(format!("https://s{}.example/{n}", n % 1000)),
+        canonical_urls: vec![format!("https://s{}.example/{n}", n % 1000)],
+        title: format!("story {n}"),
+        published: when,
+        updated: when,
+        content_html: None,
+        summary: None,
+        text: None,
+        authors: Vec::new(),
+        categories: Vec::new(),
+        enclosures: Vec::new(),
+        image: None,
+        fingerprint: fingerprint(text),
+        extraction: ExtractionStatus::Extracted,
+        version: None,
+    }
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let arguments: Vec<String> = std::env::args().collect();
+    let folder = std::path::PathBuf::from(arguments.get(1).expect("usage: DIR SIZES"));
+    let sizes: Vec<u64> = arguments
+        .get(2)
+        .map_or("10000,100000,1000000", String::as_str)
+        .split(',')
+        .map(|size| size.parse().expect("a size"))
+        .collect();
+    let total = *sizes.iter().max().unwrap();
+    let path = folder.join("dedupe-scale.db");
+    let _ = std::fs::remove_file(&path);
+    let store = Store::open(&path).unwrap();
+    let policy = DedupePolicy::default();
+    let start_time: i64 = 1_800_000_000;
+    // Stories spread evenly over the window, so the largest size fills all 14 days.
+    let time_of = |n: u64| start_time + (n as i64 * WINDOW_SECONDS) / total as i64;
+    let mut stored = 0u64;
+    println!(
+        "stories  build_s  check_us_median  check_us_p90  found  false  file_bytes_per_story  peak_rss_mib"
+    );
+    for size in sizes {
+        let build = Instant::now();
+        while stored < size {
+            let end = (stored + BATCH as u64).min(size);
+            let items: Vec<NewItem> = (stored..end)
+                .map(|n| item(n, &text(n, WORDS), time_of(n)))
+                .collect();
+            let state = SourceState::new("bench", "https://bench.example/feed");
+            let now = chrono::DateTime::from_timestamp(time_of(end - 1), 0).unwrap();
+            store
+                .call_blocking(|connection| commit_pass(connection, &policy, &state, &items, now))
+                .unwrap();
+            stored = end;
+        }
+        let build_seconds = build.elapsed().as_secs_f64();
+        let now = chrono::DateTime::from_timestamp(time_of(stored - 1), 0).unwrap();
+        let mut timings = Vec::with_capacity(CHECKS);
+        let (mut found, mut false_matches) = (0, 0);
+        for check in 0..CHECKS as u64 {
+            let is_copy = check % 2 == 0;
+            let original = (check * 7_919) % stored;
+            let body = if is_copy {
+                // An edited copy: a paragraph cut, a credit line added.
+                let words: Vec<String> = text(original, WORDS)
+                    .split(' ')
+                    .take(WORDS * 4 / 5)
+                    .map(String::from)
+                    .collect();
+                format!("{} (AFP)", words.join(" "))
+            } else {
+                text(10_000_000 + check, WORDS)
+            };
+            let print = fingerprint(&body).unwrap();
+            let started = Instant::now();
+            let answer = store
+                .call_blocking(|connection| find_match(connection, &policy, &print, "t", now))
+                .unwrap();
+            timings.push(started.elapsed().as_secs_f64() * 1e6);
+            match (is_copy, answer) {
+                (true, Some(found_match)) if found_match.story_id == original as i64 + 1 => {
+                    found += 1
+                }
+                (_, Some(_)) => false_matches += 1,
+                _ => {}
+            }
+        }
+        timings.sort_by(f64::total_cmp);
+        let file_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
+            + std::fs::metadata(folder.join("dedupe-scale.db-wal"))
+                .map(|m| m.len())
+                .unwrap_or(0);
+        println!(
+            "{stored:>8}  {build_seconds:>7.1}  {:>15.0}  {:>12.0}  {found:>3}/{}  {false_matches:>5}  {:>20}  {:>12.1}",
+            timings[timings.len() / 2],
+            timings[timings.len() * 9 / 10],
+            CHECKS / 2,
+            file_bytes / stored,
+            peak_rss_kib() as f64 / 1024.0,
+        );
+    }
+}
