@@ -12,6 +12,7 @@ mod backup;
 mod band_index;
 mod canonical;
 mod db;
+mod explain;
 mod migrate;
 mod pool;
 mod retention;
@@ -31,6 +32,7 @@ use pool::PgPool;
 
 pub use backup::{BackupReport, backup_to};
 pub use band_index::{DedupePolicy, Match, SourcePolicy, find_match};
+pub use explain::{ExplainedMember, Explanation, explain};
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
 pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};

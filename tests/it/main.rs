@@ -3,6 +3,7 @@
 
 mod daemon;
 mod dedupe;
+mod dedupe_rules;
 mod end_to_end;
 mod extract;
 mod fetch;
