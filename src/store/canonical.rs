@@ -123,3 +123,63 @@ pub fn set_text(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{SourceState, Store, commit_pass, from_epoch, latest_stories};
+
+    fn item(source: &str, published: i64, words: usize) -> NewItem {
+        let text: String = (0..words).map(|n| format!("w{n} ")).collect();
+        NewItem {
+            entry_key: "1".into(),
+            link: Some(format!("https://{source}.example/1")),
+            canonical_urls: vec![format!("https://{source}.example/1")],
+            title: format!("title {source}"),
+            published: from_epoch(published),
+            updated: from_epoch(published),
+            content_html: Some(format!("<p>{text}</p>")),
+            summary: None,
+            text: Some(text.clone()),
+            authors: Vec::new(),
+            categories: Vec::new(),
+            enclosures: Vec::new(),
+            image: None,
+            fingerprint: crate::dedupe::fingerprint(&text),
+            extraction: ExtractionStatus::Extracted,
+            version: None,
+        }
+    }
+
+    fn shown(store: &Store, policy: &DedupePolicy, items: &[(&str, NewItem)]) -> String {
+        for (source, item) in items {
+            let state = SourceState::new(source, &format!("https://{source}.example/feed"));
+            store
+                .call_blocking(|connection| {
+                    commit_pass(
+                        connection,
+                        policy,
+                        &state,
+                        std::slice::from_ref(item),
+                        from_epoch(1_700_100_000),
+                    )
+                })
+                .unwrap();
+        }
+        let stories = store.call_blocking(|c| latest_stories(c, 10)).unwrap();
+        assert_eq!(stories.len(), 1);
+        stories[0].title.clone()
+    }
+
+    #[test]
+    fn a_later_stored_but_earlier_published_entry_becomes_canonical() {
+        for store in crate::store::test_stores() {
+            let policy = DedupePolicy::default();
+            let items = [
+                ("b", item("b", 1_700_003_600, 300)),
+                ("a", item("a", 1_700_000_000, 300)),
+            ];
+            assert_eq!(shown(&store, &policy, &items), "title a");
+        }
+    }
+}

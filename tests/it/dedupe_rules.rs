@@ -103,14 +103,30 @@ fn a_merged_story_names_every_source_in_the_three_formats_and_explain_says_why()
         .take(3)
         .collect::<Vec<_>>()
         .join("\n");
-    for (name, title, text) in [
-        ("a", "Retraites agricoles : le texte adopté", WIRE_FR_SITE_A),
-        ("b", "Les députés votent la revalorisation", WIRE_FR_SITE_B),
-        ("c", "Petites retraites agricoles", truncated.as_str()),
+    // a published first: the entry shown (`canonical = "earliest"`), whoever is polled first.
+    for (name, title, text, date) in [
+        (
+            "a",
+            "Retraites agricoles : le texte adopté",
+            WIRE_FR_SITE_A,
+            DATE,
+        ),
+        (
+            "b",
+            "Les députés votent la revalorisation",
+            WIRE_FR_SITE_B,
+            LATER,
+        ),
+        (
+            "c",
+            "Petites retraites agricoles",
+            truncated.as_str(),
+            LATER,
+        ),
     ] {
         site.set(
             &format!("/{name}/feed.xml"),
-            rss(&site, name, &one_entry("1", title, text, DATE)),
+            rss(&site, name, &one_entry("1", title, text, date)),
         );
     }
     let reader = Reader::new(&site, "", &[("a", ""), ("b", ""), ("c", "")]);
