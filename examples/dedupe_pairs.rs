@@ -2,7 +2,8 @@
 //! decides each with the rules the store applies (`dedupe::decide`, default `[dedupe]`
 //! threshold unless one is given) and prints precision, recall and the outcome per kind.
 //!
-//! `cargo run --example dedupe_pairs -- PAIRS.jsonl [THRESHOLD]`
+//! `cargo run --example dedupe_pairs -- PAIRS.jsonl [THRESHOLD] [--check]`; with `--check` it
+//! exits non-zero below the targets (precision 0.99, recall 0.95), as CI runs it.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -38,9 +39,12 @@ fn merged(rules: &MatchRules, pair: &serde_json::Value) -> (bool, f64) {
 
 fn main() {
     let arguments: Vec<String> = std::env::args().collect();
-    let path = arguments.get(1).expect("usage: PAIRS.jsonl [THRESHOLD]");
+    let path = arguments
+        .get(1)
+        .expect("usage: PAIRS.jsonl [THRESHOLD] [--check]");
+    let check = arguments.iter().any(|argument| argument == "--check");
     let mut rules = MatchRules::default();
-    if let Some(threshold) = arguments.get(2) {
+    if let Some(threshold) = arguments.get(2).filter(|argument| *argument != "--check") {
         rules.threshold = threshold.parse().expect("a threshold");
     }
     let file = std::fs::File::open(path).expect("the pairs file");
@@ -81,4 +85,8 @@ fn main() {
         "precision {precision:.4} ({true_positives} of {} merges right), recall {recall:.4} ({true_positives} of {positives} same-story pairs merged)",
         true_positives + false_positives
     );
+    if check && (precision < 0.99 || recall < 0.95) {
+        eprintln!("below the targets: precision 0.99, recall 0.95");
+        std::process::exit(1);
+    }
 }
