@@ -181,7 +181,7 @@ fn commit_item(
     summary: &mut PassSummary,
 ) -> Result<(), StoreError> {
     if let Some(member) = stored_member(transaction, &state.name, &item.entry_key)? {
-        if updates::apply_update(transaction, policy, &member, item, now)? {
+        if updates::apply_update(transaction, &member, item, now)? {
             summary.updated += 1;
         }
         return Ok(());

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::band_index::DedupePolicy;
 use super::canonical::set_text;
 use super::db::{Connection, values};
 use super::stories::{Member, NewItem};
@@ -16,7 +15,6 @@ use crate::model::ExtractionStatus;
 /// member's edit is recorded, so it is applied once.
 pub fn apply_update(
     transaction: &mut Connection,
-    _policy: &DedupePolicy,
     member: &Member,
     item: &NewItem,
     now: DateTime<Utc>,
