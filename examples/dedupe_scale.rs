@@ -110,7 +110,9 @@ fn main() {
     let time_of = |n: u64| start_time + (n as i64 * WINDOW_SECONDS) / total as i64;
     let mut stored: u64 = if reuse {
         writer
-            .query_row("SELECT COUNT(*) FROM stories", [], |row| row.get::<_, i64>(0))
+            .query_row("SELECT COUNT(*) FROM stories", [], |row| {
+                row.get::<_, i64>(0)
+            })
             .unwrap() as u64
     } else {
         0
