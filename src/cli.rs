@@ -25,6 +25,7 @@ use crate::output;
 use crate::pipeline::{self, Context, Outcome, SourceReport};
 use crate::store::{self, Store};
 
+mod explain;
 mod migrate_store;
 mod opml;
 
@@ -133,6 +134,12 @@ enum Command {
     },
     /// Print the sources as an OPML 2.0 subscription list (as served at /opml).
     ExportOpml,
+    /// Show why a story is what it is: its sources, the dedupe layer and similarity each
+    /// matched with, and the nearest other story (a near miss) with its score.
+    Explain {
+        /// A story's id (as shown here), its urn:uuid: id, or a URL one of its entries has.
+        url_or_id: String,
+    },
     /// Copy a whole store into another one that is empty, e.g. SQLite into PostgreSQL.
     ///
     /// Each store is a SQLite file or a postgres:// URL; the target is created or migrated
@@ -278,6 +285,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         ),
         Command::ExportOpml => opml::export(&load_config(args.config.as_deref())?.0),
         Command::MigrateStore { from, to } => migrate_store::run(&from, &to),
+        Command::Explain { url_or_id } => {
+            explain::run(&load_config(args.config.as_deref())?.0, &url_or_id)
+        }
         Command::Prune => prune(&load_config(args.config.as_deref())?.0),
         Command::Backup { path } => backup(&load_config(args.config.as_deref())?.0, &path),
     }
@@ -373,6 +383,7 @@ fn poll(config: &Config) -> anyhow::Result<Exit> {
             crate::store::display_database(&config.database)
         )
     })?;
+    store.set_dedupe_policy(config.dedupe_policy());
     let context = Context {
         config: std::sync::Arc::new(config.clone()),
         fetcher: Fetcher::new(&config.fetch)?,

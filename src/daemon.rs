@@ -88,6 +88,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
             crate::store::display_database(&config.database)
         )
     })?;
+    store.set_dedupe_policy(config.dedupe_policy());
     let fetcher = Fetcher::new(&config.fetch)?;
     let config = Arc::new(config);
     let instance = fleet::instance_id();
@@ -481,6 +482,7 @@ async fn reload(
         .filter(|source| old.config.source(&source.name).is_none())
         .map(|source| source.name.clone())
         .collect();
+    old.store.set_dedupe_policy(new_config.dedupe_policy());
     *shared
         .context
         .write()

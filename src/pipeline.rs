@@ -358,7 +358,13 @@ async fn build_items(
     let mut pages_fetched = 0;
     // These entries are first seen now: the time their dates are judged against.
     let first_seen = Utc::now();
-    for (entry_key, entry) in fresh {
+    for Fresh {
+        key: entry_key,
+        entry,
+        version,
+        edited,
+    } in fresh
+    {
         let wants_page = source.full_text && entry.link.is_some();
         if wants_page && pages_fetched >= source.fetch.max_articles_per_pass {
             // Leave the rest for the next pass, and forget the validators so that pass gets
@@ -371,14 +377,16 @@ async fn build_items(
             ));
             break;
         }
-        let item = build_item(
+        let mut item = build_item(
             context,
             source,
             (entry_key, entry),
             first_seen,
             &mut pages_fetched,
+            edited,
         )
         .await;
+        item.version = Some(version);
         metrics::record_extraction(item.extraction);
         if matches!(
             item.extraction,
@@ -391,35 +399,58 @@ async fn build_items(
     items
 }
 
-/// The entries whose key the source has not stored yet, each with its key, without repeats,
-/// sanitized: only these need it, and on a steady feed they are few.
+/// An entry to store: new to its source, or stored before and edited since by its feed.
+struct Fresh {
+    key: String,
+    entry: FeedEntry,
+    /// `dedupe::entry_version` of the entry as the feed lists it.
+    version: i64,
+    /// The source stored this key before, with another version.
+    edited: bool,
+}
+
+/// The entries whose key the source has not stored yet, or has stored with another version
+/// (edited by the feed), each with its key, without repeats, sanitized: only these need it,
+/// and on a steady feed they are few.
 async fn unseen_entries(
     context: &Context,
     source: &Source,
     entries: Vec<UnsanitizedEntry>,
-) -> Result<Vec<(String, FeedEntry)>, String> {
+) -> Result<Vec<Fresh>, String> {
     let mut seen = std::collections::HashSet::new();
-    let keyed: Vec<(String, UnsanitizedEntry)> = entries
+    let keyed: Vec<(String, i64, UnsanitizedEntry)> = entries
         .into_iter()
-        .map(|entry| (dedupe::entry_key(entry.unsanitized()), entry))
-        .filter(|(key, _)| seen.insert(key.clone()))
+        .map(|entry| {
+            let key = dedupe::entry_key(entry.unsanitized());
+            (key, dedupe::entry_version(entry.unsanitized()), entry)
+        })
+        .filter(|(key, _, _)| seen.insert(key.clone()))
         .collect();
-    let keys: Vec<String> = keyed.iter().map(|(key, _)| key.clone()).collect();
+    let versions: Vec<(String, i64)> = keyed
+        .iter()
+        .map(|(key, version, _)| (key.clone(), *version))
+        .collect();
     let name = source.name.clone();
     let now = Utc::now();
-    let known = context
+    let (known, edited) = context
         .store
         .call(move |connection| {
+            let keys: Vec<String> = versions.iter().map(|(key, _)| key.clone()).collect();
             let known = store::known_keys(connection, &name, &keys)?;
             // The tombstones of pruned entries the feed still lists must stay (retention).
             store::note_listing(connection, &name, &known, now)?;
-            Ok(known)
+            let edited = store::edited_entries(connection, &name, &versions)?;
+            Ok((known, edited))
         })
         .await
         .map_err(|error| format!("store: {error}"))?;
-    let unseen: Vec<(String, UnsanitizedEntry)> = keyed
+    let unseen: Vec<(String, i64, bool, UnsanitizedEntry)> = keyed
         .into_iter()
-        .filter(|(key, _)| !known.contains(key))
+        .filter(|(key, _, _)| !known.contains(key) || edited.contains(key))
+        .map(|(key, version, entry)| {
+            let was_edited = edited.contains(&key);
+            (key, version, was_edited, entry)
+        })
         .collect();
     if unseen.is_empty() {
         return Ok(Vec::new());
@@ -428,7 +459,12 @@ async fn unseen_entries(
     let sanitized = tokio::task::spawn_blocking(move || {
         unseen
             .into_iter()
-            .map(|(key, entry)| (key, entry.sanitize()))
+            .map(|(key, version, edited, entry)| Fresh {
+                key,
+                entry: entry.sanitize(),
+                version,
+                edited,
+            })
             .collect()
     })
     .await;
@@ -442,6 +478,7 @@ async fn build_item(
     (entry_key, entry): (String, FeedEntry),
     first_seen: DateTime<Utc>,
     pages_fetched: &mut usize,
+    edited: bool,
 ) -> NewItem {
     let mut item = item_from_entry(entry_key, &entry, first_seen);
     if !source.full_text {
@@ -452,7 +489,8 @@ async fn build_item(
         item.extraction = ExtractionStatus::FeedFallback;
         return finish(item, first_seen);
     };
-    if already_stored(context, &item.canonical_urls).await {
+    // An edited entry's own story is stored under its URL: its page is read again.
+    if source.dedupe && !edited && already_stored(context, &item.canonical_urls).await {
         // Another source (or URL) brought this story in already: its page is not fetched
         // again, and the entry is merged by the store.
         item.extraction = ExtractionStatus::NotRequested;
@@ -523,6 +561,7 @@ fn item_from_entry(entry_key: String, entry: &FeedEntry, first_seen: DateTime<Ut
         image: None,
         fingerprint: None,
         extraction: ExtractionStatus::FeedFallback,
+        version: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! `raw` mirrors the file; `validate` turns it into these types and reports every problem with
 //! its file, line and key, so an admin fixes the whole file in one go.
 
+mod dedupe;
 mod duration;
 pub mod edit;
 mod fleet;
@@ -15,6 +16,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use dedupe::DedupeSettings;
 pub use duration::parse_duration;
 pub use fleet::FleetSettings;
 pub use retention::RetentionSettings;
@@ -90,6 +92,8 @@ pub struct Config {
     pub retention: RetentionSettings,
     /// `[fleet]`: host leases of instances sharing a PostgreSQL store.
     pub fleet: FleetSettings,
+    /// `[dedupe]`: the window, the threshold and the canonical-entry rule.
+    pub dedupe: DedupeSettings,
     pub sources: Vec<Source>,
 }
 
@@ -202,6 +206,10 @@ pub struct Source {
     pub tags: Vec<String>,
     /// Which entries enter the merged feeds (`include` / `exclude`); all are stored anyway.
     pub filter: EntryFilter,
+    /// Whether its entries may be merged with other sources' (`dedupe = false`: never).
+    pub dedupe: bool,
+    /// Its weight for `[dedupe] canonical = "priority"` (`priority = N`, default 0).
+    pub priority: i64,
 }
 
 impl Config {

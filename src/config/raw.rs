@@ -26,6 +26,7 @@ pub struct RawConfig {
     pub retention: super::retention::RawRetention,
     #[serde(default)]
     pub fleet: super::fleet::RawFleet,
+    pub dedupe: super::dedupe::RawDedupe,
     #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
 }
@@ -91,4 +92,8 @@ pub struct RawSource {
     /// Entry filters for the merged feeds; see `topics.rs` for the syntax.
     pub include: Option<Vec<Spanned<String>>>,
     pub exclude: Option<Vec<Spanned<String>>>,
+    /// `false`: the source's entries are never merged with others (issue 10).
+    pub dedupe: Option<bool>,
+    /// For `[dedupe] canonical = "priority"`: the higher, the more its entry is shown.
+    pub priority: Option<i64>,
 }

@@ -174,6 +174,10 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
     for (span, key, message) in found {
         problems.add(span, &key, message);
     }
+    let (dedupe, found) = super::dedupe::dedupe_settings(&raw.dedupe);
+    for (span, key, message) in found {
+        problems.add(span, &key, message);
+    }
     Config {
         path: problems.file.clone(),
         database,
@@ -194,6 +198,7 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
         }),
         retention,
         fleet,
+        dedupe,
         sources,
     }
 }
@@ -354,6 +359,8 @@ fn sources(
                 remove_selectors,
                 tags,
                 filter,
+                dedupe: raw.dedupe.unwrap_or(true),
+                priority: raw.priority.unwrap_or(0),
             });
         }
     }

@@ -28,8 +28,11 @@ pub const SKETCH_SIZE: usize = 512;
 /// [`similarity`] at or above which two texts are taken for the same story.
 pub const SAME_STORY: f64 = 0.6;
 
-const FORMAT_VERSION: u8 = 1;
-const HEADER_LEN: usize = 5;
+/// Version 1 lacks the exact hash (older stores); version 2 carries it after the count.
+const FORMAT_VERSION_1: u8 = 1;
+const FORMAT_VERSION: u8 = 2;
+const HEADER_LEN_1: usize = 5;
+const HEADER_LEN: usize = 13;
 
 /// A fingerprint of an article's text that survives different furniture, titles and small edits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +41,9 @@ pub struct Fingerprint {
     shingle_count: u32,
     /// The smallest shingle hashes, strictly ascending, at most [`SKETCH_SIZE`].
     sketch: Vec<u32>,
+    /// A hash of all the normalised words in order: equal for texts that differ only in
+    /// typography, case or spacing (the exact layer). `None` when read from version 1 bytes.
+    exact: Option<u64>,
 }
 
 impl Fingerprint {
@@ -46,11 +52,19 @@ impl Fingerprint {
         self.shingle_count
     }
 
-    /// Compact bytes for storage: a version byte, the shingle count and the sketch (little-endian).
+    /// The hash of the whole normalised text, for the exact-text layer (`None` for a
+    /// fingerprint read from bytes written before it existed).
+    pub fn exact_hash(&self) -> Option<u64> {
+        self.exact
+    }
+
+    /// Compact bytes for storage: a version byte, the shingle count, the exact hash and the
+    /// sketch (little-endian).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(HEADER_LEN + 4 * self.sketch.len());
         bytes.push(FORMAT_VERSION);
         bytes.extend_from_slice(&self.shingle_count.to_le_bytes());
+        bytes.extend_from_slice(&self.exact.unwrap_or(0).to_le_bytes());
         for value in &self.sketch {
             bytes.extend_from_slice(&value.to_le_bytes());
         }
@@ -60,14 +74,21 @@ impl Fingerprint {
     /// Reads bytes written by [`Fingerprint::to_bytes`]; `None` when they are not well formed
     /// (another format version, truncation), and the caller fingerprints the text again.
     pub fn from_bytes(bytes: &[u8]) -> Option<Fingerprint> {
-        if bytes.first() != Some(&FORMAT_VERSION)
-            || bytes.len() < HEADER_LEN
-            || !(bytes.len() - HEADER_LEN).is_multiple_of(4)
-        {
+        let header_len = match bytes.first() {
+            Some(&FORMAT_VERSION_1) => HEADER_LEN_1,
+            Some(&FORMAT_VERSION) => HEADER_LEN,
+            _ => return None,
+        };
+        if bytes.len() < header_len || !(bytes.len() - header_len).is_multiple_of(4) {
             return None;
         }
         let shingle_count = u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
-        let sketch: Vec<u32> = bytes[HEADER_LEN..]
+        let exact = (header_len == HEADER_LEN).then(|| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&bytes[5..13]);
+            u64::from_le_bytes(word)
+        });
+        let sketch: Vec<u32> = bytes[header_len..]
             .chunks_exact(4)
             .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
             .collect();
@@ -80,24 +101,13 @@ impl Fingerprint {
         Some(Fingerprint {
             shingle_count,
             sketch,
+            exact,
         })
     }
 
     /// The sketch: the smallest shingle hashes, strictly ascending.
     pub(super) fn sketch(&self) -> &[u32] {
         &self.sketch
-    }
-
-    /// How many hashes of the shorter text's sketch (by shingle count) fall in the range both
-    /// sketches cover: the denominator of [`similarity`].
-    pub(super) fn shorter_covered_len(&self, other: &Fingerprint) -> usize {
-        let (inner, outer) = if self.shingle_count <= other.shingle_count {
-            (self, other)
-        } else {
-            (other, self)
-        };
-        let limit = inner.complete_up_to().min(outer.complete_up_to());
-        inner.sketch.partition_point(|h| *h <= limit)
     }
 
     /// The largest hash this sketch is complete up to: every shingle hashing at or below it is in
@@ -125,6 +135,7 @@ pub fn fingerprint(text: &str) -> Option<Fingerprint> {
     Some(Fingerprint {
         shingle_count,
         sketch: hashes,
+        exact: Some(exact_hash(&words)),
     })
 }
 
@@ -133,6 +144,16 @@ pub fn fingerprint_html(html: &str) -> Option<Fingerprint> {
     let fragment = scraper::Html::parse_fragment(html);
     let text: Vec<&str> = fragment.root_element().text().collect();
     fingerprint(&text.join(" "))
+}
+
+/// The hash of the whole word sequence (words joined by one space), fixed forever: stored.
+fn exact_hash(words: &[String]) -> u64 {
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(words.len() * 2);
+    for word in words {
+        parts.push(word.as_bytes());
+        parts.push(b" ");
+    }
+    mix64(fnv1a_64(&parts))
 }
 
 fn shingle_hash(words: &[String]) -> u32 {
@@ -234,12 +255,18 @@ mod tests {
         let mut wrong_version = bytes.clone();
         wrong_version[0] = 99;
         assert!(Fingerprint::from_bytes(&wrong_version).is_none());
-        let mut unsorted = bytes;
-        unsorted.swap(5, 9);
-        unsorted.swap(6, 10);
-        unsorted.swap(7, 11);
-        unsorted.swap(8, 12);
+        let mut unsorted = bytes.clone();
+        unsorted.swap(13, 17);
+        unsorted.swap(14, 18);
+        unsorted.swap(15, 19);
+        unsorted.swap(16, 20);
         assert!(Fingerprint::from_bytes(&unsorted).is_none());
+        // Bytes of version 1 (no exact hash) are still read.
+        let mut version_1 = vec![1];
+        version_1.extend_from_slice(&bytes[1..5]);
+        version_1.extend_from_slice(&bytes[13..]);
+        let old = Fingerprint::from_bytes(&version_1).unwrap();
+        assert_eq!((old.exact_hash(), old.sketch()), (None, print.sketch()));
     }
 
     #[test]

@@ -20,6 +20,44 @@ pub fn entry_key(entry: &FeedEntry) -> String {
     format!("hash:{:016x}", content_hash(entry))
 }
 
+/// The entry's version as its feed lists it: a hash of its title, content and summary, fixed
+/// forever (stored). Another version under a known key means the source edited the entry.
+/// Dates are left out: some feeds move an entry's `updated` on every read without changing it,
+/// and each edit costs a fetch of the article page again.
+pub fn entry_version(entry: &FeedEntry) -> i64 {
+    let hash = fnv1a_64(&[
+        entry.title.as_deref().unwrap_or_default().trim().as_bytes(),
+        b"\x1f",
+        entry.content_html.as_deref().unwrap_or_default().as_bytes(),
+        b"\x1f",
+        entry.summary_html.as_deref().unwrap_or_default().as_bytes(),
+    ]);
+    hash as i64
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn the_version_follows_title_and_content_but_not_dates() {
+        let entry = FeedEntry {
+            title: Some("Live: the vote".into()),
+            content_html: Some("<p>First.</p>".into()),
+            ..FeedEntry::default()
+        };
+        let mut redated = entry.clone();
+        redated.updated = Some(chrono::Utc::now());
+        assert_eq!(entry_version(&entry), entry_version(&redated));
+        let mut grown = entry.clone();
+        grown.content_html = Some("<p>First.</p><p>Second.</p>".into());
+        let mut retitled = entry.clone();
+        retitled.title = Some("Live: the vote is in".into());
+        assert_ne!(entry_version(&entry), entry_version(&grown));
+        assert_ne!(entry_version(&entry), entry_version(&retitled));
+    }
+}
+
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|value| !value.is_empty())
 }

@@ -22,12 +22,14 @@ const TABLES: &[(&str, &str, &str)] = &[
     (
         "stories",
         "id, uid, title, link, canonical_url, published, updated, content_html, summary, text, \
-         authors, categories, enclosures, image, fingerprint, extraction, first_source, created",
+         authors, categories, enclosures, image, fingerprint, extraction, first_source, created, \
+         text_hash, dedupe",
         "id",
     ),
     (
         "story_sources",
-        "story_id, source, entry_key, link, canonical_url, title, extraction, seen",
+        "story_id, source, entry_key, link, canonical_url, title, extraction, seen, layer, \
+         similarity_permille, content_hash",
         "rowid",
     ),
 ];
@@ -58,6 +60,8 @@ pub fn copy_store(from: &Store, to: &Store) -> Result<CopySummary, StoreError> {
             if target.backend() == Backend::Postgres {
                 restart_story_ids(target)?;
             }
+            // The dedupe index is derived data: rebuilt from the copied fingerprints.
+            super::band_index::rebuild(target)?;
             Ok(())
         })
     })?;
@@ -122,13 +126,13 @@ fn restart_story_ids(target: &mut Connection) -> Result<(), StoreError> {
 mod tests {
     use super::*;
     use crate::model::ExtractionStatus;
-    use crate::store::{NewItem, RecentFingerprints, SourceState, commit_pass, latest_stories};
+    use crate::store::{DedupePolicy, NewItem, SourceState, commit_pass, latest_stories};
     use crate::store::{from_epoch, load_statuses, test_cluster};
 
     fn sample(store: &Store) {
         store
             .call_blocking(|connection| {
-                let mut recent = RecentFingerprints::default();
+                let policy = DedupePolicy::default();
                 for (name, count) in [("a", 3), ("b", 2)] {
                     let mut state = SourceState::new(name, &format!("https://{name}.example/"));
                     state.etag = Some(format!("\"{name}\""));
@@ -154,11 +158,12 @@ mod tests {
                                     .collect::<String>(),
                             ),
                             extraction: ExtractionStatus::Extracted,
+                            version: None,
                         })
                         .collect();
                     commit_pass(
                         connection,
-                        &mut recent,
+                        &policy,
                         &state,
                         &items,
                         from_epoch(1_700_000_500),

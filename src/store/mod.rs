@@ -10,17 +10,20 @@
 
 mod activity;
 mod backup;
+mod band_index;
+mod canonical;
 mod db;
+mod explain;
 mod leases;
 mod migrate;
 mod pool;
-mod recent;
 mod retention;
 mod schema;
 mod sources;
 mod stories;
 #[doc(hidden)]
 pub mod test_cluster;
+mod updates;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -35,13 +38,14 @@ use pool::PgPool;
 
 pub use activity::entries_per_day;
 pub use backup::{BackupReport, backup_to};
-pub use recent::RecentFingerprints;
+pub use band_index::{DedupePolicy, Match, SourcePolicy, find_match};
+pub use explain::{ExplainedMember, Explanation, explain};
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
 pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
 pub use stories::{
-    NewItem, PassSummary, StoredSource, StoredStory, StoryCursor, commit_pass, known_keys,
-    latest_stories, stories_before, story_by_canonical,
+    NewItem, PassSummary, StoredSource, StoredStory, StoryCursor, commit_pass, edited_entries,
+    known_keys, latest_stories, stories_before, story_by_canonical,
 };
 
 /// The store layer's error.
@@ -83,8 +87,8 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     backend: Arc<Pooled>,
-    /// Locked only while a connection is held (so always after it): see `commit_pass`.
-    recent: Arc<Mutex<RecentFingerprints>>,
+    /// The dedupe settings passes are matched with; replaced as a whole on a reload.
+    dedupe: Arc<std::sync::RwLock<Arc<DedupePolicy>>>,
 }
 
 /// Where connections come from: SQLite's one, or PostgreSQL's pool.
@@ -187,7 +191,7 @@ impl Store {
     fn with(backend: Pooled) -> Store {
         Store {
             backend: Arc::new(backend),
-            recent: Arc::new(Mutex::new(RecentFingerprints::default())),
+            dedupe: Arc::default(),
         }
     }
 
@@ -211,22 +215,33 @@ impl Store {
             .map_err(|error| StoreError::Task(error.to_string()))?
     }
 
+    /// Sets the dedupe settings later passes are matched with (start-up and each reload).
+    pub fn set_dedupe_policy(&self, policy: DedupePolicy) {
+        *self
+            .dedupe
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(policy);
+    }
+
+    /// The dedupe settings in force.
+    pub fn dedupe_policy(&self) -> Arc<DedupePolicy> {
+        self.dedupe
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     /// Commits one source's pass (`stories::commit_pass`) on the blocking pool, matching its
-    /// texts against the recent stories' fingerprints this store keeps in memory.
+    /// texts with the persisted dedupe index under the settings in force.
     pub async fn commit_pass(
         &self,
         state: SourceState,
         items: Vec<NewItem>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<PassSummary, StoreError> {
-        let recent = self.recent.clone();
-        self.call(move |connection| {
-            let mut recent = recent
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            commit_pass(connection, &mut recent, &state, &items, now)
-        })
-        .await
+        let policy = self.dedupe_policy();
+        self.call(move |connection| commit_pass(connection, &policy, &state, &items, now))
+            .await
     }
 
     /// Runs `work` on the current thread; for synchronous callers (CLI, tests) and

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::db::{Backend, Connection, values};
-use super::recent::RecentFingerprints;
 use super::{Store, StoreError, to_epoch};
 use crate::config::RetentionSettings;
 
@@ -115,15 +114,9 @@ impl Store {
         report.timed(elapsed, "sources");
         for source in sources {
             loop {
-                let recent = self.recent.clone();
                 let name = source.clone();
                 let (removed, elapsed) = self
-                    .timed_call(move |connection| {
-                        let mut recent = recent
-                            .lock()
-                            .unwrap_or_else(|poisoned| poisoned.into_inner());
-                        prune_batch(connection, &mut recent, &name, rules, now)
-                    })
+                    .timed_call(move |connection| prune_batch(connection, &name, rules, now))
                     .await?;
                 report.timed(elapsed, "entries");
                 report.entries += removed.entries;
@@ -195,10 +188,9 @@ struct Doomed {
 }
 
 /// Removes up to [`BATCH_ENTRIES`] of the source's entries beyond the limits, in one
-/// transaction, and forgets the deleted stories' fingerprints once it is committed.
+/// transaction; a deleted story's dedupe index rows go with it (`ON DELETE CASCADE`).
 fn prune_batch(
     connection: &mut Connection,
-    recent: &mut RecentFingerprints,
     source: &str,
     rules: PruneRules,
     now: DateTime<Utc>,
@@ -221,9 +213,6 @@ fn prune_batch(
         Ok((doomed, deleted, selected, start.elapsed()))
     })?;
     tracing::trace!(?selected, ?written, committed = ?start.elapsed(), "prune batch");
-    for story_id in &deleted {
-        recent.forget(*story_id);
-    }
     Ok(Removed {
         entries: doomed.len(),
         stories: deleted.len(),
@@ -487,6 +476,7 @@ mod tests {
             } else {
                 ExtractionStatus::NotRequested
             },
+            version: None,
         }
     }
 

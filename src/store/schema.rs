@@ -21,6 +21,49 @@ enum Migration {
     /// it from the start (see `Store::prepare`), and the `VACUUM` this needs is skipped. Nothing
     /// on PostgreSQL, where autovacuum reuses the space of deleted rows.
     IncrementalVacuum,
+    /// Rust code run in one transaction, for data a statement cannot compute (hashes).
+    Code(fn(&mut Connection) -> Result<(), StoreError>),
+}
+
+/// 4 (both backends, types aside): the persisted dedupe index. `story_bands` holds each
+/// fingerprinted story's band hashes with its day, looked up by hash (its primary key) and
+/// pruned by day; `stories` gains the exact-text hash and whether it may be matched at all
+/// (`dedupe = false` sources); each member of a story records how it matched, for `explain`,
+/// and a hash of its content, so that an edit by its own feed is recognised.
+macro_rules! dedupe_index_sql {
+    ($integer:literal) => {
+        concat!(
+            "CREATE TABLE story_bands (
+        band_hash ",
+            $integer,
+            " NOT NULL,
+        story_id ",
+            $integer,
+            " NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+        day ",
+            $integer,
+            " NOT NULL,
+        PRIMARY KEY (band_hash, story_id)
+    );
+    CREATE INDEX story_bands_story ON story_bands(story_id);
+    CREATE INDEX story_bands_day ON story_bands(day);
+    ALTER TABLE stories ADD COLUMN text_hash ",
+            $integer,
+            ";
+    ALTER TABLE stories ADD COLUMN dedupe ",
+            $integer,
+            " NOT NULL DEFAULT 1;
+    CREATE INDEX stories_text_hash ON stories(text_hash);
+    ALTER TABLE story_sources ADD COLUMN layer TEXT;
+    ALTER TABLE story_sources ADD COLUMN similarity_permille ",
+            $integer,
+            ";
+    ALTER TABLE story_sources ADD COLUMN content_hash ",
+            $integer,
+            ";
+    "
+        )
+    };
 }
 
 const SQLITE: &[Migration] = &[
@@ -148,6 +191,10 @@ const SQLITE: &[Migration] = &[
         BEGIN UPDATE store_changes SET counter = counter + 1 WHERE id = 1; END;
     ",
     ),
+    // 5: the persisted dedupe index (see `dedupe_index_sql`).
+    Migration::Sql(dedupe_index_sql!("INTEGER")),
+    // 6: the index filled from the stories stored before it existed.
+    Migration::Code(super::band_index::rebuild),
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -270,6 +317,9 @@ const POSTGRES: &[Migration] = &[
         EXECUTE FUNCTION tributary_changed();
     ",
     ),
+    // 5, 6: as SQLite's.
+    Migration::Sql(dedupe_index_sql!("BIGINT")),
+    Migration::Code(super::band_index::rebuild),
 ];
 
 /// `PRAGMA auto_vacuum`'s value for incremental mode.
@@ -317,8 +367,10 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             }
             (migration, _) => connection.write_transaction(|connection| {
                 if too_new(version(connection)?)? < target {
-                    if let Migration::Sql(statements) = migration {
-                        connection.batch(statements)?;
+                    match migration {
+                        Migration::Sql(statements) => connection.batch(statements)?,
+                        Migration::Code(step) => step(connection)?,
+                        Migration::IncrementalVacuum => {}
                     }
                     set_version(connection, target)?;
                 }

@@ -5,11 +5,11 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use super::band_index::{self, DedupePolicy, Match};
 use super::db::{Connection, values};
-use super::recent::RecentFingerprints;
 use super::sources::{SourceState, save_state};
-use super::{StoreError, from_epoch, to_epoch};
-use crate::dedupe::{self, Fingerprint, FingerprintIndex};
+use super::{StoreError, canonical, from_epoch, to_epoch, updates};
+use crate::dedupe::{self, Fingerprint, Layer};
 use crate::model::{Enclosure, ExtractionStatus};
 
 /// One new entry of a source's pass, ready to be stored or merged into a known story.
@@ -33,6 +33,9 @@ pub struct NewItem {
     pub image: Option<String>,
     pub fingerprint: Option<Fingerprint>,
     pub extraction: ExtractionStatus,
+    /// A hash of the entry as its feed lists it (`dedupe::entry_version`): when a later
+    /// pass brings the same key with another version, the source edited the entry.
+    pub version: Option<i64>,
 }
 
 /// What a pass's commit did.
@@ -42,6 +45,8 @@ pub struct PassSummary {
     pub new_stories: usize,
     /// Entries recognised as a story already stored (another URL, feed or site).
     pub merged: usize,
+    /// Entries the source had already, edited since: their story was updated.
+    pub updated: usize,
 }
 
 /// One source's appearance of a stored story.
@@ -100,14 +105,46 @@ pub fn known_keys(
     Ok(known)
 }
 
+/// Which of the source's stored entries (`versions`: key, feed version) its feed has edited
+/// since: stored with another version. An entry stored before versions were recorded is given
+/// its version now, with no edit assumed (that would fetch every known page once again).
+pub fn edited_entries(
+    connection: &mut Connection,
+    source: &str,
+    versions: &[(String, i64)],
+) -> Result<HashSet<String>, StoreError> {
+    let mut edited = HashSet::new();
+    for (key, version) in versions {
+        let row = connection.query_opt(
+            "SELECT content_hash FROM story_sources WHERE source = ?1 AND entry_key = ?2",
+            values![source, key],
+        )?;
+        match row.map(|row| row.get::<Option<i64>>(0)).transpose()? {
+            Some(Some(stored)) if stored != *version => {
+                edited.insert(key.clone());
+            }
+            Some(None) => {
+                connection.execute(
+                    "UPDATE story_sources SET content_hash = ?3 WHERE source = ?1 AND entry_key = ?2",
+                    values![source, key, *version],
+                )?;
+            }
+            _ => {}
+        }
+    }
+    Ok(edited)
+}
+
 /// The story already stored under any of these canonical URLs, if one is.
 pub fn story_by_canonical(
     connection: &mut Connection,
     canonical_urls: &[String],
 ) -> Result<Option<i64>, StoreError> {
+    // Stories of `dedupe = false` sources are never an answer.
     let queries = [
-        "SELECT id FROM stories WHERE canonical_url = ?1 LIMIT 1",
-        "SELECT story_id FROM story_sources WHERE canonical_url = ?1 LIMIT 1",
+        "SELECT id FROM stories WHERE canonical_url = ?1 AND dedupe = 1 LIMIT 1",
+        "SELECT ss.story_id FROM story_sources ss JOIN stories s ON s.id = ss.story_id \
+         WHERE ss.canonical_url = ?1 AND s.dedupe = 1 LIMIT 1",
     ];
     for url in canonical_urls {
         for sql in queries {
@@ -120,103 +157,148 @@ pub fn story_by_canonical(
 }
 
 /// Commits one source's pass atomically: every new item is either merged into the story it
-/// duplicates (same canonical URL, or same text by fingerprint) or stored as a new story, and
-/// the source's state is saved. Matching happens here, inside the write transaction, so two
-/// sources' concurrent passes carrying the same story cannot both store it.
+/// duplicates (same canonical URL, same text, or near-duplicate text, in that order) or stored
+/// as a new story; an entry the source stored before whose feed version changed updates its
+/// story; and the source's state is saved. Matching happens here, inside the write
+/// transaction, on the persisted index, so two sources' concurrent passes carrying the same
+/// story cannot both store it, and a pass that rolls back leaves nothing behind.
 pub fn commit_pass(
     connection: &mut Connection,
-    recent: &mut RecentFingerprints,
+    policy: &DedupePolicy,
     state: &SourceState,
     items: &[NewItem],
     now: DateTime<Utc>,
 ) -> Result<PassSummary, StoreError> {
     // Immediate: the write lock is taken now, so no other process (a `poll` beside the daemon)
     // can commit between the reads that match duplicates and the writes that rely on them.
-    let mut fingerprinted: Vec<(i64, Fingerprint)> = Vec::new();
-    let summary = connection.write_transaction(|transaction| {
-        pass_in_transaction(transaction, recent, state, items, now, &mut fingerprinted)
-    })?;
-    for (story_id, fingerprint) in fingerprinted {
-        recent.remember(story_id, now, fingerprint);
-    }
-    Ok(summary)
+    connection.write_transaction(|transaction| {
+        let mut summary = PassSummary::default();
+        for item in items {
+            commit_item(transaction, policy, state, item, now, &mut summary)?;
+        }
+        band_index::prune_window(transaction, policy, now)?;
+        save_state(transaction, state)?;
+        Ok(summary)
+    })
 }
 
-/// `commit_pass`'s work inside its transaction; the stories that gained a fingerprint are
-/// pushed to `fingerprinted`, for the in-memory index to learn once the transaction commits.
-fn pass_in_transaction(
+/// One item of a pass: an update of an entry the source has, a merge, or a new story.
+fn commit_item(
     transaction: &mut Connection,
-    recent: &mut RecentFingerprints,
+    policy: &DedupePolicy,
     state: &SourceState,
-    items: &[NewItem],
+    item: &NewItem,
     now: DateTime<Utc>,
-    fingerprinted: &mut Vec<(i64, Fingerprint)>,
-) -> Result<PassSummary, StoreError> {
-    let mut summary = PassSummary::default();
-    let mut refreshed = false;
-    // Stories this pass stored, searched before the recent ones: `recent` holds committed
-    // stories only, so a pass that rolls back leaves nothing in it.
-    let mut stored_now: FingerprintIndex<i64> = FingerprintIndex::default();
-    // Older stories this pass gave a first fingerprint, for the cache once committed.
-    for item in items {
-        if !known_keys(
-            transaction,
-            &state.name,
-            std::slice::from_ref(&item.entry_key),
-        )?
-        .is_empty()
-        {
-            continue;
+    summary: &mut PassSummary,
+) -> Result<(), StoreError> {
+    if let Some(member) = stored_member(transaction, &state.name, &item.entry_key)? {
+        if updates::apply_update(transaction, &member, item, now)? {
+            summary.updated += 1;
         }
-        let mut existing = story_by_canonical(transaction, &item.canonical_urls)?;
-        if existing.is_none()
-            && let Some(fingerprint) = &item.fingerprint
-        {
-            if !refreshed {
-                recent.refresh(transaction, now)?;
-                refreshed = true;
-            }
-            existing = stored_now.find_same_story(fingerprint);
-            // A story pruned by another process (`tributary prune` beside the daemon) may
-            // still be in this process's index: it is forgotten, and the search goes on.
-            while existing.is_none()
-                && let Some(story_id) = recent.find_same_story(fingerprint)
-            {
-                if story_exists(transaction, story_id)? {
-                    existing = Some(story_id);
-                } else {
-                    recent.forget(story_id);
-                }
-            }
-        }
-        let story_id = match existing {
-            Some(story_id) => {
-                if upgrade_story(transaction, story_id, item)?
-                    && let Some(fingerprint) = &item.fingerprint
-                {
-                    fingerprinted.push((story_id, fingerprint.clone()));
-                }
-                summary.merged += 1;
-                story_id
-            }
-            None => {
-                let story_id = insert_story(transaction, &state.name, item, now)?;
-                if let Some(fingerprint) = &item.fingerprint {
-                    stored_now.push(story_id, fingerprint.clone());
-                }
-                summary.new_stories += 1;
-                story_id
-            }
-        };
-        insert_story_source(transaction, story_id, &state.name, item, now)?;
+        return Ok(());
     }
-    save_state(transaction, state)?;
-    Ok(summary)
+    if pruned_key(transaction, &state.name, &item.entry_key)? {
+        return Ok(());
+    }
+    let source = policy.source(&state.name);
+    let found = if source.dedupe {
+        find_story(transaction, policy, item, now)?
+    } else {
+        None
+    };
+    match found {
+        Some(found) => {
+            if upgrade_story(transaction, found.story_id, item)?
+                && let Some(fingerprint) = &item.fingerprint
+            {
+                band_index::index_story(transaction, found.story_id, fingerprint, to_epoch(now))?;
+            }
+            canonical::consider(transaction, policy, found.story_id, &state.name, item)?;
+            insert_story_source(
+                transaction,
+                found.story_id,
+                &state.name,
+                item,
+                Some(found),
+                now,
+            )?;
+            summary.merged += 1;
+        }
+        None => {
+            let story_id = insert_story(transaction, &state.name, item, source.dedupe, now)?;
+            if source.dedupe
+                && let Some(fingerprint) = &item.fingerprint
+            {
+                band_index::index_story(transaction, story_id, fingerprint, to_epoch(now))?;
+            }
+            insert_story_source(transaction, story_id, &state.name, item, None, now)?;
+            summary.new_stories += 1;
+        }
+    }
+    Ok(())
 }
 
-fn story_exists(transaction: &mut Connection, story_id: i64) -> Result<bool, StoreError> {
-    let sql = "SELECT 1 FROM stories WHERE id = ?1";
-    Ok(transaction.query_opt(sql, values![story_id])?.is_some())
+/// The stored story an item is the same story as, cheapest layer first: a canonical URL, then
+/// its text (exact, then near-duplicate) in the window.
+fn find_story(
+    transaction: &mut Connection,
+    policy: &DedupePolicy,
+    item: &NewItem,
+    now: DateTime<Utc>,
+) -> Result<Option<Match>, StoreError> {
+    if let Some(story_id) = story_by_canonical(transaction, &item.canonical_urls)? {
+        return Ok(Some(Match {
+            story_id,
+            layer: Layer::Url,
+            similarity: 1.0,
+        }));
+    }
+    match &item.fingerprint {
+        Some(fingerprint) => {
+            band_index::find_match(transaction, policy, fingerprint, &item.title, now)
+        }
+        None => Ok(None),
+    }
+}
+
+/// A stored entry of a source: which story it belongs to and the feed version it was stored
+/// with.
+pub(super) struct Member {
+    pub story_id: i64,
+    pub source: String,
+    pub entry_key: String,
+    pub version: Option<i64>,
+}
+
+fn stored_member(
+    transaction: &mut Connection,
+    source: &str,
+    entry_key: &str,
+) -> Result<Option<Member>, StoreError> {
+    let row = transaction.query_opt(
+        "SELECT story_id, content_hash FROM story_sources WHERE source = ?1 AND entry_key = ?2",
+        values![source, entry_key],
+    )?;
+    row.map(|row| {
+        Ok(Member {
+            story_id: row.get(0)?,
+            source: source.to_string(),
+            entry_key: entry_key.to_string(),
+            version: row.get(1)?,
+        })
+    })
+    .transpose()
+}
+
+fn pruned_key(
+    transaction: &mut Connection,
+    source: &str,
+    entry_key: &str,
+) -> Result<bool, StoreError> {
+    let sql = "SELECT 1 FROM pruned_entries WHERE source = ?1 AND entry_key = ?2";
+    Ok(transaction
+        .query_opt(sql, values![source, entry_key])?
+        .is_some())
 }
 
 /// A stable id for a story, as a `urn:uuid:` (what feed validators and readers expect of an
@@ -273,13 +355,14 @@ fn insert_story(
     transaction: &mut Connection,
     source: &str,
     item: &NewItem,
+    dedupe: bool,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let row = transaction.query_one(
         "INSERT INTO stories (uid, title, link, canonical_url, published, updated, content_html, \
          summary, text, authors, categories, enclosures, image, fingerprint, extraction, \
-         first_source, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
-         ?14, ?15, ?16, ?17) RETURNING id",
+         first_source, created, dedupe) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+         ?12, ?13, ?14, ?15, ?16, ?17, ?18) RETURNING id",
         values![
             story_uid(source, &item.entry_key),
             &item.title,
@@ -298,9 +381,14 @@ fn insert_story(
             item.extraction.as_str(),
             source,
             to_epoch(now),
+            i64::from(dedupe),
         ],
     )?;
     row.get(0)
+}
+
+pub(super) fn enclosures_to_json(enclosures: &[Enclosure]) -> String {
+    enclosures_json(enclosures)
 }
 
 /// A story first stored with only its feed's summary takes the full text a later source
@@ -334,16 +422,21 @@ fn upgrade_story(
     Ok(changed > 0 && had_no_fingerprint && item.fingerprint.is_some())
 }
 
+/// Records a source's entry of a story, with how it matched (`None`: it started the story).
 fn insert_story_source(
     transaction: &mut Connection,
     story_id: i64,
     source: &str,
     item: &NewItem,
+    found: Option<Match>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let layer = found.map_or(Layer::First, |found| found.layer);
+    let permille = found.map(|found| (found.similarity * 1000.0).round() as i64);
     transaction.execute(
         "INSERT INTO story_sources (story_id, source, entry_key, link, canonical_url, \
-         title, extraction, seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+         title, extraction, seen, layer, similarity_permille, content_hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
         values![
             story_id,
             source,
@@ -353,6 +446,9 @@ fn insert_story_source(
             &item.title,
             item.extraction.as_str(),
             to_epoch(now),
+            layer.as_str(),
+            permille,
+            item.version,
         ],
     )?;
     Ok(())
@@ -417,8 +513,9 @@ fn story_sources(
     connection
         .query(
             "SELECT ss.source, ss.link, s.url, s.feed_title, s.site_link FROM story_sources ss \
+             JOIN stories st ON st.id = ss.story_id \
              LEFT JOIN sources s ON s.name = ss.source WHERE ss.story_id = ?1 \
-             ORDER BY ss.seen, ss.rowid",
+             ORDER BY CASE WHEN ss.source = st.first_source THEN 0 ELSE 1 END, ss.seen, ss.rowid",
             values![story_id],
         )?
         .iter()
@@ -477,6 +574,7 @@ mod tests {
             image: None,
             fingerprint: None,
             extraction: ExtractionStatus::Extracted,
+            version: None,
         }
     }
 
@@ -487,20 +585,21 @@ mod tests {
             let first = item("1", "https://a.example/1", "one");
             let summary = store
                 .call_blocking(|connection| {
-                    let mut recent = RecentFingerprints::default();
+                    let policy = DedupePolicy::default();
+                    let recent = &policy;
                     let state = SourceState::new("a", "https://a.example/feed");
                     let first_pass = commit_pass(
                         connection,
-                        &mut recent,
+                        recent,
                         &state,
                         std::slice::from_ref(&first),
                         now(),
                     )?;
-                    let again = commit_pass(connection, &mut recent, &state, &[first], now())?;
+                    let again = commit_pass(connection, recent, &state, &[first], now())?;
                     assert_eq!(again, PassSummary::default(), "{backend:?}: known key");
                     let state = SourceState::new("b", "https://b.example/feed");
                     let copy = item("x", "https://a.example/1", "one");
-                    let merged = commit_pass(connection, &mut recent, &state, &[copy], now())?;
+                    let merged = commit_pass(connection, recent, &state, &[copy], now())?;
                     Ok((first_pass, merged))
                 })
                 .unwrap();
@@ -544,8 +643,8 @@ mod tests {
                     barrier.wait();
                     store
                         .call_blocking(|connection| {
-                            let mut recent = RecentFingerprints::default();
-                            commit_pass(connection, &mut recent, &state, &items, now())
+                            let policy = DedupePolicy::default();
+                            commit_pass(connection, &policy, &state, &items, now())
                         })
                         .unwrap();
                 });
@@ -577,9 +676,8 @@ mod tests {
                 .collect();
             let (walked, per_day) = store
                 .call_blocking(move |connection| {
-                    let mut recent = RecentFingerprints::default();
                     let state = SourceState::new("a", "https://a.example/feed");
-                    commit_pass(connection, &mut recent, &state, &items, now())?;
+                    commit_pass(connection, &DedupePolicy::default(), &state, &items, now())?;
                     let mut walked = Vec::new();
                     let mut after = None;
                     loop {

@@ -7,7 +7,7 @@ use tributary::dedupe::{
 
 /// A wire story as a French site in UTF-8 carries it: curly apostrophes, guillemets with
 /// non-breaking spaces.
-const WIRE_FR_SITE_A: &str = "Les députés ont adopté mardi, en première lecture, le projet de loi \
+pub(crate) const WIRE_FR_SITE_A: &str = "Les députés ont adopté mardi, en première lecture, le projet de loi \
 sur la revalorisation des petites retraites agricoles, à l’issue d’un débat de plus de dix heures \
 à l’Assemblée nationale.\n\n\
 Le texte prévoit de porter le minimum de pension des anciens exploitants à 85\u{a0}% du salaire \
@@ -23,7 +23,7 @@ désormais être examiné par le Sénat au printemps.";
 
 /// The same wire story on a second site, decoded from ISO-8859-1: straight quotes, ordinary
 /// spaces, a reworded attribution, an extra sentence and a credit line.
-const WIRE_FR_SITE_B: &str = "Les députés ont adopté mardi, en première lecture, le projet de loi \
+pub(crate) const WIRE_FR_SITE_B: &str = "Les députés ont adopté mardi, en première lecture, le projet de loi \
 sur la revalorisation des petites retraites agricoles, à l'issue d'un débat de plus de dix heures \
 à l'Assemblée nationale. Un vote attendu de longue date par les syndicats agricoles.\n\
 Le texte prévoit de porter le minimum de pension des anciens exploitants à 85 % du salaire \
@@ -39,7 +39,7 @@ désormais être examiné par le Sénat au printemps.\n\
 (Avec AFP)";
 
 /// Another story of site A on the same topic, ending with the site's boilerplate.
-const OTHER_FR_SAME_TOPIC: &str = "Dans les campagnes, la revalorisation des retraites agricoles \
+pub(crate) const OTHER_FR_SAME_TOPIC: &str = "Dans les campagnes, la revalorisation des retraites agricoles \
 est accueillie avec prudence. À Saint-Flour, dans le Cantal, Jeanne, 78 ans, a tenu pendant \
 quarante ans une exploitation laitière avec son mari. «\u{a0}On verra quand l’argent arrivera sur \
 le compte\u{a0}», dit-elle, assise dans sa cuisine.\n\n\

@@ -4,6 +4,7 @@
 mod browser;
 mod daemon;
 mod dedupe;
+mod dedupe_rules;
 mod end_to_end;
 mod extract;
 mod fetch;

@@ -186,7 +186,7 @@ fn the_daemon_prunes_on_its_schedule() {
 #[test]
 fn a_backup_taken_while_another_process_writes_is_consistent() {
     use tributary::model::ExtractionStatus;
-    use tributary::store::{NewItem, RecentFingerprints, SourceState, Store, commit_pass};
+    use tributary::store::{DedupePolicy, NewItem, SourceState, Store, commit_pass};
 
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("t.db");
@@ -206,13 +206,14 @@ fn a_backup_taken_while_another_process_writes_is_consistent() {
         image: None,
         fingerprint: None,
         extraction: ExtractionStatus::NotRequested,
+        version: None,
     };
     let store = Store::open(&path).unwrap();
-    let mut recent = RecentFingerprints::default();
+    let policy = DedupePolicy::default();
     let state = SourceState::new("a", "https://site.example/feed");
     let first: Vec<NewItem> = (0..1500).map(item).collect();
     store
-        .call_blocking(|c| commit_pass(c, &mut recent, &state, &first, chrono::Utc::now()))
+        .call_blocking(|c| commit_pass(c, &policy, &state, &first, chrono::Utc::now()))
         .unwrap();
     // A writer keeps committing passes (as a daemon would) while the backup runs.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -223,9 +224,7 @@ fn a_backup_taken_while_another_process_writes_is_consistent() {
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 let items: Vec<NewItem> = (n..n + 20).map(item).collect();
                 store
-                    .call_blocking(|c| {
-                        commit_pass(c, &mut recent, &state, &items, chrono::Utc::now())
-                    })
+                    .call_blocking(|c| commit_pass(c, &policy, &state, &items, chrono::Utc::now()))
                     .unwrap();
                 n += 20;
             }
