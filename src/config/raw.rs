@@ -26,6 +26,7 @@ pub struct RawConfig {
     pub retention: super::retention::RawRetention,
     #[serde(default)]
     pub fleet: super::fleet::RawFleet,
+    #[serde(default)]
     pub dedupe: super::dedupe::RawDedupe,
     #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
