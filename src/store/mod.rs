@@ -15,6 +15,7 @@ mod pool;
 mod recent;
 mod retention;
 mod schema;
+mod search;
 mod sources;
 mod stories;
 #[doc(hidden)]
@@ -30,6 +31,7 @@ use pool::PgPool;
 pub use backup::{BackupReport, backup_to};
 pub use recent::RecentFingerprints;
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
+pub use search::{SearchHit, SearchQuery, is_spaceless_script, search_stories};
 pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
 pub use stories::{

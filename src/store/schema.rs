@@ -114,6 +114,10 @@ const SQLITE: &[Migration] = &[
     ),
     // 3: incremental auto-vacuum for databases created before retention.
     Migration::IncrementalVacuum,
+    // 4: full-text search (`search.rs`): an FTS5 index of each story's title, text and the
+    // names and feed titles of its sources, kept in step by triggers (so every path that writes
+    // stories, merges, prunes or copies a store keeps it true), and filled for existing stories.
+    Migration::Sql(super::search::SQLITE_SCHEMA),
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -207,6 +211,8 @@ const POSTGRES: &[Migration] = &[
     ),
     // 3: nothing to do (see `Migration::IncrementalVacuum`); kept so both lists count alike.
     Migration::IncrementalVacuum,
+    // 4: as SQLite's 4, with a `tsvector` table and a GIN index.
+    Migration::Sql(super::search::POSTGRES_SCHEMA),
 ];
 
 /// `PRAGMA auto_vacuum`'s value for incremental mode.

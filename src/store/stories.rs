@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::db::{Connection, values};
+use super::db::{Connection, Row, values};
 use super::recent::RecentFingerprints;
 use super::sources::{SourceState, save_state};
 use super::{StoreError, from_epoch, to_epoch};
@@ -347,37 +347,46 @@ fn insert_story_source(
     Ok(())
 }
 
+/// The columns [`story_from_row`] reads, in its order.
+pub(super) const STORY_COLUMNS: &str = "id, uid, title, link, published, updated, content_html, \
+     summary, authors, categories, enclosures, image";
+
 /// The newest `limit` stories (by published date), each with all its sources.
 pub fn latest_stories(
     connection: &mut Connection,
     limit: usize,
 ) -> Result<Vec<StoredStory>, StoreError> {
     let rows = connection.query(
-        "SELECT id, uid, title, link, published, updated, content_html, summary, authors, \
-         categories, enclosures, image FROM stories ORDER BY published DESC, id DESC LIMIT ?1",
+        &format!("SELECT {STORY_COLUMNS} FROM stories ORDER BY published DESC, id DESC LIMIT ?1"),
         values![limit],
     )?;
-    let mut stories = Vec::with_capacity(rows.len());
-    for row in rows {
-        let json_list = |index: usize| -> Result<Vec<String>, StoreError> {
-            Ok(serde_json::from_str(&row.get::<String>(index)?).unwrap_or_default())
-        };
-        stories.push(StoredStory {
-            uid: row.get(1)?,
-            title: row.get(2)?,
-            link: row.get(3)?,
-            published: from_epoch(row.get(4)?),
-            updated: from_epoch(row.get(5)?),
-            content_html: row.get(6)?,
-            summary: row.get(7)?,
-            authors: json_list(8)?,
-            categories: json_list(9)?,
-            enclosures: enclosures_from_json(&row.get::<String>(10)?),
-            image: row.get(11)?,
-            sources: story_sources(connection, row.get(0)?)?,
-        });
-    }
-    Ok(stories)
+    rows.iter()
+        .map(|row| story_from_row(connection, row))
+        .collect()
+}
+
+/// A story from a row that starts with [`STORY_COLUMNS`], with all its sources.
+pub(super) fn story_from_row(
+    connection: &mut Connection,
+    row: &Row,
+) -> Result<StoredStory, StoreError> {
+    let json_list = |index: usize| -> Result<Vec<String>, StoreError> {
+        Ok(serde_json::from_str(&row.get::<String>(index)?).unwrap_or_default())
+    };
+    Ok(StoredStory {
+        uid: row.get(1)?,
+        title: row.get(2)?,
+        link: row.get(3)?,
+        published: from_epoch(row.get(4)?),
+        updated: from_epoch(row.get(5)?),
+        content_html: row.get(6)?,
+        summary: row.get(7)?,
+        authors: json_list(8)?,
+        categories: json_list(9)?,
+        enclosures: enclosures_from_json(&row.get::<String>(10)?),
+        image: row.get(11)?,
+        sources: story_sources(connection, row.get(0)?)?,
+    })
 }
 
 fn story_sources(
