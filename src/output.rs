@@ -102,6 +102,7 @@ fn snapshot_from(config: &Config, stories: Vec<StoredStory>) -> Snapshot {
         description: config.output.description.clone(),
         public_url: config.public_url.clone(),
         updated,
+        links: Default::default(),
     };
     let render = |format| {
         let text = publish::render_with(&meta, &entries, format, &config.video_hosts);
@@ -114,7 +115,8 @@ fn snapshot_from(config: &Config, stories: Vec<StoredStory>) -> Snapshot {
     }
 }
 
-fn rendered(text: String, updated: DateTime<Utc>, format: OutputFormat) -> Rendered {
+/// `text` ready to serve: its gzip copy and a strong ETag computed once.
+pub fn rendered(text: String, updated: DateTime<Utc>, format: OutputFormat) -> Rendered {
     let body = text.into_bytes();
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let gzip = encoder
@@ -140,7 +142,8 @@ fn source_ref(source: &StoredSource) -> SourceRef {
     }
 }
 
-fn to_published(story: StoredStory) -> PublishedEntry {
+/// A stored story as the feed writers take it: its first source is the origin.
+pub fn to_published(story: StoredStory) -> PublishedEntry {
     let mut sources = story.sources.iter().map(source_ref);
     let origin = sources.next().unwrap_or_else(|| SourceRef {
         name: "unknown".into(),

@@ -8,8 +8,10 @@
 
 mod atom;
 mod content;
+pub mod html;
 mod json;
 mod rss;
+pub mod snippet;
 pub(crate) mod xml;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -26,12 +28,37 @@ pub struct FeedMeta {
     pub public_url: String,
     /// Newest change among the entries (or now, when there are none).
     pub updated: DateTime<Utc>,
+    /// Where this document is served and its links to others (archives, hub); by default the
+    /// merged feed's.
+    pub links: FeedLinks,
+}
+
+/// A feed document's own address and its links beyond the merged feed's: RFC 5005 archives
+/// and a WebSub hub. Paths are relative to `public_url`.
+#[derive(Debug, Clone, Default)]
+pub struct FeedLinks {
+    /// The path this document is served at, replacing `feed.atom` / `feed.rss` / `feed.json`
+    /// (e.g. `search.atom?q=loire`, `archive/3.atom`).
+    pub self_path: Option<String>,
+    /// RFC 5005 `prev-archive`: the newest archive page older than this document.
+    pub prev_archive: Option<String>,
+    /// RFC 5005 `current`: on an archive page, the feed a reader subscribes to.
+    pub current: Option<String>,
+    /// RFC 5005 `fh:archive`: this document is an archive page, complete and unchanging.
+    pub archive: bool,
+    /// WebSub: the hub that relays this feed's updates (an absolute URL).
+    pub hub: Option<String>,
 }
 
 impl FeedMeta {
     /// The absolute URL one of the merged feeds is served at, e.g. `feed_url("feed.atom")`.
     pub fn feed_url(&self, file_name: &str) -> String {
         format!("{}/{file_name}", self.public_url.trim_end_matches('/'))
+    }
+
+    /// This document's own absolute URL: its `links.self_path`, or `default_file`.
+    pub fn self_url(&self, default_file: &str) -> String {
+        self.feed_url(self.links.self_path.as_deref().unwrap_or(default_file))
     }
 
     /// The merged feed's home page: the server's root.
@@ -191,6 +218,7 @@ mod tests {
             description: None,
             public_url: "http://127.0.0.1:8080/".into(),
             updated: Utc::now(),
+            links: FeedLinks::default(),
         };
         let expected =
             "<p><a href=\"https://a.example/bare?x=1&amp;y=2\">Bare &amp; titled</a></p>";
@@ -230,6 +258,7 @@ mod tests {
             description: None,
             public_url: "http://127.0.0.1:8080/".into(),
             updated: Utc::now(),
+            links: FeedLinks::default(),
         };
         assert_eq!(
             meta.feed_url("feed.atom"),

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod counters;
 pub mod deadline;
 pub mod limits;
+mod search;
 
 use std::sync::Arc;
 
@@ -41,6 +42,8 @@ pub fn router(state: ServeState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/status", get(status))
         .route("/opml", get(opml))
+        .route("/search", get(search::page))
+        .route("/search.atom", get(search::feed))
         .route("/metrics", get(metrics_text))
         .layer(axum::middleware::from_fn(count_request))
         .with_state(state)
@@ -109,7 +112,15 @@ async fn json(State(state): State<ServeState>, headers: HeaderMap) -> Response {
 
 fn feed(state: &ServeState, request: &HeaderMap, format: OutputFormat) -> Response {
     let snapshot = state.cache.current();
-    let rendered = snapshot.get(format);
+    serve_rendered(snapshot.get(format), request, "public, max-age=60")
+}
+
+/// A rendered document with its validators: a 304 when the client has it, gzip when accepted.
+fn serve_rendered(
+    rendered: &Rendered,
+    request: &HeaderMap,
+    cache_control: &'static str,
+) -> Response {
     let last_modified = httpdate::fmt_http_date(rendered.last_modified.into());
     let mut response = if not_modified(request, rendered) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -129,7 +140,7 @@ fn feed(state: &ServeState, request: &HeaderMap, format: OutputFormat) -> Respon
     );
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
+        HeaderValue::from_static(cache_control),
     );
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if let Ok(value) = HeaderValue::from_str(&rendered.etag) {

@@ -14,6 +14,7 @@ mod parse;
 mod politeness;
 mod publish;
 mod retention;
+mod search;
 mod serve_limits;
 mod service;
 mod store;
