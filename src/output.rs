@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, OutputFormat};
-use crate::publish::{self, FeedMeta, PublishedEntry, SourceRef};
+use crate::publish::{self, FeedMeta, PublishedEntry, SourceRef, archive};
 use crate::store::{self, Store, StoreError, StoredSource, StoredStory};
 
 /// One format of the merged feed, ready to serve.
@@ -74,29 +74,33 @@ impl FeedCache {
 /// Reads the newest stories and renders all three formats.
 pub async fn build_snapshot(store: &Store, config: &Config) -> Result<Snapshot, StoreError> {
     let limit = config.output.max_entries;
-    let stories = store
-        .call(move |connection| store::latest_stories(connection, limit))
+    let (stories, max_id) = store
+        .call(move |connection| {
+            Ok((
+                store::latest_stories(connection, limit)?,
+                store::max_story_id(connection)?,
+            ))
+        })
         .await?;
-    Ok(snapshot_from(config, stories))
+    Ok(snapshot_from(config, stories, max_id))
 }
 
 /// Synchronous twin of [`build_snapshot`] for the CLI.
 pub fn build_snapshot_blocking(store: &Store, config: &Config) -> Result<Snapshot, StoreError> {
     let limit = config.output.max_entries;
     let stories = store.call_blocking(|connection| store::latest_stories(connection, limit))?;
-    Ok(snapshot_from(config, stories))
+    let max_id = store.call_blocking(store::max_story_id)?;
+    Ok(snapshot_from(config, stories, max_id))
 }
 
-fn snapshot_from(config: &Config, stories: Vec<StoredStory>) -> Snapshot {
+/// The three formats of the merged feed; `max_id` (the highest story id) places the
+/// `prev-archive` links.
+fn snapshot_from(config: &Config, stories: Vec<StoredStory>, max_id: i64) -> Snapshot {
     let entries = publish::select(
         stories.into_iter().map(to_published).collect(),
         config.output.max_entries,
     );
-    let updated = entries
-        .iter()
-        .map(|entry| entry.updated)
-        .max()
-        .unwrap_or(DateTime::UNIX_EPOCH);
+    let updated = newest_update(&entries);
     let meta = FeedMeta {
         title: config.output.title.clone(),
         description: config.output.description.clone(),
@@ -105,6 +109,10 @@ fn snapshot_from(config: &Config, stories: Vec<StoredStory>) -> Snapshot {
         links: Default::default(),
     };
     let render = |format| {
+        let meta = FeedMeta {
+            links: archive::current_links(max_id, format),
+            ..meta.clone()
+        };
         let text = publish::render_with(&meta, &entries, format, &config.video_hosts);
         rendered(text, updated, format)
     };
@@ -113,6 +121,45 @@ fn snapshot_from(config: &Config, stories: Vec<StoredStory>) -> Snapshot {
         rss: render(OutputFormat::Rss),
         json: render(OutputFormat::Json),
     }
+}
+
+/// One archive page (RFC 5005, see `publish::archive`) rendered for a request, and whether it
+/// is complete (so never changes again, pruning aside); `None` when there is no such page.
+pub async fn archive_page(
+    store: &Store,
+    config: &Config,
+    number: i64,
+    format: OutputFormat,
+) -> Result<Option<(Rendered, bool)>, StoreError> {
+    let max_id = store.call(store::max_story_id).await?;
+    let Some(page) = archive::page(number, max_id) else {
+        return Ok(None);
+    };
+    let (first, last) = (page.first_id, page.last_id);
+    let stories = store
+        .call(move |connection| store::stories_by_id(connection, first, last))
+        .await?;
+    let entries: Vec<PublishedEntry> = stories.into_iter().map(to_published).collect();
+    let updated = newest_update(&entries);
+    let meta = FeedMeta {
+        title: format!("{} (archive {number})", config.output.title),
+        description: config.output.description.clone(),
+        public_url: config.public_url.clone(),
+        updated,
+        links: archive::page_links(page, format),
+    };
+    let text = publish::render_with(&meta, &entries, format, &config.video_hosts);
+    Ok(Some((rendered(text, updated, format), page.complete)))
+}
+
+/// The newest change among `entries` (the epoch when there are none): a document's
+/// `updated` and `Last-Modified`, so its bytes depend on the stories alone.
+pub fn newest_update(entries: &[PublishedEntry]) -> DateTime<Utc> {
+    entries
+        .iter()
+        .map(|entry| entry.updated)
+        .max()
+        .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 /// `text` ready to serve: its gzip copy and a strong ETag computed once.

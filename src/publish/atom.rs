@@ -72,6 +72,7 @@ pub(super) fn write_history_links(xml: &mut XmlWriter, meta: &FeedMeta, in_atom:
     for (rel, path) in [
         ("current", &links.current),
         ("prev-archive", &links.prev_archive),
+        ("next-archive", &links.next_archive),
     ] {
         if let Some(path) = path {
             let href = meta.feed_url(path);

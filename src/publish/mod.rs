@@ -6,6 +6,7 @@
 //! validator without errors: absolute links only, RFC 3339 / RFC 822 dates, self links, an author
 //! for every entry, and no character XML forbids.
 
+pub mod archive;
 mod atom;
 mod content;
 pub mod html;
@@ -42,6 +43,8 @@ pub struct FeedLinks {
     pub self_path: Option<String>,
     /// RFC 5005 `prev-archive`: the newest archive page older than this document.
     pub prev_archive: Option<String>,
+    /// RFC 5005 `next-archive`: on an archive page, the next newer one.
+    pub next_archive: Option<String>,
     /// RFC 5005 `current`: on an archive page, the feed a reader subscribes to.
     pub current: Option<String>,
     /// RFC 5005 `fh:archive`: this document is an archive page, complete and unchanging.

@@ -3,6 +3,7 @@
 //!
 //! The accept loop, connection caps and deadlines live in `connections` and the files beside it.
 
+mod archive;
 pub mod client;
 pub mod connections;
 pub mod counters;
@@ -44,6 +45,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/opml", get(opml))
         .route("/search", get(search::page))
         .route("/search.atom", get(search::feed))
+        .route("/archive/{file}", get(archive::page))
         .route("/metrics", get(metrics_text))
         .layer(axum::middleware::from_fn(count_request))
         .with_state(state)

@@ -6,7 +6,6 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::DateTime;
 
 use super::ServeState;
 use crate::config::OutputFormat;
@@ -90,11 +89,7 @@ pub async fn feed(
         .into_iter()
         .map(|hit| crate::output::to_published(hit.story))
         .collect();
-    let updated = entries
-        .iter()
-        .map(|entry| entry.updated)
-        .max()
-        .unwrap_or(DateTime::UNIX_EPOCH);
+    let updated = crate::output::newest_update(&entries);
     let encoded: String = url::form_urlencoded::byte_serialize(params.q.as_bytes()).collect();
     let meta = FeedMeta {
         title: format!("{}: “{}”", config.output.title, params.q.trim()),

@@ -8,6 +8,7 @@
 //! source's pass. PostgreSQL's connections come from a small pool (`pool.rs`); its write
 //! transactions queue on an advisory lock instead (`db::Connection::write_transaction`).
 
+mod archive;
 mod backup;
 mod db;
 mod migrate;
@@ -28,6 +29,7 @@ pub use db::{Backend, Connection};
 pub use migrate::{CopySummary, copy_store};
 use pool::PgPool;
 
+pub use archive::{max_story_id, stories_by_id};
 pub use backup::{BackupReport, backup_to};
 pub use recent::RecentFingerprints;
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area. Everything runs against loopback
 //! servers started by the tests; nothing reaches the internet.
 
+mod archive;
 mod daemon;
 mod dedupe;
 mod end_to_end;
