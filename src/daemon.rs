@@ -20,7 +20,7 @@ use tokio::sync::{Notify, RwLock, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Config;
+use crate::config::{Config, OutputFormat};
 use crate::fetch::Fetcher;
 use crate::metrics;
 use crate::notify::{self, Notifier};
@@ -332,11 +332,42 @@ async fn render_on_change(shared: Arc<Shared>, cache: FeedCache, shutdown: Cance
                         tracing::error!(%error, "writing the output file");
                     }
                 }
+                let before = cache.current();
                 cache.replace(snapshot);
+                announce_to_hub(&context.config, &before, &cache.current());
             }
             Err(error) => tracing::error!(%error, "rendering the merged feed"),
         }
     }
+}
+
+/// WebSub publishing: tells the configured hub which merged feeds changed, in the background
+/// (a hub that is down only costs a warning; the feeds are served all the same).
+fn announce_to_hub(config: &Config, before: &output::Snapshot, after: &output::Snapshot) {
+    let Some(hub) = config.output.hub.clone() else {
+        return;
+    };
+    let formats = [OutputFormat::Atom, OutputFormat::Rss, OutputFormat::Json];
+    let topics: Vec<String> = formats
+        .into_iter()
+        .filter(|format| before.get(*format).etag != after.get(*format).etag)
+        .map(|format| {
+            let extension = crate::publish::archive::extension(format);
+            format!(
+                "{}/feed.{extension}",
+                config.public_url.trim_end_matches('/')
+            )
+        })
+        .collect();
+    if topics.is_empty() {
+        return;
+    }
+    tokio::spawn(async move {
+        match crate::fetch::websub::notify_hub(&hub, &topics).await {
+            Ok(()) => tracing::info!(hub, feeds = topics.len(), "hub notified"),
+            Err(error) => tracing::warn!(hub, %error, "notifying the WebSub hub"),
+        }
+    });
 }
 
 /// The settings a `Fetcher` is built with (the others travel with each request): keeping the

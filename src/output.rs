@@ -109,8 +109,10 @@ fn snapshot_from(config: &Config, stories: Vec<StoredStory>, max_id: i64) -> Sna
         links: Default::default(),
     };
     let render = |format| {
+        let mut links = archive::current_links(max_id, format);
+        links.hub = config.output.hub.clone();
         let meta = FeedMeta {
-            links: archive::current_links(max_id, format),
+            links,
             ..meta.clone()
         };
         let text = publish::render_with(&meta, &entries, format, &config.video_hosts);

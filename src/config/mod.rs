@@ -158,6 +158,9 @@ pub struct OutputSettings {
     /// `run` writes the merged feed here (atomically) after every change, when set.
     pub file: Option<PathBuf>,
     pub file_format: OutputFormat,
+    /// A WebSub hub (absolute http(s) URL): the merged feeds declare it (`rel="hub"`) and
+    /// `run` sends it `hub.mode=publish` when they change.
+    pub hub: Option<String>,
 }
 
 /// The three formats of the merged feed.

@@ -65,6 +65,8 @@ pub struct RawOutput {
     /// Where `run` also writes the merged feed after each change (optional).
     pub file: Option<String>,
     pub file_format: Option<Spanned<String>>,
+    /// A WebSub hub the merged feeds name and notify when they change (optional).
+    pub hub: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

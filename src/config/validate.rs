@@ -285,6 +285,23 @@ fn output_settings(raw: &RawConfig, problems: &mut Problems) -> OutputSettings {
             .map_or(200, |n| n as usize),
         file: raw.output.file.as_ref().map(PathBuf::from),
         file_format,
+        hub: hub_url(raw.output.hub.as_ref(), problems),
+    }
+}
+
+/// `output.hub`: an absolute http(s) URL, kept as written.
+fn hub_url(raw: Option<&Spanned<String>>, problems: &mut Problems) -> Option<String> {
+    let value = raw?;
+    match url::Url::parse(value.get_ref()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Some(value.get_ref().clone()),
+        Ok(_) => {
+            problems.add(Some(value.span()), "output.hub", "not an http(s) URL");
+            None
+        }
+        Err(error) => {
+            problems.add(Some(value.span()), "output.hub", error.to_string());
+            None
+        }
     }
 }
 

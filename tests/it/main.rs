@@ -20,3 +20,4 @@ mod serve_limits;
 mod service;
 mod store;
 mod support;
+mod websub;
