@@ -103,11 +103,13 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     );
     // Reader connection counters: `snapshot()` is what /metrics exports.
     let connection_counters = Arc::new(ConnectionCounters::default());
+    let (pushes, mut push_receiver) = mpsc::channel(crate::websub::PUSH_QUEUE);
     let router = serve::router(ServeState {
         cache: cache.clone(),
         store: store.clone(),
         config: shared.config.clone(),
         connections: connection_counters.clone(),
+        pushes: Some(pushes),
     });
     let server = tokio::spawn(connections::serve(
         listener,
@@ -128,6 +130,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     ));
 
     let pruner = tokio::spawn(prune_on_schedule(shared.clone(), shutdown.clone()));
+    let renewer = tokio::spawn(renew_websub_leases(shared.clone(), shutdown.clone()));
 
     if config.output.file.is_some() {
         shared.feed_changed.notify_one();
@@ -171,6 +174,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             }
             _ = summary_tick.tick() => shared.summary.log_and_reset(),
             Some(name) = tick_receiver.recv() => dispatch(&shared, &polls, &shutdown, name),
+            Some(push) = push_receiver.recv() => dispatch_push(&shared, &polls, push),
         }
     }
 
@@ -192,6 +196,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         watchdog.abort();
     }
     pruner.abort();
+    renewer.abort();
     Ok(())
 }
 
@@ -249,6 +254,9 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
     let shutdown = shutdown.clone();
     polls.spawn(async move {
         tokio::select! {
+            true = crate::websub::poll_deferred(&context, &source) => {
+                tracing::debug!(source = %name, "subscribed (WebSub): scheduled poll deferred");
+            }
             report = pipeline::poll_source(&context, &source, false) => {
                 poll_log::log_report(&report);
                 shared.summary.add(&report);
@@ -264,6 +272,48 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&name);
     });
+}
+
+/// Processes a verified WebSub push like a poll's answer (`pipeline::process_pushed`), once the
+/// source has no poll or push in flight: a source is never processed twice at once.
+fn dispatch_push(shared: &Arc<Shared>, polls: &TaskTracker, push: crate::websub::Push) {
+    let context = shared.context();
+    let Some(source) = context.config.source(&push.source).cloned() else {
+        return;
+    };
+    let shared = shared.clone();
+    polls.spawn(async move {
+        while !shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(source.name.clone())
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let report =
+            pipeline::process_pushed(&context, &source, push.body, push.content_type).await;
+        tracing::info!(source = %source.name, outcome = ?report.outcome, "websub: push processed");
+        if report.new_entries() > 0 {
+            shared.feed_changed.notify_one();
+        }
+        shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&source.name);
+    });
+}
+
+/// Renews WebSub leases before they end (`websub::renew_due`) every `RENEWAL_CHECK`.
+async fn renew_websub_leases(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(crate::websub::RENEWAL_CHECK);
+    loop {
+        tokio::select! {
+            _ = every.tick() => crate::websub::renew_due(&shared.context()).await,
+            _ = shutdown.cancelled() => return,
+        }
+    }
 }
 
 /// Runs a pruning pass (`Store::prune`, in short batches) every `[retention] interval`, with

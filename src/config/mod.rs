@@ -188,6 +188,9 @@ pub struct Source {
     pub name: String,
     pub url: url::Url,
     pub full_text: bool,
+    /// `websub = true`: subscribe to the hub the feed advertises and take its pushes; polled
+    /// only as a slow safety net while subscribed (`websub.rs`).
+    pub websub: bool,
     /// Five-field cron expression (the source's own, or `default_schedule`).
     pub schedule: String,
     /// The line the source's table starts on, for messages.

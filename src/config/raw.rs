@@ -75,6 +75,8 @@ pub struct RawSource {
     pub name: Spanned<String>,
     pub url: Spanned<String>,
     pub full_text: Option<bool>,
+    /// Subscribe to the hub the feed advertises (WebSub); needs `public_url`.
+    pub websub: Option<Spanned<bool>>,
     pub schedule: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
     pub max_body_bytes: Option<Spanned<i64>>,

@@ -10,6 +10,7 @@ pub mod counters;
 pub mod deadline;
 pub mod limits;
 mod search;
+mod websub;
 
 use std::sync::Arc;
 
@@ -32,6 +33,8 @@ pub struct ServeState {
     pub config: Arc<RwLock<Arc<Config>>>,
     /// The accept loop's counters, exported at `/metrics`.
     pub connections: Arc<counters::ConnectionCounters>,
+    /// Where verified WebSub pushes go (the daemon's pipeline); `None`: pushes are refused.
+    pub pushes: Option<tokio::sync::mpsc::Sender<crate::websub::Push>>,
 }
 
 pub fn router(state: ServeState) -> Router {
@@ -46,6 +49,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/search", get(search::page))
         .route("/search.atom", get(search::feed))
         .route("/archive/{file}", get(archive::page))
+        .route("/websub/{source}", get(websub::verify).post(websub::push))
         .route("/metrics", get(metrics_text))
         .layer(axum::middleware::from_fn(count_request))
         .with_state(state)

@@ -21,6 +21,7 @@ mod sources;
 mod stories;
 #[doc(hidden)]
 pub mod test_cluster;
+mod websub;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,10 @@ pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_sta
 pub use stories::{
     NewItem, PassSummary, StoredSource, StoredStory, commit_pass, known_keys, latest_stories,
     story_by_canonical,
+};
+pub use websub::{
+    Subscription, confirm_subscription, delete_subscription, request_subscription, subscription,
+    subscriptions,
 };
 
 /// The store layer's error.

@@ -118,6 +118,8 @@ const SQLITE: &[Migration] = &[
     // names and feed titles of its sources, kept in step by triggers (so every path that writes
     // stories, merges, prunes or copies a store keeps it true), and filled for existing stories.
     Migration::Sql(super::search::SQLITE_SCHEMA),
+    // 5: WebSub subscriptions of sources (`websub.rs`).
+    Migration::Sql(super::websub::SQLITE_SCHEMA),
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -213,6 +215,8 @@ const POSTGRES: &[Migration] = &[
     Migration::IncrementalVacuum,
     // 4: as SQLite's 4, with a `tsvector` table and a GIN index.
     Migration::Sql(super::search::POSTGRES_SCHEMA),
+    // 5: as SQLite's 5.
+    Migration::Sql(super::websub::POSTGRES_SCHEMA),
 ];
 
 /// `PRAGMA auto_vacuum`'s value for incremental mode.
