@@ -86,7 +86,7 @@ fn verify<M: Mac + KeyInit>(key: &[u8], body: &[u8], expected: &[u8]) -> bool {
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
     let hex = hex.trim();
-    if hex.len() % 2 != 0 || hex.is_empty() {
+    if !hex.len().is_multiple_of(2) || hex.is_empty() {
         return None;
     }
     (0..hex.len())
@@ -281,7 +281,16 @@ pub async fn poll_deferred(context: &Context, source: &Source) -> bool {
     let Ok((Some(subscription), last_attempt)) = found else {
         return false;
     };
-    let now = Utc::now();
+    defer_poll(&subscription, last_attempt, Utc::now())
+}
+
+/// Pure part of [`poll_deferred`]: an active, unexpired lease and a poll attempted less than
+/// [`SAFETY_NET_POLL`] ago.
+pub fn defer_poll(
+    subscription: &Subscription,
+    last_attempt: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
     let active =
         subscription.state == "active" && subscription.lease_until.is_some_and(|until| until > now);
     let safety_net = chrono::Duration::from_std(SAFETY_NET_POLL).unwrap_or_default();
@@ -383,6 +392,27 @@ mod tests {
         assert!(renewal_due(&pending, store::from_epoch(11 * 60)));
         assert_eq!(renew_before(10 * day), chrono::Duration::seconds(day));
         assert_eq!(renew_before(3 * 3600), chrono::Duration::seconds(3600));
+    }
+
+    #[test]
+    fn subscribed_sources_are_polled_only_as_a_safety_net() {
+        let hour = 3600;
+        let active = subscription("active", 0, Some(100 * hour), Some(100 * hour));
+        let now = store::from_epoch(10 * hour);
+        let polled = |hours_ago: i64| Some(store::from_epoch((10 - hours_ago) * hour));
+        assert!(defer_poll(&active, polled(1), now));
+        assert!(
+            !defer_poll(&active, polled(3), now),
+            "two hours passed: safety-net poll"
+        );
+        assert!(!defer_poll(&active, None, now));
+        let expired = subscription("active", 0, Some(9 * hour), Some(9 * hour));
+        assert!(
+            !defer_poll(&expired, polled(1), now),
+            "an expired lease: polled as usual"
+        );
+        let pending = subscription("pending", 0, None, None);
+        assert!(!defer_poll(&pending, polled(1), now));
     }
 
     #[test]
