@@ -253,17 +253,25 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
     let shared = shared.clone();
     let shutdown = shutdown.clone();
     polls.spawn(async move {
+        // A source subscribed by WebSub is polled only as a safety net (`websub::poll_deferred`),
+        // decided before the poll starts.
+        let poll = async {
+            match crate::websub::poll_deferred(&context, &source).await {
+                true => None,
+                false => Some(pipeline::poll_source(&context, &source, false).await),
+            }
+        };
         tokio::select! {
-            true = crate::websub::poll_deferred(&context, &source) => {
-                tracing::debug!(source = %name, "subscribed (WebSub): scheduled poll deferred");
-            }
-            report = pipeline::poll_source(&context, &source, false) => {
-                poll_log::log_report(&report);
-                shared.summary.add(&report);
-                if report.new_entries() > 0 {
-                    shared.feed_changed.notify_one();
+            report = poll => match report {
+                Some(report) => {
+                    poll_log::log_report(&report);
+                    shared.summary.add(&report);
+                    if report.new_entries() > 0 {
+                        shared.feed_changed.notify_one();
+                    }
                 }
-            }
+                None => tracing::debug!(source = %name, "subscribed by WebSub: poll deferred"),
+            },
             _ = shutdown.cancelled() => {}
         }
         shared
