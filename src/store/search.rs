@@ -556,7 +556,8 @@ mod tests {
                          DROP TRIGGER story_search_entry_insert;
                          DROP TRIGGER story_search_entry_delete;
                          DROP TRIGGER story_search_source_insert;
-                         DROP TRIGGER story_search_source_title; PRAGMA user_version = 3;",
+                         DROP TRIGGER story_search_source_title;
+                         DROP TABLE websub_subscriptions; PRAGMA user_version = 3;",
                     ),
                     Backend::Postgres => connection.batch(
                         "DROP TABLE story_search;
@@ -565,6 +566,7 @@ mod tests {
                          DROP FUNCTION tributary_search_source CASCADE;
                          DROP FUNCTION tributary_search_refresh;
                          DROP FUNCTION tributary_fold;
+                         DROP TABLE websub_subscriptions;
                          UPDATE schema_version SET version = 3;",
                     ),
                 })
