@@ -28,6 +28,7 @@ use crate::store::{self, Store};
 mod explain;
 mod migrate_store;
 mod opml;
+mod search;
 
 /// The process's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +140,19 @@ enum Command {
     Explain {
         /// A story's id (as shown here), its urn:uuid: id, or a URL one of its entries has.
         url_or_id: String,
+    },
+    /// Show the stored stories matching every word of QUERY (titles, texts, source names),
+    /// newest first, each with a snippet.
+    Search {
+        /// Words to find; case and accents are ignored, a word matches words it starts.
+        #[arg(required = true, num_args = 1.., value_name = "QUERY")]
+        query: Vec<String>,
+        /// At most this many stories.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print a JSON array of {"id","title","link","published","sources","snippet"}.
+        #[arg(long)]
+        json: bool,
     },
     /// Copy a whole store into another one that is empty, e.g. SQLite into PostgreSQL.
     ///
@@ -290,6 +304,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         }
         Command::Prune => prune(&load_config(args.config.as_deref())?.0),
         Command::Backup { path } => backup(&load_config(args.config.as_deref())?.0, &path),
+        Command::Search { query, limit, json } => {
+            search::run(&load_config(args.config.as_deref())?.0, &query, limit, json)
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use tokio::sync::{Notify, RwLock, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Config;
+use crate::config::{Config, OutputFormat};
 use crate::fetch::Fetcher;
 use crate::fleet::{self, Presence, RenderedAt, Role};
 use crate::metrics;
@@ -128,13 +128,18 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
         )
     };
 
+    // Verified WebSub pushes, from the callback route to the pipeline.
+    let (pushes, mut push_receiver) = mpsc::channel(crate::websub::PUSH_QUEUE);
     let server = match role.serves() {
-        true => Some(start_serving(&config, &shared, &cache, &shutdown).await?),
+        true => Some(start_serving(&config, &shared, &cache, pushes, &shutdown).await?),
         false => None,
     };
     let pruner = role
         .polls()
         .then(|| tokio::spawn(prune_on_schedule(shared.clone(), shutdown.clone())));
+    let renewer = role
+        .polls()
+        .then(|| tokio::spawn(renew_websub_leases(shared.clone(), shutdown.clone())));
 
     if config.output.file.is_some() && role.serves() {
         shared.feed_changed.notify_one();
@@ -183,6 +188,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
             }
             _ = summary_tick.tick() => shared.summary.log_and_reset(),
             Some(name) = tick_receiver.recv() => dispatch(&shared, &polls, &shutdown, name),
+            Some(push) = push_receiver.recv() => dispatch_push(&shared, &polls, push),
         }
     }
 
@@ -209,8 +215,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
     if let Some(watchdog) = watchdog {
         watchdog.abort();
     }
-    if let Some(pruner) = pruner {
-        pruner.abort();
+    for task in [pruner, renewer].into_iter().flatten() {
+        task.abort();
     }
     Ok(())
 }
@@ -222,6 +228,7 @@ async fn start_serving(
     config: &Config,
     shared: &Arc<Shared>,
     cache: &FeedCache,
+    pushes: mpsc::Sender<crate::websub::Push>,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<(tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -246,6 +253,7 @@ async fn start_serving(
         config: shared.config.clone(),
         connections: connection_counters.clone(),
         images,
+        pushes: Some(pushes),
     });
     let server = tokio::spawn(connections::serve(
         listener,
@@ -336,14 +344,25 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
         {
             tracing::debug!(source = %name, host, "host leased by another instance: tick skipped");
         } else {
-            tokio::select! {
-                report = pipeline::poll_source(&context, &source, false) => {
-                    poll_log::log_report(&report);
-                    shared.summary.add(&report);
-                    if report.new_entries() > 0 {
-                        shared.feed_changed.notify_one();
-                    }
+            // A source subscribed by WebSub is polled only as a safety net
+            // (`websub::poll_deferred`), decided before the poll starts.
+            let poll = async {
+                match crate::websub::poll_deferred(&context, &source).await {
+                    true => None,
+                    false => Some(pipeline::poll_source(&context, &source, false).await),
                 }
+            };
+            tokio::select! {
+                report = poll => match report {
+                    Some(report) => {
+                        poll_log::log_report(&report);
+                        shared.summary.add(&report);
+                        if report.new_entries() > 0 {
+                            shared.feed_changed.notify_one();
+                        }
+                    }
+                    None => tracing::debug!(source = %name, "subscribed by WebSub: poll deferred"),
+                },
                 _ = shutdown.cancelled() => {}
             }
             let cool = context.config.fetch.per_host_delay;
@@ -355,6 +374,48 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&name);
     });
+}
+
+/// Processes a verified WebSub push like a poll's answer (`pipeline::process_pushed`), once the
+/// source has no poll or push in flight: a source is never processed twice at once.
+fn dispatch_push(shared: &Arc<Shared>, polls: &TaskTracker, push: crate::websub::Push) {
+    let context = shared.context();
+    let Some(source) = context.config.source(&push.source).cloned() else {
+        return;
+    };
+    let shared = shared.clone();
+    polls.spawn(async move {
+        while !shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(source.name.clone())
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let report =
+            pipeline::process_pushed(&context, &source, push.body, push.content_type).await;
+        tracing::info!(source = %source.name, outcome = ?report.outcome, "websub: push processed");
+        if report.new_entries() > 0 {
+            shared.feed_changed.notify_one();
+        }
+        shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&source.name);
+    });
+}
+
+/// Renews WebSub leases before they end (`websub::renew_due`) every `RENEWAL_CHECK`.
+async fn renew_websub_leases(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(crate::websub::RENEWAL_CHECK);
+    loop {
+        tokio::select! {
+            _ = every.tick() => crate::websub::renew_due(&shared.context()).await,
+            _ = shutdown.cancelled() => return,
+        }
+    }
 }
 
 /// Runs a pruning pass (`Store::prune`, in short batches) every `[retention] interval`, with
@@ -424,11 +485,42 @@ async fn render_on_change(shared: Arc<Shared>, cache: FeedCache, shutdown: Cance
                         tracing::error!(%error, "writing the output file");
                     }
                 }
+                let before = cache.current();
                 cache.replace(snapshot);
+                announce_to_hub(&context.config, &before, &cache.current());
             }
             Err(error) => tracing::error!(%error, "rendering the merged feed"),
         }
     }
+}
+
+/// WebSub publishing: tells the configured hub which merged feeds changed, in the background
+/// (a hub that is down only costs a warning; the feeds are served all the same).
+fn announce_to_hub(config: &Config, before: &output::Snapshot, after: &output::Snapshot) {
+    let Some(hub) = config.output.hub.clone() else {
+        return;
+    };
+    let formats = [OutputFormat::Atom, OutputFormat::Rss, OutputFormat::Json];
+    let topics: Vec<String> = formats
+        .into_iter()
+        .filter(|format| before.get(*format).etag != after.get(*format).etag)
+        .map(|format| {
+            let extension = crate::publish::archive::extension(format);
+            format!(
+                "{}/feed.{extension}",
+                config.public_url.trim_end_matches('/')
+            )
+        })
+        .collect();
+    if topics.is_empty() {
+        return;
+    }
+    tokio::spawn(async move {
+        match crate::fetch::websub::notify_hub(&hub, &topics).await {
+            Ok(()) => tracing::info!(hub, feeds = topics.len(), "hub notified"),
+            Err(error) => tracing::warn!(hub, %error, "notifying the WebSub hub"),
+        }
+    });
 }
 
 /// The settings a `Fetcher` is built with (the others travel with each request): keeping the

@@ -34,3 +34,4 @@ pub mod serve;
 pub mod site;
 pub mod status;
 pub mod store;
+pub mod websub;

@@ -11,8 +11,8 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, OutputFormat};
-use crate::publish::{self, FeedMeta, PublishedEntry, SourceRef};
-use crate::store::{Store, StoreError, StoredSource, StoredStory};
+use crate::publish::{self, FeedMeta, PublishedEntry, SourceRef, archive};
+use crate::store::{self, Store, StoreError, StoredSource, StoredStory};
 
 /// One format of the merged feed, ready to serve.
 #[derive(Debug, Clone)]
@@ -86,41 +86,49 @@ impl FeedCache {
 /// the topics' pages and feeds.
 pub async fn build_snapshot(store: &Store, config: &Config) -> Result<Snapshot, StoreError> {
     let owned = config.clone();
-    let admitted = store
+    let (admitted, max_id) = store
         .call(move |connection| {
-            crate::site::load_admitted(connection, &owned, crate::site::wanted(&owned))
+            let admitted =
+                crate::site::load_admitted(connection, &owned, crate::site::wanted(&owned))?;
+            Ok((admitted, store::max_story_id(connection)?))
         })
         .await?;
-    Ok(snapshot_from(config, admitted))
+    Ok(snapshot_from(config, admitted, max_id))
 }
 
 /// Synchronous twin of [`build_snapshot`] for the CLI.
 pub fn build_snapshot_blocking(store: &Store, config: &Config) -> Result<Snapshot, StoreError> {
-    let admitted = store.call_blocking(|connection| {
-        crate::site::load_admitted(connection, config, crate::site::wanted(config))
+    let (admitted, max_id) = store.call_blocking(|connection| {
+        let admitted = crate::site::load_admitted(connection, config, crate::site::wanted(config))?;
+        Ok((admitted, store::max_story_id(connection)?))
     })?;
-    Ok(snapshot_from(config, admitted))
+    Ok(snapshot_from(config, admitted, max_id))
 }
 
-fn snapshot_from(config: &Config, admitted: Vec<crate::site::Admitted>) -> Snapshot {
+/// The merged feed's three formats, the river and the topics' pages and feeds; `max_id` (the
+/// highest story id) places the merged feed's `prev-archive` links.
+fn snapshot_from(config: &Config, admitted: Vec<crate::site::Admitted>, max_id: i64) -> Snapshot {
     let (entries, tags): (Vec<PublishedEntry>, Vec<Vec<String>>) = admitted
         .into_iter()
         .map(|admitted| (to_published(admitted.story), admitted.tags))
         .unzip();
     let merged = &entries[..entries.len().min(config.output.max_entries)];
-    let updated = merged
-        .iter()
-        .map(|entry| entry.updated)
-        .max()
-        .unwrap_or(DateTime::UNIX_EPOCH);
+    let updated = newest_update(merged);
     let meta = FeedMeta {
         title: config.output.title.clone(),
         description: config.output.description.clone(),
         public_url: config.public_url.clone(),
         updated,
         topic: None,
+        links: Default::default(),
     };
     let render = |format| {
+        let mut links = archive::current_links(max_id, format);
+        links.hub = config.output.hub.clone();
+        let meta = FeedMeta {
+            links,
+            ..meta.clone()
+        };
         let text = publish::render_with(&meta, merged, format, &config.video_hosts);
         rendered(text, updated, publish::content_type(format))
     };
@@ -135,6 +143,49 @@ fn snapshot_from(config: &Config, admitted: Vec<crate::site::Admitted>) -> Snaps
         pages: Arc::new(pages),
         images: Arc::new(crate::site::lead_images(&entries)),
     }
+}
+
+/// One archive page (RFC 5005, see `publish::archive`) rendered for a request, and whether it
+/// is complete (so never changes again, pruning aside); `None` when there is no such page.
+pub async fn archive_page(
+    store: &Store,
+    config: &Config,
+    number: i64,
+    format: OutputFormat,
+) -> Result<Option<(Rendered, bool)>, StoreError> {
+    let max_id = store.call(store::max_story_id).await?;
+    let Some(page) = archive::page(number, max_id) else {
+        return Ok(None);
+    };
+    let (first, last) = (page.first_id, page.last_id);
+    let stories = store
+        .call(move |connection| store::stories_by_id(connection, first, last))
+        .await?;
+    let entries: Vec<PublishedEntry> = stories.into_iter().map(to_published).collect();
+    let updated = newest_update(&entries);
+    let meta = FeedMeta {
+        title: format!("{} (archive {number})", config.output.title),
+        description: config.output.description.clone(),
+        public_url: config.public_url.clone(),
+        updated,
+        topic: None,
+        links: archive::page_links(page, format),
+    };
+    let text = publish::render_with(&meta, &entries, format, &config.video_hosts);
+    Ok(Some((
+        rendered(text, updated, publish::content_type(format)),
+        page.complete,
+    )))
+}
+
+/// The newest change among `entries` (the epoch when there are none): a document's
+/// `updated` and `Last-Modified`, so its bytes depend on the stories alone.
+pub fn newest_update(entries: &[PublishedEntry]) -> DateTime<Utc> {
+    entries
+        .iter()
+        .map(|entry| entry.updated)
+        .max()
+        .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 /// Bytes ready to serve: gzipped once, with a strong ETag. Also used for fixed files such as
@@ -165,7 +216,8 @@ fn source_ref(source: &StoredSource) -> SourceRef {
     }
 }
 
-pub(crate) fn to_published(story: StoredStory) -> PublishedEntry {
+/// A stored story as the feed writers take it: its first source is the origin.
+pub fn to_published(story: StoredStory) -> PublishedEntry {
     let mut sources = story.sources.iter().map(source_ref);
     let origin = sources.next().unwrap_or_else(|| SourceRef {
         name: "unknown".into(),

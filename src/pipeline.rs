@@ -185,6 +185,10 @@ async fn fetch_and_process(
     };
     state.etag = fetched.validators.etag.clone();
     state.last_modified = fetched.validators.last_modified.clone();
+    let hub_links = source
+        .websub
+        .then(|| parse::websub_links(&fetched.body, &fetched.final_url))
+        .flatten();
     let feed = match parse_off_thread(fetched).await {
         Ok(feed) => feed,
         Err((_, Some(discovered))) if state.redirect_url.is_none() => {
@@ -196,9 +200,65 @@ async fn fetch_and_process(
         Err((error, _)) => return (failed(error, None), Vec::new()),
     };
     note_feed(state, &feed.feed);
+    if let Some(links) = hub_links {
+        crate::websub::ensure_subscribed(context, source, links).await;
+    }
     let items = build_items(context, source, state, feed.entries, report).await;
     let new_entries = items.len();
     (PollResult::Fetched { new_entries }, items)
+}
+
+/// A feed document a WebSub hub pushed (its signature already checked): the same parse,
+/// extract, dedupe and store stages as a poll's answer; the source's schedule is untouched.
+pub async fn process_pushed(
+    context: &Context,
+    source: &Source,
+    body: Vec<u8>,
+    content_type: Option<String>,
+) -> SourceReport {
+    let mut report = SourceReport {
+        name: source.name.clone(),
+        outcome: Outcome::Skipped(String::new()),
+        extraction_failures: 0,
+        notes: Vec::new(),
+    };
+    let now = Utc::now();
+    let mut state = match load_state(context, source).await {
+        Ok(state) => state,
+        Err(error) => {
+            report.outcome = Outcome::Failed(error.to_string());
+            return report;
+        }
+    };
+    let pushed = Fetched {
+        final_url: feed_url(source, &state),
+        status: 200,
+        content_type,
+        body,
+        validators: Validators::default(),
+        cache_lifetime: None,
+        permanent_redirect: None,
+    };
+    let feed = match parse_off_thread(pushed).await {
+        Ok(feed) => feed,
+        Err((error, _)) => {
+            report.outcome = Outcome::Failed(format!("pushed content: {error}"));
+            return report;
+        }
+    };
+    note_feed(&mut state, &feed.feed);
+    let items = build_items(context, source, &mut state, feed.entries, &mut report).await;
+    report.outcome = match context.store.commit_pass(state, items, now).await {
+        Ok(summary) => {
+            metrics::record_committed(summary.new_stories, summary.merged);
+            Outcome::Updated {
+                new: summary.new_stories,
+                merged: summary.merged,
+            }
+        }
+        Err(error) => Outcome::Failed(format!("storing the push: {error}")),
+    };
+    report
 }
 
 /// The URL the source's feed is fetched from: a remembered permanent redirect, else the config's.

@@ -221,6 +221,7 @@ fn add_tag_feeds(
         public_url: config.public_url.clone(),
         updated: entries.iter().map(|e| e.updated).max().unwrap_or(updated),
         topic: Some(tag.to_string()),
+        links: Default::default(),
     };
     for (format, extension) in [
         (OutputFormat::Atom, "atom"),

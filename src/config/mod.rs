@@ -168,6 +168,9 @@ pub struct OutputSettings {
     /// `run` writes the merged feed here (atomically) after every change, when set.
     pub file: Option<PathBuf>,
     pub file_format: OutputFormat,
+    /// A WebSub hub (absolute http(s) URL): the merged feeds declare it (`rel="hub"`) and
+    /// `run` sends it `hub.mode=publish` when they change.
+    pub hub: Option<String>,
 }
 
 /// The three formats of the merged feed.
@@ -195,6 +198,9 @@ pub struct Source {
     pub name: String,
     pub url: url::Url,
     pub full_text: bool,
+    /// `websub = true`: subscribe to the hub the feed advertises and take its pushes; polled
+    /// only as a slow safety net while subscribed (`websub.rs`).
+    pub websub: bool,
     /// Five-field cron expression (the source's own, or `default_schedule`).
     pub schedule: String,
     /// The line the source's table starts on, for messages.

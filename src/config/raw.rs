@@ -69,6 +69,8 @@ pub struct RawOutput {
     /// Where `run` also writes the merged feed after each change (optional).
     pub file: Option<String>,
     pub file_format: Option<Spanned<String>>,
+    /// A WebSub hub the merged feeds name and notify when they change (optional).
+    pub hub: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +79,8 @@ pub struct RawSource {
     pub name: Spanned<String>,
     pub url: Spanned<String>,
     pub full_text: Option<bool>,
+    /// Subscribe to the hub the feed advertises (WebSub); needs `public_url`.
+    pub websub: Option<Spanned<bool>>,
     pub schedule: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
     pub max_body_bytes: Option<Spanned<i64>>,

@@ -166,6 +166,7 @@ fn build(raw: RawConfig, problems: &mut Problems) -> Config {
         problems.add(span, &key, message);
     }
     let sources = sources(&raw.sources, &fetch, &default_schedule, problems);
+    check_websub_needs_public_url(&raw, problems);
     let (retention, found) = super::retention::retention_settings(&raw.retention);
     for (span, key, message) in found {
         problems.add(span, &key, message);
@@ -295,6 +296,23 @@ fn output_settings(raw: &RawConfig, problems: &mut Problems) -> OutputSettings {
             .map_or(200, |n| n as usize),
         file: raw.output.file.as_ref().map(PathBuf::from),
         file_format,
+        hub: hub_url(raw.output.hub.as_ref(), problems),
+    }
+}
+
+/// `output.hub`: an absolute http(s) URL, kept as written.
+fn hub_url(raw: Option<&Spanned<String>>, problems: &mut Problems) -> Option<String> {
+    let value = raw?;
+    match url::Url::parse(value.get_ref()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Some(value.get_ref().clone()),
+        Ok(_) => {
+            problems.add(Some(value.span()), "output.hub", "not an http(s) URL");
+            None
+        }
+        Err(error) => {
+            problems.add(Some(value.span()), "output.hub", error.to_string());
+            None
+        }
     }
 }
 
@@ -352,6 +370,7 @@ fn sources(
                 name,
                 url,
                 full_text: raw.full_text.unwrap_or(true),
+                websub: raw.websub.as_ref().is_some_and(|value| *value.get_ref()),
                 schedule,
                 line,
                 fetch,
@@ -382,6 +401,25 @@ fn source_topics(
         problems.add(span, &key, message);
     }
     (tags, super::EntryFilter { include, exclude })
+}
+
+/// A hub must reach tributary's callback, so `websub = true` needs the public address: the
+/// default (`http://{listen}`) is usually a loopback address no hub can call.
+fn check_websub_needs_public_url(raw: &RawConfig, problems: &mut Problems) {
+    if raw.public_url.is_some() {
+        return;
+    }
+    for (index, source) in raw.sources.iter().enumerate() {
+        if let Some(websub) = &source.get_ref().websub
+            && *websub.get_ref()
+        {
+            problems.add(
+                Some(websub.span()),
+                &format!("sources[{index}].websub"),
+                "websub = true needs public_url (the address the hub calls back)",
+            );
+        }
+    }
 }
 
 fn source_url(value: &Spanned<String>, key: &str, problems: &mut Problems) -> Option<url::Url> {
@@ -554,6 +592,18 @@ content_selector = \"article .body\"
         assert_eq!(source.fetch.timeout, Duration::from_secs(20));
         assert!(!source.fetch.respect_robots);
         assert_eq!(source.content_selector.as_deref(), Some("article .body"));
+    }
+
+    #[test]
+    fn websub_without_public_url_is_refused_with_its_line() {
+        let text = "[[sources]]\nname = \"a\"\nurl = \"http://a.example/\"\nwebsub = true\n";
+        let problems = problems_of(text);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, Some(4));
+        assert_eq!(problems[0].key.as_deref(), Some("sources[0].websub"));
+        let with_url = format!("public_url = \"https://me.example\"\n{text}");
+        let config = validate(&with_url, Path::new("t.toml")).unwrap();
+        assert!(config.sources[0].websub);
     }
 
     #[test]

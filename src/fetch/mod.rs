@@ -20,6 +20,7 @@ mod politeness;
 mod robots;
 mod robots_cache;
 mod transport;
+pub mod websub;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

@@ -16,6 +16,7 @@ mod dates;
 mod discover;
 mod entities;
 mod extras;
+mod hubs;
 mod json;
 mod normalize;
 mod prepass;
@@ -27,6 +28,7 @@ use url::Url;
 
 pub use dates::parse_date;
 pub use discover::{DiscoveredFeed, FeedKind, discover_feeds};
+pub use hubs::{HubLinks, websub_links};
 pub use json::to_json;
 pub use prepass::Repair;
 pub use repair::decode_html_entities;

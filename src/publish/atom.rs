@@ -9,13 +9,15 @@ use super::{FeedMeta, PublishedEntry, rfc3339};
 
 const ATOM_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
 const MEDIA_NAMESPACE: &str = "http://search.yahoo.com/mrss/";
+pub(super) const FEED_HISTORY_NAMESPACE: &str = "http://purl.org/syndication/history/1.0";
 
 pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], video_hosts: &[String]) -> String {
     let mut xml = XmlWriter::new();
-    xml.open(
-        "feed",
-        &[("xmlns", ATOM_NAMESPACE), ("xmlns:media", MEDIA_NAMESPACE)],
-    );
+    let mut namespaces = vec![("xmlns", ATOM_NAMESPACE), ("xmlns:media", MEDIA_NAMESPACE)];
+    if meta.links.archive {
+        namespaces.push(("xmlns:fh", FEED_HISTORY_NAMESPACE));
+    }
+    xml.open("feed", &namespaces);
     write_feed_metadata(&mut xml, meta);
     for entry in entries {
         write_entry(&mut xml, entry, video_hosts);
@@ -47,6 +49,7 @@ fn write_feed_metadata(xml: &mut XmlWriter, meta: &FeedMeta) {
             ("href", &meta.home_page_url()),
         ],
     );
+    write_history_links(xml, meta, true);
     // A feed-level author lets every entry inherit one, as RFC 4287 4.1.1 requires.
     xml.open("author", &[]);
     xml.text("name", &[], &meta.title);
@@ -56,6 +59,32 @@ fn write_feed_metadata(xml: &mut XmlWriter, meta: &FeedMeta) {
         &[("version", env!("CARGO_PKG_VERSION"))],
         "tributary",
     );
+}
+
+/// RFC 5005's links and marker, and the WebSub hub, shared with the RSS writer's `atom:link`s
+/// (`atom:link` there, pointing at RSS documents).
+pub(super) fn write_history_links(xml: &mut XmlWriter, meta: &FeedMeta, in_atom: bool) {
+    let (element, mime) = match in_atom {
+        true => ("link", "application/atom+xml"),
+        false => ("atom:link", "application/rss+xml"),
+    };
+    let links = &meta.links;
+    for (rel, path) in [
+        ("current", &links.current),
+        ("prev-archive", &links.prev_archive),
+        ("next-archive", &links.next_archive),
+    ] {
+        if let Some(path) = path {
+            let href = meta.feed_url(path);
+            xml.empty(element, &[("rel", rel), ("type", mime), ("href", &href)]);
+        }
+    }
+    if let Some(hub) = links.hub.as_deref() {
+        xml.empty(element, &[("rel", "hub"), ("href", hub)]);
+    }
+    if links.archive {
+        xml.empty("fh:archive", &[]);
+    }
 }
 
 fn write_entry(xml: &mut XmlWriter, entry: &PublishedEntry, video_hosts: &[String]) {

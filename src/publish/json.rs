@@ -14,8 +14,41 @@ struct JsonFeed {
     feed_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    /// JSON Feed's paging link: the older entries, which here is RFC 5005's `prev-archive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
+    /// JSON Feed 1.1's WebSub hubs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<JsonHub>,
     authors: Vec<JsonAuthor>,
     items: Vec<JsonItem>,
+    /// RFC 5005 for JSON Feed, which has no archive vocabulary of its own.
+    #[serde(skip_serializing_if = "JsonHistory::is_empty")]
+    _feed_history: JsonHistory,
+}
+
+#[derive(Serialize)]
+struct JsonHub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
+}
+
+/// `_feed_history`: `current` and `archive` as RFC 5005 defines them for Atom.
+#[derive(Serialize)]
+struct JsonHistory {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev_archive: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    archive: bool,
+}
+
+impl JsonHistory {
+    fn is_empty(&self) -> bool {
+        self.current.is_none() && self.prev_archive.is_none() && !self.archive
+    }
 }
 
 #[derive(Serialize)]
@@ -81,6 +114,21 @@ pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], video_hosts: &[String
             .as_deref()
             .filter(|d| !d.trim().is_empty())
             .map(clean),
+        next_url: meta.links.prev_archive.as_deref().map(|p| meta.feed_url(p)),
+        hubs: meta
+            .links
+            .hub
+            .iter()
+            .map(|hub| JsonHub {
+                kind: "WebSub",
+                url: hub.clone(),
+            })
+            .collect(),
+        _feed_history: JsonHistory {
+            current: meta.links.current.as_deref().map(|p| meta.feed_url(p)),
+            prev_archive: meta.links.prev_archive.as_deref().map(|p| meta.feed_url(p)),
+            archive: meta.links.archive,
+        },
         authors: vec![JsonAuthor {
             name: clean(&meta.title),
         }],

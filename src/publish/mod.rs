@@ -7,11 +7,13 @@
 //! validator without errors: absolute links only, RFC 3339 / RFC 822 dates, self links, an author
 //! for every entry, and no character XML forbids.
 
+pub mod archive;
 mod atom;
 mod content;
 pub mod html;
 mod json;
 mod rss;
+pub mod snippet;
 pub(crate) mod xml;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -30,6 +32,28 @@ pub struct FeedMeta {
     pub updated: DateTime<Utc>,
     /// The topic this feed is about (`/tags/{tag}.atom`), or `None` for the merged feed.
     pub topic: Option<String>,
+    /// Where this document is served and its links to others (archives, hub); by default the
+    /// merged feed's.
+    pub links: FeedLinks,
+}
+
+/// A feed document's own address and its links beyond the merged feed's: RFC 5005 archives
+/// and a WebSub hub. Paths are relative to `public_url`.
+#[derive(Debug, Clone, Default)]
+pub struct FeedLinks {
+    /// The path this document is served at, replacing `feed.atom` / `feed.rss` / `feed.json`
+    /// (e.g. `search.atom?q=loire`, `archive/3.atom`).
+    pub self_path: Option<String>,
+    /// RFC 5005 `prev-archive`: the newest archive page older than this document.
+    pub prev_archive: Option<String>,
+    /// RFC 5005 `next-archive`: on an archive page, the next newer one.
+    pub next_archive: Option<String>,
+    /// RFC 5005 `current`: on an archive page, the feed a reader subscribes to.
+    pub current: Option<String>,
+    /// RFC 5005 `fh:archive`: this document is an archive page, complete and unchanging.
+    pub archive: bool,
+    /// WebSub: the hub that relays this feed's updates (an absolute URL).
+    pub hub: Option<String>,
 }
 
 impl FeedMeta {
@@ -38,9 +62,13 @@ impl FeedMeta {
         format!("{}/{file_name}", self.public_url.trim_end_matches('/'))
     }
 
-    /// The absolute URL this feed is served at in one format (`extension`: `atom`, `rss`,
-    /// `json`): `feed.atom` for the merged feed, `tags/{tag}.atom` for a topic's.
+    /// This document's own absolute URL in one format (`extension`: `atom`, `rss`, `json`):
+    /// its `links.self_path` when set (a search feed, an archive page), else `feed.atom` for
+    /// the merged feed and `tags/{tag}.atom` for a topic's.
     pub fn self_url(&self, extension: &str) -> String {
+        if let Some(path) = &self.links.self_path {
+            return self.feed_url(path);
+        }
         match &self.topic {
             Some(tag) => self.feed_url(&format!("tags/{}.{extension}", html::tag_segment(tag))),
             None => self.feed_url(&format!("feed.{extension}")),
@@ -208,6 +236,7 @@ mod tests {
             public_url: "http://127.0.0.1:8080/".into(),
             updated: Utc::now(),
             topic: None,
+            links: FeedLinks::default(),
         };
         let expected =
             "<p><a href=\"https://a.example/bare?x=1&amp;y=2\">Bare &amp; titled</a></p>";
@@ -248,6 +277,7 @@ mod tests {
             public_url: "http://127.0.0.1:8080/".into(),
             updated: Utc::now(),
             topic: None,
+            links: FeedLinks::default(),
         };
         assert_eq!(
             meta.feed_url("feed.atom"),

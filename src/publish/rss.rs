@@ -8,16 +8,17 @@ use crate::model::Enclosure;
 
 pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], video_hosts: &[String]) -> String {
     let mut xml = XmlWriter::new();
-    xml.open(
-        "rss",
-        &[
-            ("version", "2.0"),
-            ("xmlns:atom", "http://www.w3.org/2005/Atom"),
-            ("xmlns:content", "http://purl.org/rss/1.0/modules/content/"),
-            ("xmlns:dc", "http://purl.org/dc/elements/1.1/"),
-            ("xmlns:media", "http://search.yahoo.com/mrss/"),
-        ],
-    );
+    let mut namespaces = vec![
+        ("version", "2.0"),
+        ("xmlns:atom", "http://www.w3.org/2005/Atom"),
+        ("xmlns:content", "http://purl.org/rss/1.0/modules/content/"),
+        ("xmlns:dc", "http://purl.org/dc/elements/1.1/"),
+        ("xmlns:media", "http://search.yahoo.com/mrss/"),
+    ];
+    if meta.links.archive {
+        namespaces.push(("xmlns:fh", super::atom::FEED_HISTORY_NAMESPACE));
+    }
+    xml.open("rss", &namespaces);
     xml.open("channel", &[]);
     write_channel_metadata(&mut xml, meta);
     for entry in entries {
@@ -43,6 +44,7 @@ fn write_channel_metadata(xml: &mut XmlWriter, meta: &FeedMeta) {
             ("href", &meta.self_url("rss")),
         ],
     );
+    super::atom::write_history_links(xml, meta, false);
     xml.text("lastBuildDate", &[], &rfc822(meta.updated));
     xml.text(
         "generator",

@@ -3,11 +3,14 @@
 //!
 //! The accept loop, connection caps and deadlines live in `connections` and the files beside it.
 
+mod archive;
 pub mod client;
 pub mod connections;
 pub mod counters;
 pub mod deadline;
 pub mod limits;
+mod search;
+mod websub;
 
 use std::sync::Arc;
 
@@ -33,6 +36,8 @@ pub struct ServeState {
     pub connections: Arc<counters::ConnectionCounters>,
     /// The river's lead images, fetched for the pages' own origin.
     pub images: Arc<crate::fetch::images::ImageProxy>,
+    /// Where verified WebSub pushes go (the daemon's pipeline); `None`: pushes are refused.
+    pub pushes: Option<tokio::sync::mpsc::Sender<crate::websub::Push>>,
 }
 
 pub fn router(state: ServeState) -> Router {
@@ -50,6 +55,10 @@ pub fn router(state: ServeState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/status", get(status))
         .route("/opml", get(opml))
+        .route("/search", get(search::page))
+        .route("/search.atom", get(search::feed))
+        .route("/archive/{file}", get(archive::page))
+        .route("/websub/{source}", get(websub::verify).post(websub::push))
         .route("/metrics", get(metrics_text))
         .layer(axum::middleware::from_fn(count_request))
         .with_state(state)

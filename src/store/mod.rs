@@ -9,6 +9,7 @@
 //! transactions queue on an advisory lock instead (`db::Connection::write_transaction`).
 
 mod activity;
+mod archive;
 mod backup;
 mod band_index;
 mod canonical;
@@ -19,11 +20,13 @@ mod migrate;
 mod pool;
 mod retention;
 mod schema;
+mod search;
 mod sources;
 mod stories;
 #[doc(hidden)]
 pub mod test_cluster;
 mod updates;
+mod websub;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -37,15 +40,21 @@ pub use migrate::{CopySummary, copy_store};
 use pool::PgPool;
 
 pub use activity::entries_per_day;
+pub use archive::{max_story_id, stories_by_id};
 pub use backup::{BackupReport, backup_to};
 pub use band_index::{DedupePolicy, Match, SourcePolicy, find_match};
 pub use explain::{ExplainedMember, Explanation, explain};
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
+pub use search::{SearchHit, SearchQuery, is_spaceless_script, search_stories};
 pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
 pub use stories::{
     NewItem, PassSummary, StoredSource, StoredStory, StoryCursor, commit_pass, edited_entries,
     known_keys, latest_stories, stories_before, story_by_canonical,
+};
+pub use websub::{
+    Subscription, confirm_subscription, delete_subscription, request_subscription, subscription,
+    subscriptions,
 };
 
 /// The store layer's error.

@@ -25,7 +25,7 @@ enum Migration {
     Code(fn(&mut Connection) -> Result<(), StoreError>),
 }
 
-/// 4 (both backends, types aside): the persisted dedupe index. `story_bands` holds each
+/// 5 (both backends, types aside): the persisted dedupe index. `story_bands` holds each
 /// fingerprinted story's band hashes with its day, looked up by hash (its primary key) and
 /// pruned by day; `stories` gains the exact-text hash and whether it may be matched at all
 /// (`dedupe = false` sources); each member of a story records how it matched, for `explain`,
@@ -195,6 +195,12 @@ const SQLITE: &[Migration] = &[
     Migration::Sql(dedupe_index_sql!("INTEGER")),
     // 6: the index filled from the stories stored before it existed.
     Migration::Code(super::band_index::rebuild),
+    // 7: full-text search (`search.rs`): an FTS5 index of each story's title, text and the
+    // names and feed titles of its sources, kept in step by triggers (so every path that writes
+    // stories, merges, prunes or copies a store keeps it true), and filled for existing stories.
+    Migration::Sql(super::search::SQLITE_SCHEMA),
+    // 8: WebSub subscriptions of sources (`websub.rs`).
+    Migration::Sql(super::websub::SQLITE_SCHEMA),
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -320,6 +326,10 @@ const POSTGRES: &[Migration] = &[
     // 5, 6: as SQLite's.
     Migration::Sql(dedupe_index_sql!("BIGINT")),
     Migration::Code(super::band_index::rebuild),
+    // 7: as SQLite's 7, with a `tsvector` table and a GIN index.
+    Migration::Sql(super::search::POSTGRES_SCHEMA),
+    // 8: as SQLite's 8.
+    Migration::Sql(super::websub::POSTGRES_SCHEMA),
 ];
 
 /// `PRAGMA auto_vacuum`'s value for incremental mode.

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use super::band_index::{self, DedupePolicy, Match};
-use super::db::{Connection, values};
+use super::db::{Connection, Row, values};
 use super::sources::{SourceState, save_state};
 use super::{StoreError, canonical, from_epoch, to_epoch, updates};
 use crate::dedupe::{self, Fingerprint, Layer};
@@ -454,6 +454,10 @@ fn insert_story_source(
     Ok(())
 }
 
+/// The columns [`story_from_row`] reads, in its order.
+pub(super) const STORY_COLUMNS: &str = "id, uid, title, link, published, updated, content_html, \
+     summary, authors, categories, enclosures, image, text";
+
 /// The newest `limit` stories (by published date), each with all its sources.
 pub fn latest_stories(
     connection: &mut Connection,
@@ -473,37 +477,44 @@ pub fn stories_before(
     let (published, id) =
         after.map_or((i64::MAX, i64::MAX), |cursor| (cursor.published, cursor.id));
     let rows = connection.query(
-        "SELECT id, uid, title, link, published, updated, content_html, summary, authors, \
-         categories, enclosures, image, text FROM stories \
-         WHERE published < ?1 OR (published = ?1 AND id < ?2) \
-         ORDER BY published DESC, id DESC LIMIT ?3",
+        &format!(
+            "SELECT {STORY_COLUMNS} FROM stories \
+             WHERE published < ?1 OR (published = ?1 AND id < ?2) \
+             ORDER BY published DESC, id DESC LIMIT ?3"
+        ),
         values![published, id, limit],
     )?;
-    let mut stories = Vec::with_capacity(rows.len());
-    for row in rows {
-        let json_list = |index: usize| -> Result<Vec<String>, StoreError> {
-            Ok(serde_json::from_str(&row.get::<String>(index)?).unwrap_or_default())
-        };
-        let id: i64 = row.get(0)?;
-        let published: i64 = row.get(4)?;
-        stories.push(StoredStory {
-            uid: row.get(1)?,
-            title: row.get(2)?,
-            link: row.get(3)?,
-            published: from_epoch(published),
-            updated: from_epoch(row.get(5)?),
-            content_html: row.get(6)?,
-            summary: row.get(7)?,
-            authors: json_list(8)?,
-            categories: json_list(9)?,
-            enclosures: enclosures_from_json(&row.get::<String>(10)?),
-            image: row.get(11)?,
-            text: row.get(12)?,
-            sources: story_sources(connection, id)?,
-            cursor: StoryCursor { published, id },
-        });
-    }
-    Ok(stories)
+    rows.iter()
+        .map(|row| story_from_row(connection, row))
+        .collect()
+}
+
+/// A story from a row that starts with [`STORY_COLUMNS`], with all its sources.
+pub(super) fn story_from_row(
+    connection: &mut Connection,
+    row: &Row,
+) -> Result<StoredStory, StoreError> {
+    let json_list = |index: usize| -> Result<Vec<String>, StoreError> {
+        Ok(serde_json::from_str(&row.get::<String>(index)?).unwrap_or_default())
+    };
+    let id: i64 = row.get(0)?;
+    let published: i64 = row.get(4)?;
+    Ok(StoredStory {
+        uid: row.get(1)?,
+        title: row.get(2)?,
+        link: row.get(3)?,
+        published: from_epoch(published),
+        updated: from_epoch(row.get(5)?),
+        content_html: row.get(6)?,
+        summary: row.get(7)?,
+        authors: json_list(8)?,
+        categories: json_list(9)?,
+        enclosures: enclosures_from_json(&row.get::<String>(10)?),
+        image: row.get(11)?,
+        text: row.get(12)?,
+        sources: story_sources(connection, id)?,
+        cursor: StoryCursor { published, id },
+    })
 }
 
 fn story_sources(

@@ -52,13 +52,13 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// A running daemon, killed if the test fails before it stops it.
-struct Daemon {
+pub struct Daemon {
     child: Child,
     port: u16,
 }
 
 impl Daemon {
-    fn start(folder: &std::path::Path, config: &std::path::Path, port: u16) -> Daemon {
+    pub fn start(folder: &std::path::Path, config: &std::path::Path, port: u16) -> Daemon {
         let child = tributary()
             .current_dir(folder)
             .arg("--config")
@@ -78,7 +78,7 @@ impl Daemon {
     }
 
     /// Polls `condition` every 50 ms for up to 20 s (a bound, not a speed assertion).
-    fn wait_until(&self, mut condition: impl FnMut() -> bool, what: &str) {
+    pub fn wait_until(&self, mut condition: impl FnMut() -> bool, what: &str) {
         let start = Instant::now();
         while !condition() {
             assert!(

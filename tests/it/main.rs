@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area. Everything runs against loopback
 //! servers started by the tests; nothing reaches the internet.
 
+mod archive;
 mod browser;
 mod daemon;
 mod dedupe;
@@ -17,8 +18,10 @@ mod parse;
 mod politeness;
 mod publish;
 mod retention;
+mod search;
 mod serve_limits;
 mod service;
 mod store;
 mod support;
 mod topics;
+mod websub;

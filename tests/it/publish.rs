@@ -22,6 +22,7 @@ fn meta() -> FeedMeta {
         public_url: "http://127.0.0.1:8080".into(),
         updated: date(6, 12),
         topic: None,
+        links: Default::default(),
     }
 }
 
@@ -498,7 +499,7 @@ pub(crate) fn element_texts(xml: &str, name: &str) -> Vec<String> {
 
 /// A small XML 1.0 well-formedness check: one root, properly nested and matched tags, quoted
 /// attributes, only predefined or numeric entity references, no forbidden characters.
-pub(crate) fn check_well_formed(xml: &str) -> Result<(), String> {
+pub fn check_well_formed(xml: &str) -> Result<(), String> {
     let body = xml
         .strip_prefix("<?xml version=\"1.0\" encoding=\"utf-8\"?>")
         .ok_or("missing XML declaration")?;

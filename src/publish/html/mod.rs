@@ -2,11 +2,12 @@
 //!
 //! `layout` is the page shell every page shares (head, feed links, navigation, the one
 //! stylesheet); `river` the merged stories, paged; `sources` every source's health for a
-//! person. Pages are rendered once per change beside the feeds (`site.rs`), except `/sources`,
+//! person; `search` a search's results. Pages are rendered once per change beside the feeds (`site.rs`), except `/sources`,
 //! whose data (next poll, last error) changes with every poll and is cheap to read.
 
 pub mod layout;
 pub mod river;
+pub mod search;
 pub mod sources;
 
 pub use layout::{Alternate, Shell};
