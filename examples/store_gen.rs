@@ -37,7 +37,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let wanted = per_source.min(stories - made);
         for first in (0..wanted).step_by(PASS) {
             let items: Vec<NewItem> = (first..(first + PASS).min(wanted))
-                .map(|number| item(&name, number, now - Duration::minutes((made + number) as i64)))
+                .map(|number| {
+                    item(
+                        &name,
+                        number,
+                        now - Duration::minutes((made + number) as i64),
+                    )
+                })
                 .collect();
             store.call_blocking(|connection| {
                 let mut recent = RecentFingerprints::default();
