@@ -17,6 +17,7 @@
 #   SKIP_SERVE=1  skip the wrk measurement
 #   BIG_FEEDS=10000 (SKIP_BIG=1 skips that run)  STORE_SIZES="10000 100000" (add 1000000 for the
 #   1 M store: about 3.3 GB and a few minutes to build; SKIP_GROWTH=1 skips)  SKIP_FULLTEXT=1
+#   SKIP_ROUNDS=1 skips the 1000-feed rounds (to measure the later runs again)
 # Installs what it needs: Debian nginx, newsboat, time, wrk (apt-get, once); httpx and
 # feedparser in a throw-away venv under target/bench-peers/poll-venv.
 set -uo pipefail
@@ -283,8 +284,16 @@ daemon_rss() {
     db=$(sed -n 's/^database = "\(.*\)"$/\1/p' "$config")
     if [ -z "${3:-}" ]; then
         rm -f "$db" "$db-wal" "$db-shm"
+        local requested sources; requested=$(log_lines)
+        sources=$(grep -c '^\[\[sources\]\]' "$config")
         $PIN "$TRIBUTARY" --config "$config" run 2>"$WORK/daemon-$label-1.err" &
         TRIBUTARY_PID=$!
+        # Every feed requested first (a loaded machine can leave the poll without CPU for
+        # seconds), then the quiet that ends the poll.
+        for _ in $(seq 600); do
+            [ $(($(log_lines) - requested)) -ge "$sources" ] && break
+            sleep 1
+        done
         after=$(idle_rss "$TRIBUTARY_PID")
         peak=$(awk '/^VmHWM/{print $2}' "/proc/$TRIBUTARY_PID/status")
         kill "$TRIBUTARY_PID"; wait "$TRIBUTARY_PID" 2>/dev/null; TRIBUTARY_PID=""
@@ -432,6 +441,7 @@ echo "== $(newsboat --version | head -1); $("$PYTHON_PEER" -c \
 clients=(tributary ceiling newsboat)
 [ -n "$PYTHON_PEER" ] && clients=(tributary ceiling py_poller newsboat)
 # Rounds interleave the clients, so machine load hits all of them alike.
+[ -n "${SKIP_ROUNDS:-}" ] && RUNS=0
 for round in $(seq "$RUNS"); do
     echo "== round $round/$RUNS"
     for client in "${clients[@]}"; do
