@@ -6,10 +6,18 @@
 # that tributary's cold pass got 1000 x 200 and stored 20000 entries, and that its warm pass
 # sent If-None-Match and got 1000 x 304. Then (unless SKIP_SERVE=1) wrk, 16 connections, 10 s,
 # against `tributary run`'s /feed.atom (200 entries) and nginx serving the farm's merged.atom.
+# Issue 11 added, in the same run: the ceiling (examples/ceiling_client.rs, a plain reqwest
+# client doing the same GETs and conditional GETs), the daemon's memory before and after a
+# poll, the 10,000-feed run (cold, warm, `run` idle), the store-growth run (stories added by
+# examples/store_gen.rs, then a warm poll, one source's new entries, `export`) and the full-text
+# run (100 feeds x 20 items with article pages, against `extract --batch` on the same pages).
 #
 # Usage: bench/polling.sh          (from anywhere; works from the repo root)
 #   RUNS=3 FEEDS=1000 ITEMS=20 PORT=18481 SERVE_PORT=18482 CLIENT_CPU=0 SERVER_CPU=1
 #   SKIP_SERVE=1  skip the wrk measurement
+#   BIG_FEEDS=10000 (SKIP_BIG=1 skips that run)  STORE_SIZES="10000 100000" (add 1000000 for the
+#   1 M store: about 3.3 GB and a few minutes to build; SKIP_GROWTH=1 skips)  SKIP_FULLTEXT=1
+#   SKIP_ROUNDS=1 skips the 1000-feed rounds (to measure the later runs again)
 # Installs what it needs: Debian nginx, newsboat, time, wrk (apt-get, once); httpx and
 # feedparser in a throw-away venv under target/bench-peers/poll-venv.
 set -uo pipefail
@@ -29,6 +37,10 @@ PEERS=$ROOT/target/bench-peers
 RESULTS=$WORK/results.tsv
 ACCESS_LOG=$FARM/.nginx-$PORT/access.log
 TRIBUTARY=$ROOT/target/release/tributary
+CEILING=$ROOT/target/release/examples/ceiling_client
+STORE_GEN=$ROOT/target/release/examples/store_gen
+BIG_FEEDS=${BIG_FEEDS:-10000}
+STORE_SIZES=${STORE_SIZES:-10000 100000}
 PIN="taskset -c $CLIENT_CPU"
 TRIBUTARY_PID=""
 
@@ -90,7 +102,7 @@ cleanup() {
 
 # The 1000-source config: one host, so 16 requests in flight to it, like the peers.
 write_tributary_config() {
-    local file=$1 database=$2 max_entries=$3
+    local file=$1 database=$2 max_entries=$3 full_text=${4:-false}
     {
         echo "database = \"$database\""
         echo "listen = \"127.0.0.1:$SERVE_PORT\""
@@ -107,7 +119,8 @@ write_tributary_config() {
         echo "max_entries = $max_entries"
         while read -r url; do
             local name=${url##*/}; name=f${name%%.*}
-            printf '\n[[sources]]\nname = "%s"\nurl = "%s"\nfull_text = false\n' "$name" "$url"
+            printf '\n[[sources]]\nname = "%s"\nurl = "%s"\nfull_text = %s\n' "$name" "$url" \
+                "$full_text"
         done <"$FARM/urls.txt"
     } >"$file"
 }
@@ -176,6 +189,14 @@ run_tributary() { # phase round
     echo "   tributary's summary: $updated updated, $notmod not-modified, $failed failed; $(tail -1 "$out")"
 }
 
+# The ceiling: a plain reqwest client, the same GETs (cold) and conditional GETs (warm).
+run_ceiling() {
+    local validators=$WORK/ceiling-validators.tsv
+    [ "$1" = cold ] && rm -f "$validators"
+    measure ceiling "$1" "$2" "echo -" -- "$CEILING" "$FARM/urls.txt" "$validators" \
+        --concurrency 16
+}
+
 run_py_poller() {
     local db=$WORK/py_poller.db
     [ "$1" = cold ] && rm -f "$db" "$db-wal" "$db-shm"
@@ -239,6 +260,159 @@ serve_benchmark() {
     serve_tributary tributary-same-size $((200 * merged_bytes / bytes_200))
 }
 
+# --- memory of the daemon ----------------------------------------------------------------
+# idle_rss PID: waits until the process has used no CPU for 3 s (the poll is over), then 2 s
+# more; prints "VmRSS RssAnon" in KiB (RssAnon is the heap, without mapped files).
+idle_rss() {
+    local pid=$1 last=-1 now quiet=0
+    while [ $quiet -lt 3 ] && kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        now=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null)
+        if [ "$now" = "$last" ]; then quiet=$((quiet + 1)); else quiet=0; fi
+        last=$now
+    done
+    sleep 2
+    awk '/^VmRSS/{r=$2} /^RssAnon/{a=$2} END{print r, a}' "/proc/$pid/status" 2>/dev/null
+}
+
+# daemon_rss LABEL CONFIG [idle-only]: `tributary run` (pinned like the clients) on an empty store,
+# whose every source is due at start-up: RSS once that first poll is over; then `run` again
+# on the same store, nothing due: the RSS the daemon idles at, its pre-poll figure. Appends
+# "mem LABEL idle_rss idle_anon after_rss after_anon peak_kib".
+daemon_rss() {
+    local label=$1 config=$2 db after="- -" peak="-" before
+    db=$(sed -n 's/^database = "\(.*\)"$/\1/p' "$config")
+    if [ -z "${3:-}" ]; then
+        rm -f "$db" "$db-wal" "$db-shm"
+        local requested sources; requested=$(log_lines)
+        sources=$(grep -c '^\[\[sources\]\]' "$config")
+        $PIN "$TRIBUTARY" --config "$config" run 2>"$WORK/daemon-$label-1.err" &
+        TRIBUTARY_PID=$!
+        # Every feed requested first (a loaded machine can leave the poll without CPU for
+        # seconds), then the quiet that ends the poll.
+        for _ in $(seq 600); do
+            [ $(($(log_lines) - requested)) -ge "$sources" ] && break
+            sleep 1
+        done
+        after=$(idle_rss "$TRIBUTARY_PID")
+        peak=$(awk '/^VmHWM/{print $2}' "/proc/$TRIBUTARY_PID/status")
+        kill "$TRIBUTARY_PID"; wait "$TRIBUTARY_PID" 2>/dev/null; TRIBUTARY_PID=""
+    fi
+    $PIN "$TRIBUTARY" --config "$config" run 2>"$WORK/daemon-$label-2.err" &
+    TRIBUTARY_PID=$!
+    before=$(idle_rss "$TRIBUTARY_PID")
+    kill "$TRIBUTARY_PID"; wait "$TRIBUTARY_PID" 2>/dev/null; TRIBUTARY_PID=""
+    printf 'mem\t%s\t%s\t%s\t%s\n' "$label" "${before// /	}" "${after// /	}" "$peak" >>"$RESULTS"
+    echo "   daemon $label: idle (nothing due) ${before% *} KiB RSS; after its first poll ${after% *} KiB (peak $peak KiB)"
+}
+
+daemon_memory() {
+    echo "== the daemon's memory: RSS before (nothing due) and after its first poll of $FEEDS feeds"
+    sed "s/^listen = .*/listen = \"127.0.0.1:$SERVE_PORT\"/; s#^database = .*#database = \"$WORK/daemon.db\"#" \
+        "$WORK/tributary.toml" >"$WORK/daemon.toml"
+    daemon_rss "$FEEDS" "$WORK/daemon.toml"
+    rm -f "$WORK/daemon.db" "$WORK/daemon.db-wal" "$WORK/daemon.db-shm"
+}
+
+# --- other farms --------------------------------------------------------------------------
+# with_farm DIR PORT FEEDS ITEMS [--articles] -- COMMAND...: generates the farm if needed, serves
+# it, runs COMMAND with FARM, PORT and ACCESS_LOG pointing at it, stops it.
+with_farm() {
+    local dir=$1 port=$2 feeds=$3 items=$4 articles=""; shift 4
+    [ "$1" = --articles ] && { articles=--articles; shift; }
+    shift
+    local base="http://127.0.0.1:$port"
+    if ! { [ -f "$dir/farm.json" ] && grep -q "\"feeds\": $feeds," "$dir/farm.json" \
+        && grep -q "\"base\": \"$base\"" "$dir/farm.json"; }; then
+        echo "   generating $dir ($feeds feeds x $items items $articles)"
+        rm -rf "$dir"
+        python3 "$SHARED/make_farm.py" --feeds "$feeds" --items "$items" --out "$dir" \
+            --base "$base" $articles >"$WORK/farm-$feeds.log" || die "make_farm.py failed"
+    fi
+    local saved_farm=$FARM saved_port=$PORT saved_log=$ACCESS_LOG
+    FARM=$dir PORT=$port ACCESS_LOG=$dir/.nginx-$port/access.log
+    NGINX_CPUS=$SERVER_CPU sh "$SHARED/serve_farm.sh" "$FARM" "$PORT" >/dev/null
+    "$@"
+    sh "$SHARED/serve_farm.sh" "$FARM" "$PORT" stop >/dev/null 2>&1
+    FARM=$saved_farm PORT=$saved_port ACCESS_LOG=$saved_log
+}
+
+# The 10,000-feed run: one cold and one warm poll, then the daemon idle with nothing due.
+big_polls() {
+    write_tributary_config "$WORK/big.toml" "$WORK/big.db" 200
+    rm -f "$WORK/big.db" "$WORK/big.db-wal" "$WORK/big.db-shm"
+    measure "tributary-$BIG_FEEDS" cold 1 "count_rows $WORK/big.db stories" -- \
+        "$TRIBUTARY" --config "$WORK/big.toml" poll
+    measure "tributary-$BIG_FEEDS" warm 1 "count_rows $WORK/big.db stories" -- \
+        "$TRIBUTARY" --config "$WORK/big.toml" poll
+    sed -i "s/^listen = .*/listen = \"127.0.0.1:$SERVE_PORT\"/" "$WORK/big.toml"
+    daemon_rss "$BIG_FEEDS" "$WORK/big.toml" idle-only
+    rm -f "$WORK/big.db" "$WORK/big.db-wal" "$WORK/big.db-shm"
+}
+
+# fresh_feed FILE LABEL: an RSS feed of 20 entries no store has seen (for "one source's new
+# entries committed").
+fresh_feed() {
+    {
+        echo '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        echo "<title>fresh $2</title><link>http://127.0.0.1:$PORT/</link><description>d</description>"
+        for n in $(seq 20); do
+            printf '<item><guid>fresh-%s-%s</guid><title>Fresh story %s of run %s</title>' "$2" "$n" "$n" "$2"
+            printf '<link>http://127.0.0.1:%s/fresh/%s/%s.html</link>' "$PORT" "$2" "$n"
+            printf '<pubDate>Tue, 01 Dec 2026 10:%02d:00 GMT</pubDate>' "$n"
+            printf '<description>&lt;p&gt;A new story, number %s, with enough words to be a story worth' "$n"
+            printf ' fingerprinting: %s&lt;/p&gt;</description></item>\n' "$(seq -s ' word' 60)"
+        done
+        echo '</channel></rss>'
+    } >"$1"
+}
+
+# The store-growth run: for each size, STORE_SIZES synthetic stories built directly
+# (examples/store_gen.rs: the store's own pass commit, 1000 sources), then the farm's cold
+# poll on top; then timed: a warm poll (all 304), one source's 20 new entries committed
+# (`poll` of a one-source config), `export` of the 200-entry merged feed (the re-render).
+store_growth() {
+    local db=$WORK/growth.db size
+    for size in $STORE_SIZES; do
+        rm -f "$db" "$db-wal" "$db-shm"
+        local started; started=$(date +%s.%N)
+        "$STORE_GEN" "$db" "$size" >"$WORK/growth-$size.gen" || die "store_gen failed"
+        echo "   store of $size generated stories: $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e - s}') s, $(du -m "$db" | cut -f1) MB"
+        write_tributary_config "$WORK/growth.toml" "$db" 200
+        "$TRIBUTARY" --config "$WORK/growth.toml" poll >/dev/null 2>&1
+        measure "growth-$size" warm 1 "count_rows $db stories" -- \
+            "$TRIBUTARY" --config "$WORK/growth.toml" poll
+        mkdir -p "$FARM/fresh"
+        fresh_feed "$FARM/fresh/$size.rss" "$size"
+        { sed -n '1,/^\[\[sources\]\]/p' "$WORK/growth.toml" | sed '$d'
+          printf '[[sources]]\nname = "fresh"\nurl = "http://127.0.0.1:%s/fresh/%s.rss"\nfull_text = false\n' \
+              "$PORT" "$size"; } >"$WORK/growth-fresh.toml"
+        measure "growth-$size" new 1 "count_rows $db stories" -- \
+            "$TRIBUTARY" --config "$WORK/growth-fresh.toml" poll
+        measure "growth-$size" export 1 "echo -" -- \
+            "$TRIBUTARY" --config "$WORK/growth.toml" export --format atom --output "$WORK/growth.atom"
+    done
+    rm -f "$db" "$db-wal" "$db-shm"
+}
+
+# The full-text run: 100 feeds x 20 items whose article pages are fetched and extracted, then
+# `extract --batch` over the same 2000 pages (symlinked into one folder).
+full_text() {
+    write_tributary_config "$WORK/fulltext.toml" "$WORK/fulltext.db" 200 true
+    rm -f "$WORK/fulltext.db" "$WORK/fulltext.db-wal" "$WORK/fulltext.db-shm"
+    measure fulltext cold 1 "count_rows $WORK/fulltext.db stories" -- \
+        "$TRIBUTARY" --config "$WORK/fulltext.toml" poll
+    local pages=$WORK/pages
+    rm -rf "$pages" "$pages-out"; mkdir -p "$pages"
+    for page in "$FARM"/a/*/*.html; do
+        local feed=${page%/*}; feed=${feed##*/}
+        ln -s "$page" "$pages/$feed-${page##*/}"
+    done
+    measure extract-batch cold 1 "ls $pages | wc -l" -- \
+        "$TRIBUTARY" extract --batch "$pages" "$pages-out"
+    rm -rf "$pages" "$pages-out" "$WORK/fulltext.db" "$WORK/fulltext.db-wal" "$WORK/fulltext.db-shm"
+}
+
 # --- main ---------------------------------------------------------------------------------
 mkdir -p "$WORK" "$PEERS"
 started=$(date +%s)
@@ -248,7 +422,8 @@ install_python_peer || echo "   httpx/feedparser could not be installed: py_poll
 for tool in /usr/sbin/nginx /usr/bin/time; do [ -x "$tool" ] || die "$tool is missing"; done
 
 echo "== building tributary (release)"
-cargo build --release --quiet --bin tributary || die "cargo build failed"
+cargo build --release --quiet --bin tributary --example ceiling_client --example store_gen \
+    || die "cargo build failed"
 make_farm
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -263,9 +438,10 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "== $(newsboat --version | head -1); $("$PYTHON_PEER" -c \
     'import httpx,feedparser,sys; print("py_poller: Python", sys.version.split()[0], "httpx", httpx.__version__, "feedparser", feedparser.__version__)' 2>/dev/null)"
 : >"$RESULTS"
-clients=(tributary newsboat)
-[ -n "$PYTHON_PEER" ] && clients=(tributary py_poller newsboat)
+clients=(tributary ceiling newsboat)
+[ -n "$PYTHON_PEER" ] && clients=(tributary ceiling py_poller newsboat)
 # Rounds interleave the clients, so machine load hits all of them alike.
+[ -n "${SKIP_ROUNDS:-}" ] && RUNS=0
 for round in $(seq "$RUNS"); do
     echo "== round $round/$RUNS"
     for client in "${clients[@]}"; do
@@ -277,6 +453,20 @@ for round in $(seq "$RUNS"); do
     done
 done
 [ -n "${SKIP_SERVE:-}" ] || serve_benchmark
+daemon_memory
+if [ -z "${SKIP_GROWTH:-}" ]; then
+    echo "== store growth: $STORE_SIZES generated stories, then the farm's cold poll on top"
+    store_growth
+fi
+sh "$SHARED/serve_farm.sh" "$FARM" "$PORT" stop >/dev/null 2>&1
+if [ -z "${SKIP_FULLTEXT:-}" ]; then
+    echo "== full text: 100 feeds x 20 items with article pages"
+    with_farm "$ROOT/target/bench-farm/farm-articles" $((PORT + 11)) 100 20 --articles -- full_text
+fi
+if [ -z "${SKIP_BIG:-}" ]; then
+    echo "== $BIG_FEEDS feeds x $ITEMS items"
+    with_farm "$ROOT/target/bench-farm/farm$BIG_FEEDS" $((PORT + 10)) "$BIG_FEEDS" "$ITEMS" -- big_polls
+fi
 echo "== summary ($(($(date +%s) - started)) s in all)"
 python3 - "$RESULTS" "$FEEDS" "$ITEMS" <<'PY'
 """Medians per client and phase, ratios against the peers, and the correctness checks."""
@@ -284,9 +474,12 @@ import statistics, sys
 from collections import defaultdict
 
 path, feeds, items = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-runs, serve, outcomes = defaultdict(list), {}, defaultdict(list)
+runs, serve, outcomes, mem = defaultdict(list), {}, defaultdict(list), {}
 for line in open(path):
     f = line.rstrip("\n").split("\t")
+    if f[0] == "mem":
+        mem[f[1]] = [None if x == "-" else int(x) for x in f[2:7]]
+        continue
     if f[0] == "serve":
         serve[f[1]] = (float(f[2]), f[3], int(f[4]))
         continue
@@ -296,7 +489,8 @@ for line in open(path):
     client, phase, _round, secs, kib, load, req, ok, nm, inm, stored, cpu = f
     runs[client, phase].append(dict(secs=float(secs), kib=int(kib), load=float(load), cpu=float(cpu),
                                     req=int(req), ok=int(ok), nm=int(nm), inm=int(inm), stored=stored))
-clients = list(dict.fromkeys(c for c, _ in runs))
+base = ("tributary", "ceiling", "py_poller", "newsboat")
+clients = [c for c in dict.fromkeys(c for c, _ in runs) if c in base]
 med = {k: statistics.median(r["secs"] for r in v) for k, v in runs.items()}
 cpu = {k: statistics.median(r["cpu"] for r in v) for k, v in runs.items()}
 rss = {k: statistics.median(r["kib"] for r in v) / 1024 for k, v in runs.items()}
@@ -311,12 +505,62 @@ for c in clients:
           f" | {joined(cold, 'ok')}; {joined(cold, 'stored')} | {joined(warm, 'nm')}; {joined(warm, 'inm')}"
           f" | {min(loads):.1f}-{max(loads):.1f} |")
 print()
-for peer in clients[1:]:
+for peer in [c for c in clients[1:] if c != "ceiling"]:
     print(f"- tributary cold = {med['tributary', 'cold'] / med[peer, 'cold']:.2f}x {peer}'s wall time "
           f"({cpu['tributary', 'cold'] / cpu[peer, 'cold']:.2f}x its CPU), warm = "
           f"{med['tributary', 'warm'] / med[peer, 'warm']:.2f}x ({cpu['tributary', 'warm'] / cpu[peer, 'warm']:.2f}x CPU)")
 print("- all runs, wall s: " + "; ".join(
     f"{c} {p} " + " ".join(f"{r['secs']:.2f}" for r in runs[c, p]) for c in clients for p in ("cold", "warm")))
+peers = [c for c in clients if c not in ("tributary", "ceiling")]
+if peers:
+    for phase in ("cold", "warm"):
+        fastest = min(peers, key=lambda c: med[c, phase])
+        print(f"- {phase}: tributary is {med[fastest, phase] / med['tributary', phase]:.1f}x faster than the fastest peer "
+              f"({fastest}, wall), {cpu[fastest, phase] / cpu['tributary', phase]:.1f}x in CPU")
+if "ceiling" in clients:
+    for phase in ("cold", "warm"):
+        print(f"- {phase}: tributary / ceiling (plain reqwest client, same GETs) = "
+              f"{med['tributary', phase] / med['ceiling', phase]:.1f}x wall ({med['tributary', phase]:.3f} s vs "
+              f"{med['ceiling', phase]:.3f} s), {cpu['tributary', phase] / max(cpu['ceiling', phase], 0.01):.1f}x CPU")
+print(f"- cold peak RSS: tributary {rss['tributary', 'cold']:.0f} MiB" + "".join(
+    f", {c} {rss[c, 'cold']:.0f} MiB" for c in peers))
+for label, (idle, idle_anon, after, after_anon, peak) in mem.items():
+    line = f"- daemon, {label} sources: idle with nothing due {idle / 1024:.1f} MiB RSS ({idle_anon / 1024:.1f} MiB anonymous)"
+    if after:
+        line += (f"; after its first poll {after / 1024:.1f} MiB ({after_anon / 1024:.1f} anonymous), "
+                 f"peak {peak / 1024:.0f} MiB: {after / idle:.2f}x the idle figure")
+    print(line)
+one = lambda client, phase: (runs[client, phase] or [None])[0]
+big = [c for c, _ in runs if c.startswith("tributary-")]
+for client in dict.fromkeys(big):
+    n = int(client.split("-")[1])
+    for phase in ("cold", "warm"):
+        r = one(client, phase)
+        if r and ("tributary", phase) in med:
+            print(f"- {n} feeds {phase}: {r['secs']:.2f} s wall ({r['cpu']:.2f} s CPU), peak {r['kib'] / 1024:.0f} MiB, "
+                  f"{r['stored']} stories = {r['secs'] / med['tributary', phase]:.1f}x the wall, "
+                  f"{r['cpu'] / cpu['tributary', phase]:.1f}x the CPU, {r['kib'] / 1024 / rss['tributary', phase]:.1f}x the peak RSS "
+                  f"of {feeds} feeds (linear: {n / feeds:.0f}x)")
+sizes = sorted({int(c.split("-")[1]) for c, _ in runs if c.startswith("growth-")})
+if sizes:
+    print("- store growth (generated stories + the farm's; wall s, CPU s):")
+    first = sizes[0]
+    for phase, what in (("warm", "warm poll"), ("new", "one source's 20 new entries"), ("export", "export, 200 entries")):
+        cells = []
+        for size in sizes:
+            r = one(f"growth-{size}", phase)
+            r0 = one(f"growth-{first}", phase)
+            if r:
+                cells.append(f"{size}: {r['secs']:.2f} ({r['cpu']:.2f}) = {r['cpu'] / max(r0['cpu'], 0.01):.2f}x CPU")
+        print(f"  - {what}: " + "; ".join(cells))
+ft, batch = one("fulltext", "cold"), one("extract-batch", "cold")
+if ft and batch:
+    pages = int(batch["stored"]) if batch["stored"].isdigit() else 0
+    stored = int(ft["stored"]) if ft["stored"].isdigit() else 0
+    if pages and stored:
+        print(f"- full text: {stored} entries in {ft['secs']:.2f} s = {stored / ft['secs']:.0f} entries/s, "
+              f"{ft['cpu'] / pages * 1000:.2f} ms CPU per page, peak {ft['kib'] / 1024:.0f} MiB; extract --batch "
+              f"{batch['cpu'] / pages * 1000:.2f} ms per page: {ft['cpu'] / batch['cpu']:.2f}x")
 if "nginx" in serve:
     nr, nt, nb = serve["nginx"]
     for label in ("tributary-200", "tributary-same-size"):

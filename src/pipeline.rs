@@ -540,12 +540,14 @@ async fn build_item(
     pages_fetched: &mut usize,
     edited: bool,
 ) -> NewItem {
-    let mut item = item_from_entry(entry_key, &entry, first_seen);
+    let link = entry.link.as_deref().and_then(|l| url::Url::parse(l).ok());
+    let feed_dated = entry.published.or(entry.updated).is_some();
+    let mut item = item_from_entry(entry_key, entry, first_seen);
     if !source.full_text {
         item.extraction = ExtractionStatus::NotRequested;
         return finish(item, first_seen);
     }
-    let Some(link) = entry.link.as_deref().and_then(|l| url::Url::parse(l).ok()) else {
+    let Some(link) = link else {
         item.extraction = ExtractionStatus::FeedFallback;
         return finish(item, first_seen);
     };
@@ -558,13 +560,13 @@ async fn build_item(
     }
     *pages_fetched += 1;
     match context.fetcher.fetch_page(&link, &source.fetch).await {
-        Ok(page) => match extract_off_thread(context, source, &page).await {
-            Some(article) => {
-                let feed_dated = entry.published.or(entry.updated).is_some();
-                apply_article(&mut item, article, &page.final_url, feed_dated)
+        Ok(page) => {
+            let page_url = page.final_url.clone();
+            match extract_off_thread(context, source, page).await {
+                Some(article) => apply_article(&mut item, article, &page_url, feed_dated),
+                None => item.extraction = ExtractionStatus::FeedFallback,
             }
-            None => item.extraction = ExtractionStatus::FeedFallback,
-        },
+        }
         Err(error) => {
             tracing::debug!(source = %source.name, %link, %error, "article page not fetched");
             item.extraction = ExtractionStatus::Failed;
@@ -587,37 +589,35 @@ async fn already_stored(context: &Context, canonical_urls: &[String]) -> bool {
 }
 
 /// The item as the feed alone describes it; the feed's content is the fallback text. An entry
-/// without a date is dated when it was first seen.
-fn item_from_entry(entry_key: String, entry: &FeedEntry, first_seen: DateTime<Utc>) -> NewItem {
-    let content_html = entry
-        .content_html
-        .clone()
-        .or_else(|| entry.summary_html.clone());
+/// without a date is dated when it was first seen. The entry is consumed: its texts move into
+/// the item rather than being copied (a feed's content runs to kilobytes per entry).
+fn item_from_entry(entry_key: String, entry: FeedEntry, first_seen: DateTime<Utc>) -> NewItem {
     let summary = entry
         .summary_html
         .as_deref()
         .or(entry.content_html.as_deref())
         .map(|html| truncate_words(&plain_text(html), 400))
         .filter(|text| !text.is_empty());
+    let content_html = entry.content_html.or(entry.summary_html);
     let when = entry.published.or(entry.updated);
     NewItem {
         entry_key,
-        link: entry.link.clone(),
         canonical_urls: entry
             .link
             .as_deref()
             .and_then(dedupe::canonical_url)
             .into_iter()
             .collect(),
-        title: entry.title.clone().unwrap_or_default(),
+        link: entry.link,
+        title: entry.title.unwrap_or_default(),
         published: when.unwrap_or(first_seen),
         updated: entry.updated.or(when).unwrap_or(first_seen),
         content_html,
         summary,
         text: None,
-        authors: entry.authors.clone(),
-        categories: entry.categories.clone(),
-        enclosures: entry.enclosures.clone(),
+        authors: entry.authors,
+        categories: entry.categories,
+        enclosures: entry.enclosures,
         image: None,
         fingerprint: None,
         extraction: ExtractionStatus::FeedFallback,
@@ -625,7 +625,9 @@ fn item_from_entry(entry_key: String, entry: &FeedEntry, first_seen: DateTime<Ut
     }
 }
 
-async fn extract_off_thread(context: &Context, source: &Source, page: &Fetched) -> Option<Article> {
+/// The page moves to the extractor's thread: article pages run to hundreds of kilobytes, so
+/// no copy of the body is made.
+async fn extract_off_thread(context: &Context, source: &Source, page: Fetched) -> Option<Article> {
     // The admin's selectors describe the source's own site; pages elsewhere (an aggregator's
     // feed linking many sites) get the heuristics alone.
     let on_source_site = dedupe::same_site(&page.final_url, &source.url);
@@ -638,23 +640,26 @@ async fn extract_off_thread(context: &Context, source: &Source, page: &Fetched) 
         },
         video_hosts: context.config.video_hosts.clone(),
     };
-    let body = page.body.clone();
-    let content_type = page.content_type.clone();
     let url = page.final_url.clone();
     let extracted = tokio::task::spawn_blocking(move || {
         std::panic::catch_unwind(|| {
-            extract::extract(&body, content_type.as_deref(), &url, &options)
+            extract::extract(
+                &page.body,
+                page.content_type.as_deref(),
+                &page.final_url,
+                &options,
+            )
         })
     })
     .await;
     match extracted {
         Ok(Ok(Ok(article))) => Some(article),
         Ok(Ok(Err(error))) => {
-            tracing::debug!(source = %source.name, url = %page.final_url, %error, "extraction gave nothing");
+            tracing::debug!(source = %source.name, %url, %error, "extraction gave nothing");
             None
         }
         _ => {
-            tracing::warn!(source = %source.name, url = %page.final_url, "extractor crashed on a page");
+            tracing::warn!(source = %source.name, %url, "extractor crashed on a page");
             None
         }
     }
@@ -730,14 +735,19 @@ fn believable_dates(
 /// fingerprint.
 fn finish(mut item: NewItem, first_seen: DateTime<Utc>) -> NewItem {
     (item.published, item.updated) = believable_dates(item.published, item.updated, first_seen);
-    let text = item
-        .text
-        .clone()
-        .or_else(|| item.content_html.as_deref().map(plain_text))
-        .unwrap_or_default();
-    item.fingerprint = dedupe::fingerprint(&text);
+    // Borrowed, not copied: an extracted article's text runs to tens of kilobytes.
+    let from_html;
+    let text: &str = match (&item.text, &item.content_html) {
+        (Some(text), _) => text,
+        (None, Some(html)) => {
+            from_html = plain_text(html);
+            &from_html
+        }
+        (None, None) => "",
+    };
+    item.fingerprint = dedupe::fingerprint(text);
     if item.title.trim().is_empty() {
-        let fallback = item.summary.as_deref().unwrap_or(text.as_str());
+        let fallback = item.summary.as_deref().unwrap_or(text);
         item.title = truncate_words(fallback, 80);
     }
     if item.title.trim().is_empty() {
@@ -815,7 +825,7 @@ mod tests {
             link: Some("https://news.example/story?id=1".into()),
             ..FeedEntry::default()
         };
-        let mut item = item_from_entry("link:x".into(), &entry, Utc::now());
+        let mut item = item_from_entry("link:x".into(), entry, Utc::now());
         let page = url::Url::parse("https://news.example/story?id=1").unwrap();
         apply_article(&mut item, article("2026-01-02T03:04:05Z"), &page, false);
         assert_eq!(item.title, "Headline from the page");
@@ -839,7 +849,7 @@ mod tests {
             published: Some(published),
             ..FeedEntry::default()
         };
-        let mut item = item_from_entry("id:1".into(), &entry, Utc::now());
+        let mut item = item_from_entry("id:1".into(), entry, Utc::now());
         let page = url::Url::parse("https://news.example/story").unwrap();
         apply_article(&mut item, article("2020-01-01T00:00:00Z"), &page, true);
         assert_eq!(item.title, "Feed title");
@@ -859,7 +869,7 @@ mod tests {
             ..FeedEntry::default()
         };
         let item = finish(
-            item_from_entry("id:f".into(), &entry, first_seen),
+            item_from_entry("id:f".into(), entry, first_seen),
             first_seen,
         );
         assert_eq!((item.published, item.updated), (first_seen, first_seen));
