@@ -4,7 +4,7 @@
 //! is bounded: at most [`RESULTS`] stories, at most 8 terms (`store::SearchQuery`).
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::ServeState;
@@ -38,7 +38,7 @@ async fn run(state: &ServeState, query: SearchQuery) -> Result<Vec<SearchHit>, R
 
 /// The search page; with no query, only its form.
 pub async fn page(State(state): State<ServeState>, Query(params): Query<Params>) -> Response {
-    let title = state.config.read().await.output.title.clone();
+    let shell = crate::site::shell(&state.config.read().await.clone());
     let query = SearchQuery::parse(&params.q);
     let terms: Vec<String> = query.terms().map(str::to_string).collect();
     let hits = match run(&state, query).await {
@@ -46,7 +46,12 @@ pub async fn page(State(state): State<ServeState>, Query(params): Query<Params>)
         Err(response) => return response,
     };
     let found: Vec<Found> = hits.into_iter().map(|hit| found(hit, &terms)).collect();
-    Html(page_html::render(&title, &params.q, &found)).into_response()
+    let mut response = Html(page_html::render(&shell, &params.q, &found)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::publish::html::CONTENT_SECURITY_POLICY),
+    );
+    response
 }
 
 fn found(hit: SearchHit, terms: &[String]) -> Found {

@@ -20,7 +20,13 @@ use crate::topics::{Planet, QUOTIDIEN_STORIES};
 /// Every page the browser tests visit besides the river's older pages. The search page joins
 /// this list when it exists (e.g. `/search?q=climat`): each page here gets the origin, link
 /// and stylesheet checks of `check_page`.
-const PAGES: &[&str] = &["/", "/sources", "/tags/%E6%97%A5%E6%9C%AC", "/tags/world"];
+const PAGES: &[&str] = &[
+    "/",
+    "/sources",
+    "/tags/%E6%97%A5%E6%9C%AC",
+    "/tags/world",
+    "/search?q=geneve",
+];
 
 /// A `tributary run` daemon on the planet, killed when dropped.
 struct Daemon {
@@ -254,6 +260,15 @@ fn the_pages_in_a_browser_show_every_story_and_source_once_and_load_nothing_from
             let (titles, _, _) = river_page(&document);
             assert_eq!(titles, ["東京で新しい駅が開業", "大阪万博の跡地計画"]);
             assert_eq!(text(&select(&document, "h1")[0]), "#日本");
+        }
+        if *path == "/search?q=geneve" {
+            // Accents are ignored: "geneve" finds "Genève", the story two sites carried, once.
+            let found: Vec<String> = select(&document, "ol.results h2")
+                .iter()
+                .map(text)
+                .collect();
+            assert_eq!(found, ["Sommet sur le climat : accord à Genève"]);
+            assert_eq!(select(&document, "link[href=\"/style.css\"]").len(), 1);
         }
         if *path == "/sources" {
             let sections = select(&document, "section.source");

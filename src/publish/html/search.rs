@@ -3,8 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
+use maud::PreEscaped;
+
 use super::super::content::{escape_html, is_web_url};
 use super::super::snippet::Piece;
+use super::layout::{self, Alternate, Shell};
 
 /// One story found, as the page shows it.
 #[derive(Debug, Clone)]
@@ -17,10 +20,14 @@ pub struct Found {
     pub snippet: Vec<Piece>,
 }
 
-/// The page for `query` (as typed) and its results; `title` is the aggregator's. With an
-/// empty query, only the form.
-pub fn render(title: &str, query: &str, found: &[Found]) -> String {
-    let mut body = String::new();
+/// The page for `query` (as typed) and its results, in the site's shell. With an empty query,
+/// only the form.
+pub fn render(shell: &Shell, query: &str, found: &[Found]) -> String {
+    let heading = match query.trim() {
+        "" => "Search".to_string(),
+        query => format!("“{query}”"),
+    };
+    let mut body = format!("<h1>{}</h1>\n", escape_html(&heading));
     body.push_str(&format!(
         "<form role=\"search\" action=\"/search\" method=\"get\">\
          <label for=\"q\">Search the stories</label> \
@@ -36,7 +43,15 @@ pub fn render(title: &str, query: &str, found: &[Found]) -> String {
         }
         body.push_str("</ol>\n");
     }
-    shell(title, query, &body)
+    let alternates = match query.trim() {
+        "" => Vec::new(),
+        _ => vec![Alternate {
+            title: format!("{heading} (Atom)"),
+            mime_type: "application/atom+xml",
+            href: format!("/search.atom?q={}", encode(query)),
+        }],
+    };
+    layout::page(shell, &heading, &alternates, PreEscaped(body))
 }
 
 fn summary_line(query: &str, count: usize) -> String {
@@ -94,29 +109,17 @@ fn encode(query: &str) -> String {
     url::form_urlencoded::byte_serialize(query.as_bytes()).collect()
 }
 
-/// A minimal page shell: this page's own until the site has a shared layout.
-fn shell(title: &str, query: &str, body: &str) -> String {
-    let heading = match query.trim() {
-        "" => format!("Search · {}", escape_html(title)),
-        query => format!("“{}” · {}", escape_html(query), escape_html(title)),
-    };
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"color-scheme\" content=\"light dark\">\
-         <title>{heading}</title>\
-         <link rel=\"alternate\" type=\"application/atom+xml\" href=\"/feed.atom\">\
-         <style>body{{max-width:42rem;margin:auto;padding:1rem;font-family:sans-serif;\
-         line-height:1.5}}h2{{font-size:1.1rem;margin-bottom:0}}.meta{{margin:0;opacity:.75}}\
-         </style></head>\n<body><header><a href=\"/\">{}</a></header>\n<main><h1>{heading}</h1>\n\
-         {body}</main></body></html>\n",
-        escape_html(title)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shell() -> Shell {
+        Shell {
+            site_title: "Revue".into(),
+            description: None,
+            tags: vec!["économie".into()],
+        }
+    }
 
     fn found() -> Found {
         Found {
@@ -142,7 +145,7 @@ mod tests {
 
     #[test]
     fn results_are_escaped_and_marked() {
-        let page = render("Revue", "loire \"<x>", &[found()]);
+        let page = render(&shell(), "loire \"<x>", &[found()]);
         assert!(page.contains("value=\"loire &quot;&lt;x&gt;\""), "{page}");
         assert!(
             page.contains("Crue &lt;b&gt;de&lt;/b&gt; la Loire"),
@@ -157,11 +160,15 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("1 story found"));
+        // The site's shell: its stylesheet and navigation, no inline style (the CSP forbids it).
+        assert!(page.contains("href=\"/style.css\""), "{page}");
+        assert!(page.contains("href=\"/tags/%C3%A9conomie\""), "{page}");
+        assert!(!page.contains("<style"), "{page}");
     }
 
     #[test]
     fn an_empty_query_shows_only_the_form() {
-        let page = render("Revue", "", &[]);
+        let page = render(&shell(), "", &[]);
         assert!(page.contains("<form"));
         assert!(!page.contains("<ol"));
     }
