@@ -111,7 +111,10 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
     }
     // Held until the pass is committed: only so many passes hold bodies and entries at once.
     let _slot = context.fetcher.pass_slot(&feed_url(source, &state)).await;
-    let (result, items) = fetch_and_process(context, source, &mut state, &mut report).await;
+    // Boxed: the fetch's state is large, and a tick's task holds this future from the start, so
+    // inline it would be allocated for every source at start-up (10 k ticks at once), due or not.
+    let (result, items) =
+        Box::pin(fetch_and_process(context, source, &mut state, &mut report)).await;
     let (cron_next, cron_period) = schedule::cron_next(&source.schedule, now).unwrap_or((
         now + chrono::Duration::minutes(15),
         chrono::Duration::minutes(15),
@@ -125,7 +128,7 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
         cron_period,
     );
     let (last_success, failures) = (state.last_success, state.consecutive_failures);
-    let committed = context.store.commit_pass(state, items, now).await;
+    let committed = Box::pin(context.store.commit_pass(state, items, now)).await;
     if let Ok(summary) = &committed {
         metrics::record_committed(summary.new_stories, summary.merged);
         metrics::record_source(&source.name, last_success, failures);
