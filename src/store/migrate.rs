@@ -7,30 +7,45 @@
 use super::db::{Backend, Connection, Value};
 use super::{Store, StoreError};
 
-/// The tables, the columns copied and the unique key they are paged by, parents before
-/// children (`story_sources` refers to `stories`). `story_sources` is read in `rowid` order
-/// (`seq` on PostgreSQL) so the order its entries were seen in is kept.
-const TABLES: &[(&str, &str, &str)] = &[
+/// The tables, the columns copied and the unique key they are paged by (one column, or a
+/// primary key of several), parents before children (`story_sources` refers to `stories`).
+/// `story_sources` is read in `rowid` order (`seq` on PostgreSQL) so the order its entries were
+/// seen in is kept. The tombstones of pruned entries and the feeds' listing times are copied
+/// too: without them, every pruned entry still listed in its feed would come back as new on the
+/// first poll after the migration. The store's derived data (the dedupe band index, the search
+/// index) is rebuilt on the target, never copied.
+const TABLES: &[(&str, &str, &[&str])] = &[
     (
         "sources",
         "name, url, feed_title, site_link, etag, last_modified, last_attempt, last_success, \
          last_status, last_http_status, consecutive_failures, last_error, next_poll, next_reason, \
          retry_after_until, gone, redirect_url, redirect_candidate, redirect_count, cache_until, \
          ttl_minutes, skip_hours, skip_days, last_new_entry, publish_interval",
-        "name",
+        &["name"],
     ),
     (
         "stories",
         "id, uid, title, link, canonical_url, published, updated, content_html, summary, text, \
          authors, categories, enclosures, image, fingerprint, extraction, first_source, created, \
          text_hash, dedupe",
-        "id",
+        &["id"],
     ),
     (
         "story_sources",
         "story_id, source, entry_key, link, canonical_url, title, extraction, seen, layer, \
          similarity_permille, content_hash",
-        "rowid",
+        &["rowid"],
+    ),
+    (
+        "pruned_entries",
+        "source, entry_key, pruned, last_listed",
+        &["source", "entry_key"],
+    ),
+    ("source_listings", "source, listed_at", &["source"]),
+    (
+        "websub_subscriptions",
+        "source, hub, topic, secret, state, requested_at, lease_until, lease_seconds",
+        &["source"],
     ),
 ];
 
@@ -73,13 +88,14 @@ pub fn copy_store(from: &Store, to: &Store) -> Result<CopySummary, StoreError> {
 const PAGE_ROWS: i64 = if cfg!(test) { 2 } else { 500 };
 
 /// Copies one table page by page, in `key` order (keyset paging: each page starts after the
-/// last key copied), and returns the rows copied.
+/// last key copied, compared as a row value when the key has several columns), and returns the
+/// rows copied.
 fn copy_table(
     from: &Store,
     target: &mut Connection,
     table: &str,
     columns: &str,
-    key: &str,
+    key: &[&str],
 ) -> Result<u64, StoreError> {
     let width = columns.split(", ").count();
     let placeholders = (1..=width)
@@ -87,28 +103,52 @@ fn copy_table(
         .collect::<Vec<_>>()
         .join(", ");
     let insert = format!("INSERT INTO {table} ({columns}) VALUES ({placeholders})");
-    let first = format!("SELECT {key}, {columns} FROM {table} ORDER BY {key} LIMIT ?1");
-    let next =
-        format!("SELECT {key}, {columns} FROM {table} WHERE {key} > ?2 ORDER BY {key} LIMIT ?1");
-    let mut last: Option<Value> = None;
+    let (first, next) = page_queries(table, columns, key);
+    let mut last: Option<Vec<Value>> = None;
     let mut copied = 0;
     loop {
         let rows = from.call_blocking(|source| match &last {
             None => source.query(&first, &[Value::Int(PAGE_ROWS)]),
-            Some(after) => source.query(&next, &[Value::Int(PAGE_ROWS), after.clone()]),
+            Some(after) => {
+                let mut parameters = vec![Value::Int(PAGE_ROWS)];
+                parameters.extend(after.iter().cloned());
+                source.query(&next, &parameters)
+            }
         })?;
         for row in &rows {
-            let values: Vec<Value> = (1..=width)
+            let values: Vec<Value> = (key.len()..key.len() + width)
                 .map(|index| row.get::<Value>(index))
                 .collect::<Result<_, _>>()?;
             target.execute(&insert, &values)?;
         }
         copied += rows.len() as u64;
         match rows.last() {
-            Some(row) if rows.len() as i64 == PAGE_ROWS => last = Some(row.get(0)?),
+            Some(row) if rows.len() as i64 == PAGE_ROWS => {
+                last = Some(
+                    (0..key.len())
+                        .map(|index| row.get::<Value>(index))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
             _ => return Ok(copied),
         }
     }
+}
+
+/// The first page's query and the next pages' query of a table: the key columns first, then
+/// the copied columns; `?1` is the page size, `?2`... the last key copied.
+fn page_queries(table: &str, columns: &str, key: &[&str]) -> (String, String) {
+    let key_list = key.join(", ");
+    let after = (2..2 + key.len())
+        .map(|index| format!("?{index}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let first = format!("SELECT {key_list}, {columns} FROM {table} ORDER BY {key_list} LIMIT ?1");
+    let next = format!(
+        "SELECT {key_list}, {columns} FROM {table} WHERE ({key_list}) > ({after}) \
+         ORDER BY {key_list} LIMIT ?1"
+    );
+    (first, next)
 }
 
 /// Moves PostgreSQL's story id sequence past the copied ids, so the next story does not
@@ -169,6 +209,24 @@ mod tests {
                         from_epoch(1_700_000_500),
                     )?;
                 }
+                // Three tombstones of "a" (more than a page of two, so the two-column key
+                // pages), its listing time, and a WebSub subscription of "b".
+                for key in ["old-1", "old-2", "old-3"] {
+                    connection.execute(
+                        "INSERT INTO pruned_entries (source, entry_key, pruned, last_listed) \
+                         VALUES ('a', ?1, 1700000100, 1700000200)",
+                        crate::store::db::values![key],
+                    )?;
+                }
+                crate::store::note_listing(connection, "a", &[], from_epoch(1_700_000_600))?;
+                crate::store::request_subscription(
+                    connection,
+                    "b",
+                    "https://hub.example/",
+                    "https://b.example/",
+                    "secret",
+                    from_epoch(1_700_000_700),
+                )?;
                 Ok(())
             })
             .unwrap();
@@ -182,8 +240,44 @@ mod tests {
         let summary = copy_store(&from, &to).unwrap();
         assert_eq!(
             summary.tables,
-            [("sources", 2), ("stories", 3), ("story_sources", 5)]
+            [
+                ("sources", 2),
+                ("stories", 3),
+                ("story_sources", 5),
+                ("pruned_entries", 3),
+                ("source_listings", 1),
+                ("websub_subscriptions", 1)
+            ]
         );
+        // The tombstones survive the move: a pruned entry still listed stays pruned.
+        let tombstones = |store: &Store| {
+            store
+                .call_blocking(|connection| {
+                    let rows = connection.query(
+                        "SELECT source, entry_key, pruned, last_listed FROM pruned_entries \
+                         ORDER BY source, entry_key",
+                        &[],
+                    )?;
+                    rows.iter()
+                        .map(|row| {
+                            Ok((
+                                row.get::<String>(0)?,
+                                row.get::<String>(1)?,
+                                row.get::<i64>(2)?,
+                                row.get::<i64>(3)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>, StoreError>>()
+                })
+                .unwrap()
+        };
+        assert_eq!(tombstones(&from), tombstones(&to));
+        let subscription = |store: &Store| {
+            store
+                .call_blocking(|connection| crate::store::subscriptions(connection))
+                .unwrap()
+        };
+        assert_eq!(subscription(&from), subscription(&to));
         let keys = [("a", "https://a.example/"), ("b", "https://b.example/")]
             .map(|(name, url)| (name.to_string(), url.to_string()));
         let read = |store: &Store| {
