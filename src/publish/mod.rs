@@ -1,7 +1,8 @@
-//! Which entries make the merged feed, and the Atom / RSS 2.0 / JSON Feed writers. Pure.
-//! The web pages' templates live beside them in `html/`.
+//! The Atom / RSS 2.0 / JSON Feed writers of the merged feed. Pure. The web pages' templates
+//! live beside them in `html/`.
 //!
-//! [`select`] picks and orders the entries; [`render`] writes them in one format. The three
+//! The store picks and orders the entries (newest first, capped, by one indexed query: see
+//! `store::latest_stories`); [`render`] writes them in one format. The three
 //! writers share `content` (the final HTML of an entry, re-sanitized, with the list of sites that
 //! carried it) so every format publishes the same thing. Output is meant to pass the W3C feed
 //! validator without errors: absolute links only, RFC 3339 / RFC 822 dates, self links, an author
@@ -123,19 +124,6 @@ pub struct PublishedEntry {
     pub also: Vec<SourceRef>,
 }
 
-/// The entries of the merged feed: newest first by publication date (ties by id, so the order is
-/// stable between renders), at most `max`.
-pub fn select(mut entries: Vec<PublishedEntry>, max: usize) -> Vec<PublishedEntry> {
-    entries.sort_by(|left, right| {
-        right
-            .published
-            .cmp(&left.published)
-            .then_with(|| left.id.cmp(&right.id))
-    });
-    entries.truncate(max);
-    entries
-}
-
 /// Renders the merged feed. Entries are expected newest first and already capped. The last
 /// sanitizing pass keeps no `<iframe>`; see [`render_with`] to keep video embeds.
 pub fn render(meta: &FeedMeta, entries: &[PublishedEntry], format: OutputFormat) -> String {
@@ -204,23 +192,6 @@ mod tests {
             },
             also: Vec::new(),
         }
-    }
-
-    #[test]
-    fn select_orders_newest_first_breaks_ties_by_id_and_caps() {
-        let entries = vec![
-            entry("urn:b", 2),
-            entry("urn:old", 1),
-            entry("urn:new", 3),
-            entry("urn:a", 2),
-        ];
-        let ids: Vec<String> = select(entries.clone(), 10)
-            .into_iter()
-            .map(|e| e.id)
-            .collect();
-        assert_eq!(ids, ["urn:new", "urn:a", "urn:b", "urn:old"]);
-        let capped: Vec<String> = select(entries, 2).into_iter().map(|e| e.id).collect();
-        assert_eq!(capped, ["urn:new", "urn:a"]);
     }
 
     /// A title-only entry whose page could not be fetched: every format carries its title and a
