@@ -272,11 +272,8 @@ mod tests {
                 .unwrap()
         };
         assert_eq!(tombstones(&from), tombstones(&to));
-        let subscription = |store: &Store| {
-            store
-                .call_blocking(|connection| crate::store::subscriptions(connection))
-                .unwrap()
-        };
+        let subscription =
+            |store: &Store| store.call_blocking(crate::store::subscriptions).unwrap();
         assert_eq!(subscription(&from), subscription(&to));
         let keys = [("a", "https://a.example/"), ("b", "https://b.example/")]
             .map(|(name, url)| (name.to_string(), url.to_string()));

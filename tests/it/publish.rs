@@ -7,9 +7,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use tributary::config::OutputFormat;
 use tributary::model::Enclosure;
-use tributary::publish::{
-    FeedMeta, PublishedEntry, SourceRef, content_type, render, render_with, select,
-};
+use tributary::publish::{FeedMeta, PublishedEntry, SourceRef, content_type, render, render_with};
 
 fn date(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, day, hour, 15, 0).unwrap()
@@ -153,17 +151,16 @@ fn summary_only() -> PublishedEntry {
 }
 
 fn fixture_entries() -> Vec<PublishedEntry> {
-    // Deliberately out of order: `select` sorts them.
-    select(
-        vec![
-            summary_only(),
-            podcast(),
-            merged_story(),
-            hostile_content(),
-            needs_escaping(),
-        ],
-        10,
-    )
+    // Newest first, as the store's query gives them (ties by id).
+    let mut entries = vec![
+        summary_only(),
+        podcast(),
+        merged_story(),
+        hostile_content(),
+        needs_escaping(),
+    ];
+    entries.sort_by(|left, right| (right.published, &left.id).cmp(&(left.published, &right.id)));
+    entries
 }
 
 fn snapshot(name: &str, actual: &str) {
