@@ -2,7 +2,8 @@
 //!
 //! Each run of sentence-like inline text scores its ancestors (Readability's scheme: length,
 //! commas, link density), weighted by class/id hints; the best container wins and takes its
-//! qualifying siblings along.
+//! qualifying siblings along, and the standfirst nearest before them when the page keeps it
+//! outside their container.
 
 use super::clean::element_hints;
 use super::dom::Dom;
@@ -157,7 +158,8 @@ pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals)
     roots
 }
 
-/// How many levels above the article's first block a standfirst is looked for.
+/// How many levels above the article's first block a standfirst is looked for: decks sit in
+/// the article's header, often four or five wrappers away from the body's paragraphs.
 const STANDFIRST_LEVELS: usize = 6;
 
 /// Paragraph text of a standfirst: a sentence or two, not a body of its own.
@@ -166,10 +168,12 @@ const STANDFIRST_MAX_CHARS: u32 = 800;
 
 /// The standfirst (lead, deck, excerpt) above the article's body when the page keeps it outside
 /// the body's container: in the article's header, next to the title, or in a column of its
-/// own. Walking back from the body within a few ancestor levels, bylines, dates, headings and
-/// captions are passed over; the first block of sentence-length text is the standfirst if it
-/// reads like one (few links, not a list item, not a caption, not furniture by its class), and
-/// nothing further back is considered: teasers and summaries of other pages sit further away.
+/// own. It opens the article, and scoring never reaches it (one short paragraph several
+/// wrappers away from the body). Walking back from the body within a few ancestor levels,
+/// bylines, dates, headings and captions are passed over; the first block of sentence-length
+/// text is the standfirst if it reads like one (few links, not in a list, a table, a quote or
+/// a link, no furniture class, not longer than the body), and nothing further back is
+/// considered: teasers and summaries of other pages sit further away.
 fn standfirst(dom: &Dom, stats: &TextStats, removed: &[bool], roots: &[usize]) -> Option<usize> {
     let first = *roots.first()?;
     let body_chars: u32 = roots.iter().map(|&root| stats.chars[root]).sum();
