@@ -207,7 +207,35 @@ fn standfirst(dom: &Dom, stats: &TextStats, removed: &[bool], roots: &[usize]) -
         && link_share < 0.2
         && !in_list_or_furniture
         && chars <= body_chars;
-    reads_like_standfirst.then_some(candidate)
+    if !reads_like_standfirst {
+        return None;
+    }
+    let mut lead = candidate;
+    while let parent = dom.nodes[lead].parent
+        && parent != scope
+        && !dom.contains(parent, first)
+        && holds_only_an_introduction(dom, stats, parent, body_chars)
+    {
+        lead = parent;
+    }
+    Some(lead)
+}
+
+/// Whether a wrapper around the standfirst holds an introduction of several paragraphs (an
+/// abstract, a two-paragraph lead) and nothing else: almost all of its text in paragraphs,
+/// few links, shorter than half the body, and not the title's block (no `<h1>`: kickers and
+/// bylines sit next to the title).
+fn holds_only_an_introduction(
+    dom: &Dom,
+    stats: &TextStats,
+    wrapper: usize,
+    body_chars: u32,
+) -> bool {
+    let chars = stats.chars[wrapper];
+    stats.paragraph_chars[wrapper] as f32 >= 0.9 * chars as f32
+        && stats.link_density(wrapper) < 0.2
+        && chars <= STANDFIRST_MAX_CHARS.max(body_chars / 2)
+        && !(wrapper..dom.nodes[wrapper].end).any(|node| dom.tag(node) == "h1")
 }
 
 /// Headings, captions and the elements inside them (titles and credits, not the standfirst).

@@ -613,3 +613,23 @@ fn a_teaser_before_the_body_is_not_taken_for_a_standfirst() {
         &["The lighthouse on the northern cape"],
     );
 }
+
+/// A standfirst of two paragraphs (a lead, an abstract) in a wrapper of its own: the whole
+/// wrapper stays, not only the paragraph next to the body.
+#[test]
+fn a_standfirst_of_several_paragraphs_is_kept_whole() {
+    let article = check_extract(
+        "standfirst_two_paragraphs_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "After twelve years without them, sleeper trains",
+            "The operator expects most passengers",
+            "The carriages are not new",
+            "arrives at the coast a little after seven",
+        ],
+        &[],
+    );
+}
