@@ -4,7 +4,7 @@
 //! `charset` decodes bytes like a browser; `dom` copies the parsed page into a flat preorder
 //! arena; `stats` counts text per node; `clean` flags boilerplate (furniture tags, hidden
 //! copies, furniture classes and roles, in several languages); `score` picks the container of
-//! the article and its sibling blocks; `output` renders the blocks (dropping link lists,
+//! the article, its sibling blocks and a standfirst kept outside them; `output` renders the blocks (dropping link lists,
 //! "read also" pointers, repeated paragraphs, the headline; captions become `<figcaption>`);
 //! `media` resolves lazy images and data tables; `metadata` reads JSON-LD, OpenGraph, `<meta>`
 //! and microdata; `batch` runs a folder of pages for benchmarks.

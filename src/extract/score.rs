@@ -2,7 +2,8 @@
 //!
 //! Each run of sentence-like inline text scores its ancestors (Readability's scheme: length,
 //! commas, link density), weighted by class/id hints; the best container wins and takes its
-//! qualifying siblings along.
+//! qualifying siblings along, and the standfirst nearest before them when the page keeps it
+//! outside their container.
 
 use super::clean::element_hints;
 use super::dom::Dom;
@@ -150,7 +151,103 @@ pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals)
     while let Some(parent) = only_child_parent(dom, top, removed) {
         top = parent;
     }
-    with_siblings(dom, stats, removed, &scores, top)
+    let mut roots = with_siblings(dom, stats, removed, &scores, top);
+    if let Some(lead) = standfirst(dom, stats, removed, &roots) {
+        roots.insert(0, lead);
+    }
+    roots
+}
+
+/// How many levels above the article's first block a standfirst is looked for: decks sit in
+/// the article's header, often four or five wrappers away from the body's paragraphs.
+const STANDFIRST_LEVELS: usize = 6;
+
+/// Paragraph text of a standfirst: a sentence or two, not a body of its own.
+const STANDFIRST_MIN_CHARS: u32 = 80;
+const STANDFIRST_MAX_CHARS: u32 = 800;
+
+/// The standfirst (lead, deck, excerpt) above the article's body when the page keeps it outside
+/// the body's container: in the article's header, next to the title, or in a column of its
+/// own. It opens the article, and scoring never reaches it (one short paragraph several
+/// wrappers away from the body). Walking back from the body within a few ancestor levels,
+/// bylines, dates, headings and captions are passed over; the first block of sentence-length
+/// text is the standfirst if it reads like one (few links, not in a list, a table, a quote or
+/// a link, no furniture class, not longer than the body), and nothing further back is
+/// considered: teasers and summaries of other pages sit further away.
+fn standfirst(dom: &Dom, stats: &TextStats, removed: &[bool], roots: &[usize]) -> Option<usize> {
+    let first = *roots.first()?;
+    let body_chars: u32 = roots.iter().map(|&root| stats.chars[root]).sum();
+    let scope = dom
+        .ancestors(first)
+        .take(STANDFIRST_LEVELS)
+        .take_while(|&ancestor| !matches!(dom.tag(ancestor), "body" | "html"))
+        .last()?;
+    let candidate = (scope + 1..first).rev().find(|&index| {
+        !removed[index]
+            && dom.element(index).is_some()
+            && stats.direct_chars[index] >= STANDFIRST_MIN_CHARS
+            && !dom.contains(index, first)
+            && !is_heading_or_caption(dom, index)
+    })?;
+    let chars = stats.direct_chars[candidate];
+    let link_share = stats.direct_link_chars[candidate] as f32 / chars as f32;
+    let in_list_or_furniture = std::iter::once(candidate)
+        .chain(
+            dom.ancestors(candidate)
+                .take_while(|&ancestor| ancestor != scope),
+        )
+        .any(|node| {
+            let hints = element_hints(dom, node);
+            matches!(
+                dom.tag(node),
+                "li" | "ul" | "ol" | "dl" | "table" | "a" | "blockquote"
+            ) || hints.strong_negative
+        });
+    let reads_like_standfirst = chars <= STANDFIRST_MAX_CHARS
+        && link_share < 0.2
+        && !in_list_or_furniture
+        && chars <= body_chars;
+    if !reads_like_standfirst {
+        return None;
+    }
+    let mut lead = candidate;
+    while let parent = dom.nodes[lead].parent
+        && parent != scope
+        && !dom.contains(parent, first)
+        && holds_only_an_introduction(dom, stats, parent, body_chars)
+    {
+        lead = parent;
+    }
+    Some(lead)
+}
+
+/// Whether a wrapper around the standfirst holds an introduction of several paragraphs (an
+/// abstract, a two-paragraph lead) and nothing else: almost all of its text in paragraphs,
+/// few links, shorter than half the body, and not the title's block (no `<h1>`: kickers and
+/// bylines sit next to the title).
+fn holds_only_an_introduction(
+    dom: &Dom,
+    stats: &TextStats,
+    wrapper: usize,
+    body_chars: u32,
+) -> bool {
+    let chars = stats.chars[wrapper];
+    stats.paragraph_chars[wrapper] as f32 >= 0.9 * chars as f32
+        && stats.link_density(wrapper) < 0.2
+        && chars <= STANDFIRST_MAX_CHARS.max(body_chars / 2)
+        && !(wrapper..dom.nodes[wrapper].end).any(|node| dom.tag(node) == "h1")
+}
+
+/// Headings, captions and the elements inside them (titles and credits, not the standfirst).
+fn is_heading_or_caption(dom: &Dom, index: usize) -> bool {
+    std::iter::once(index)
+        .chain(dom.ancestors(index).take(3))
+        .any(|node| {
+            matches!(
+                dom.tag(node),
+                "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "figcaption" | "caption" | "figure"
+            ) || element_hints(dom, node).caption
+        })
 }
 
 /// When several strong candidates sit in one ancestor (a body split by ads), that ancestor.

@@ -565,3 +565,71 @@ fn assert_kept_and_dropped(article: &Article, kept: &[&str], dropped: &[&str]) {
         assert!(!article.text.contains(phrase), "{phrase}\n{}", article.text);
     }
 }
+
+/// Issue 13, whole runs of text left out: the standfirst (deck, lead) sits in the article's
+/// header next to the title, several levels away from the body's container. It is the
+/// article's opening, so it stays, once, before the body; the kicker, the byline and the
+/// photo caption around it stay out of the text.
+#[test]
+fn standfirst_outside_the_body_container_is_kept() {
+    let article = check_extract(
+        "standfirst_outside_body_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Drills, ladders and sewing machines can now be borrowed",
+            "The idea came from two neighbours",
+            "gives a discount to borrowers",
+        ],
+        &[
+            "By Ann Example",
+            "Community",
+            "on its opening day",
+            "Contact",
+        ],
+    );
+    assert_eq!(occurrences(&article.text, "Drills, ladders"), 1);
+    let deck = article.text.find("Drills, ladders").unwrap();
+    let body = article.text.find("The idea came from").unwrap();
+    assert!(deck < body, "{}", article.text);
+}
+
+/// The standfirst rule looks only at the nearest block of text before the body, and never
+/// at a list: a teaser of another story further up the page's column stays out.
+#[test]
+fn a_teaser_before_the_body_is_not_taken_for_a_standfirst() {
+    let article = check_extract(
+        "standfirst_not_a_teaser_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "From Monday the first ferry",
+            "season tickets can now be bought",
+        ],
+        &["The lighthouse on the northern cape"],
+    );
+}
+
+/// A standfirst of two paragraphs (a lead, an abstract) in a wrapper of its own: the whole
+/// wrapper stays, not only the paragraph next to the body.
+#[test]
+fn a_standfirst_of_several_paragraphs_is_kept_whole() {
+    let article = check_extract(
+        "standfirst_two_paragraphs_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "After twelve years without them, sleeper trains",
+            "The operator expects most passengers",
+            "The carriages are not new",
+            "arrives at the coast a little after seven",
+        ],
+        &[],
+    );
+}
