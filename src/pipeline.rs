@@ -83,6 +83,19 @@ const REDIRECT_POLLS_TO_TRUST: u32 = 3;
 /// Polls one source now; `manual` polls (the `poll` command) ignore the schedule but still
 /// respect a server's 410 and Retry-After.
 pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> SourceReport {
+    poll_admitted(context, source, manual, None).await
+}
+
+/// [`poll_source`] for a daemon tick admitted by the dispatcher: `admission` is its place among
+/// the ticks being looked at, held while the source's state is loaded and the schedule checked
+/// (store work, the same for every tick) and given back before the pass waits for its host, so
+/// a busy host's sources never hold the places other hosts' ticks need.
+pub async fn poll_admitted(
+    context: &Context,
+    source: &Source,
+    manual: bool,
+    admission: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> SourceReport {
     let now = Utc::now();
     let mut report = SourceReport {
         name: source.name.clone(),
@@ -109,6 +122,7 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
         metrics::record_source(&source.name, state.last_success, state.consecutive_failures);
         return report;
     }
+    drop(admission);
     // Held until the pass is committed: only so many passes hold bodies and entries at once.
     let _slot = context.fetcher.pass_slot(&feed_url(source, &state)).await;
     // Boxed: the fetch's state is large, and a tick's task holds this future from the start, so
