@@ -821,6 +821,43 @@ mod tests {
     use super::*;
     use crate::model::PageMetadata;
 
+    /// A daemon tick's admission comes back once the schedule is checked, before the pass
+    /// waits on its host: here the feed's server accepts and never answers, and the place is
+    /// free again while the poll is still in its fetch.
+    #[tokio::test]
+    async fn a_due_tick_gives_its_admission_back_before_fetching() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let _server = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("t.db");
+        let text = format!(
+            "database = \"{}\"\n[fetch]\nallow_private_networks = true\n\
+             [[sources]]\nname = \"silent\"\nurl = \"http://{address}/feed.xml\"\n",
+            database.display()
+        );
+        let config = Config::from_str(&text, std::path::Path::new("t.toml")).unwrap();
+        let context = Context {
+            fetcher: Fetcher::new(&config.fetch).unwrap(),
+            store: Store::open(&database).unwrap(),
+            config: Arc::new(config),
+        };
+        let admission = Arc::new(tokio::sync::Semaphore::new(1));
+        let place = admission.clone().acquire_owned().await.unwrap();
+        let source = context.config.sources[0].clone();
+        let poll = poll_admitted(&context, &source, false, Some(place));
+        tokio::pin!(poll);
+        tokio::select! {
+            report = &mut poll => panic!("the poll ended first: {:?}", report.outcome),
+            again = admission.acquire() => assert!(again.is_ok()),
+        }
+    }
+
     fn article(published: &str) -> Article {
         Article {
             title: Some("Headline from the page".into()),
