@@ -5,7 +5,8 @@
 # peak RSS, clients pinned to one core and nginx to the other. Checks from nginx's access log
 # that tributary's cold pass got 1000 x 200 and stored 20000 entries, and that its warm pass
 # sent If-None-Match and got 1000 x 304. Then (unless SKIP_SERVE=1) wrk, 16 connections, 10 s,
-# against `tributary run`'s /feed.atom (200 entries) and nginx serving the farm's merged.atom.
+# against `tributary run`'s /feed.atom (200 entries) and river page `/`, plain, gzip and 304,
+# and against nginx serving the same bytes from files (gzip_static for the gzip answers).
 # Issue 11 added, in the same run: the ceiling (examples/ceiling_client.rs, a plain reqwest
 # client doing the same GETs and conditional GETs), the daemon's memory before and after a
 # poll, the 10,000-feed run (cold, warm, `run` idle), the store-growth run (stories added by
@@ -14,7 +15,7 @@
 #
 # Usage: bench/polling.sh          (from anywhere; works from the repo root)
 #   RUNS=3 FEEDS=1000 ITEMS=20 PORT=18481 SERVE_PORT=18482 CLIENT_CPU=0 SERVER_CPU=1
-#   SKIP_SERVE=1  skip the wrk measurement
+#   SKIP_SERVE=1  skip the wrk measurements (SERVE_SECONDS=10 each)
 #   BIG_FEEDS=10000 (SKIP_BIG=1 skips that run)  STORE_SIZES="10000 100000" (add 1000000 for the
 #   1 M store: about 3.3 GB and a few minutes to build; SKIP_GROWTH=1 skips)  SKIP_FULLTEXT=1
 #   SKIP_ROUNDS=1 skips the 1000-feed rounds (to measure the later runs again)
@@ -220,44 +221,102 @@ exported_entries() {
 }
 
 # --- serving ------------------------------------------------------------------------------
-wrk_rate() { # url -> "req/s transfer/s"
-    $PIN wrk -t1 -c16 -d10s "$1" | awk '/Requests\/sec/{r=$2} /Transfer\/sec/{t=$2} END{print r, t}'
+# wrk_rate URL [HEADER]: "req/s transfer/s" of wrk, 1 thread, 16 connections, SERVE_SECONDS.
+wrk_rate() {
+    local header=()
+    [ -n "${2:-}" ] && header=(-H "$2")
+    $PIN wrk -t1 -c16 -d"${SERVE_SECONDS:-10}"s "${header[@]}" "$1" \
+        | awk '/Requests\/sec/{r=$2} /Transfer\/sec/{t=$2} END{print r, t}'
 }
 
-# serve_tributary LABEL MAX_ENTRIES: `tributary run` on a copy of the cold pass's store, pinned
-# to the server core, wrk against its /feed.atom; appends "serve LABEL req/s transfer/s bytes".
-serve_tributary() {
+etag_of() { # url: the ETag of its plain answer
+    curl -sfI "$1" | tr -d '\r' | awk 'tolower($1)=="etag:"{sub(/^[^:]*: */, ""); print}'
+}
+
+# static_nginx DIR PORT: nginx (one worker, pinned to the server core) serving DIR's files and,
+# to a client accepting gzip, their ready .gz siblings (gzip_static): the same bytes tributary
+# serves, from files, with the farm's settings otherwise.
+static_nginx() {
+    local dir=$1 port=$2 run=$1/.nginx
+    mkdir -p "$run"
+    cat >"$run/nginx.conf" <<CONF
+worker_processes 1;
+pid $run/nginx.pid;
+error_log $run/error.log warn;
+events { worker_connections 8192; multi_accept on; }
+http {
+    types { application/atom+xml atom; text/html html; }
+    client_body_temp_path $run/tmp-body;
+    proxy_temp_path $run/tmp-proxy;
+    fastcgi_temp_path $run/tmp-fcgi;
+    uwsgi_temp_path $run/tmp-uwsgi;
+    scgi_temp_path $run/tmp-scgi;
+    access_log off;
+    sendfile on; tcp_nopush on; tcp_nodelay on;
+    keepalive_timeout 65s; keepalive_requests 1000000;
+    open_file_cache max=1000 inactive=120s; open_file_cache_valid 120s;
+    etag on; if_modified_since before; server_tokens off;
+    gzip off; gzip_static on;
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        root $dir;
+        index index.html;
+    }
+}
+CONF
+    chmod -R a+rX "$dir"
+    taskset -c "$SERVER_CPU" /usr/sbin/nginx -p "$run" -e "$run/error.log" -c "$run/nginx.conf"
+}
+
+# serve_case LABEL URL_PATH HEADER: wrk against nginx's copy, then tributary's (HEADER "etag":
+# If-None-Match with each server's own ETag); appends "serve LABEL-server req/s transfer/s bytes".
+serve_case() {
+    local label=$1 path=$2 header=$3 bytes server url rate transfer
+    for server in nginx tributary; do
+        url=http://127.0.0.1:$STATIC_PORT$path
+        [ $server = tributary ] && url=http://127.0.0.1:$SERVE_PORT$path
+        local h=$header
+        [ "$h" = etag ] && h="If-None-Match: $(etag_of "$url")"
+        bytes=$(curl -s ${h:+-H "$h"} "$url" | wc -c)
+        read -r rate transfer < <(wrk_rate "$url" "$h")
+        printf 'serve\t%s-%s\t%s\t%s\t%s\n' "$label" "$server" "$rate" "$transfer" "$bytes" >>"$RESULTS"
+        printf '   %-9s %-12s %7s bytes: %9s req/s, %s/s  (load %s)\n' "$server" "$label" "$bytes" \
+            "$rate" "$transfer" "$(cut -d' ' -f1 /proc/loadavg)"
+    done
+}
+
+# `tributary run` on a copy of the cold pass's store (200 entries, the default), pinned to the
+# server core; its /feed.atom and river page `/`, plain and gzip, copied into a folder nginx
+# serves with gzip_static; then wrk against both for the feed and the page, plain, gzip and 304.
+serve_benchmark() {
+    echo "== serving: wrk -t1 -c16 -d${SERVE_SECONDS:-10}s (wrk on cpu $CLIENT_CPU, servers on cpu $SERVER_CPU)"
     cp "$WORK/tributary.db" "$WORK/serve.db"
     rm -f "$WORK/serve.db-wal" "$WORK/serve.db-shm"
-    write_tributary_config "$WORK/serve.toml" "$WORK/serve.db" "$2"
-    taskset -c "$SERVER_CPU" "$TRIBUTARY" --config "$WORK/serve.toml" run 2>"$WORK/serve-$1.err" &
+    write_tributary_config "$WORK/serve.toml" "$WORK/serve.db" 200
+    taskset -c "$SERVER_CPU" "$TRIBUTARY" --config "$WORK/serve.toml" run 2>"$WORK/serve.err" &
     TRIBUTARY_PID=$!
     local url=http://127.0.0.1:$SERVE_PORT
     for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
-    local bytes before polls rate transfer
-    bytes=$(curl -sf "$url/feed.atom" | wc -c)
-    before=$(log_lines)
-    echo "   load $(cut -d' ' -f1 /proc/loadavg)"
-    read -r rate transfer < <(wrk_rate "$url/feed.atom")
-    polls=$(log_counts "$before")
+    STATIC_PORT=$((SERVE_PORT + 1))
+    local static=$WORK/static
+    rm -rf "$static"; mkdir -p "$static"
+    curl -sf -o "$static/feed.atom" "$url/feed.atom"
+    curl -sf -H 'Accept-Encoding: gzip' -o "$static/feed.atom.gz" "$url/feed.atom"
+    curl -sf -o "$static/index.html" "$url/"
+    curl -sf -H 'Accept-Encoding: gzip' -o "$static/index.html.gz" "$url/"
+    gzip -t "$static/feed.atom.gz" && gzip -t "$static/index.html.gz" \
+        || die "tributary's gzip answers are not gzip"
+    static_nginx "$static" "$STATIC_PORT"
+    local before; before=$(log_lines)
+    serve_case atom-plain /feed.atom ""
+    serve_case atom-gzip /feed.atom "Accept-Encoding: gzip"
+    serve_case atom-304 /feed.atom etag
+    serve_case river-plain / ""
+    serve_case river-gzip / "Accept-Encoding: gzip"
+    serve_case river-304 / etag
+    echo "   (farm requests by tributary meanwhile: $(log_counts "$before" | cut -d' ' -f1))"
+    kill "$(cat "$static/.nginx/nginx.pid")"
     kill "$TRIBUTARY_PID"; wait "$TRIBUTARY_PID" 2>/dev/null; TRIBUTARY_PID=""
-    printf 'serve\t%s\t%s\t%s\t%s\n' "$1" "$rate" "$transfer" "$bytes" >>"$RESULTS"
-    echo "   tributary /feed.atom, $2 entries ($bytes bytes): $rate req/s, $transfer/s" \
-        "(farm requests meanwhile: ${polls%% *})"
-}
-
-serve_benchmark() {
-    echo "== serving: wrk -t1 -c16 -d10s (wrk on cpu $CLIENT_CPU, server on cpu $SERVER_CPU)"
-    local merged_bytes; merged_bytes=$(wc -c <"$FARM/merged.atom")
-    echo "   load $(cut -d' ' -f1 /proc/loadavg)"
-    local rate transfer
-    read -r rate transfer < <(wrk_rate "http://127.0.0.1:$PORT/merged.atom")
-    printf 'serve\tnginx\t%s\t%s\t%s\n' "$rate" "$transfer" "$merged_bytes" >>"$RESULTS"
-    echo "   nginx merged.atom ($merged_bytes bytes): $rate req/s, $transfer/s"
-    serve_tributary tributary-200 200
-    # and as many entries as make about merged.atom's size, for a like-for-like rate
-    local bytes_200; bytes_200=$(tail -1 "$RESULTS" | cut -f5)
-    serve_tributary tributary-same-size $((200 * merged_bytes / bytes_200))
 }
 
 # --- memory of the daemon ----------------------------------------------------------------
@@ -522,8 +581,9 @@ if "ceiling" in clients:
         print(f"- {phase}: tributary / ceiling (plain reqwest client, same GETs) = "
               f"{med['tributary', phase] / med['ceiling', phase]:.1f}x wall ({med['tributary', phase]:.3f} s vs "
               f"{med['ceiling', phase]:.3f} s), {cpu['tributary', phase] / max(cpu['ceiling', phase], 0.01):.1f}x CPU")
-print(f"- cold peak RSS: tributary {rss['tributary', 'cold']:.0f} MiB" + "".join(
-    f", {c} {rss[c, 'cold']:.0f} MiB" for c in peers))
+if ("tributary", "cold") in rss:  # not with SKIP_ROUNDS
+    print(f"- cold peak RSS: tributary {rss['tributary', 'cold']:.0f} MiB" + "".join(
+        f", {c} {rss[c, 'cold']:.0f} MiB" for c in peers))
 for label, (idle, idle_anon, after, after_anon, peak) in mem.items():
     line = f"- daemon, {label} sources: idle with nothing due {idle / 1024:.1f} MiB RSS ({idle_anon / 1024:.1f} MiB anonymous)"
     if after:
@@ -561,13 +621,11 @@ if ft and batch:
         print(f"- full text: {stored} entries in {ft['secs']:.2f} s = {stored / ft['secs']:.0f} entries/s, "
               f"{ft['cpu'] / pages * 1000:.2f} ms CPU per page, peak {ft['kib'] / 1024:.0f} MiB; extract --batch "
               f"{batch['cpu'] / pages * 1000:.2f} ms per page: {ft['cpu'] / batch['cpu']:.2f}x")
-if "nginx" in serve:
-    nr, nt, nb = serve["nginx"]
-    for label in ("tributary-200", "tributary-same-size"):
-        if label in serve:
-            tr, tt, tb = serve[label]
-            print(f"- serving (wrk, 16 connections, 10 s): {label} /feed.atom ({tb} bytes) {tr:.0f} req/s ({tt}/s) "
-                  f"= {tr / nr:.2f}x nginx's {nr:.0f} req/s on merged.atom ({nb} bytes, {nt}/s)")
+for case in ("atom-plain", "atom-gzip", "atom-304", "river-plain", "river-gzip", "river-304"):
+    if f"{case}-nginx" in serve and f"{case}-tributary" in serve:
+        (nr, nt, nb), (tr, tt, tb) = serve[f"{case}-nginx"], serve[f"{case}-tributary"]
+        print(f"- serving {case} (wrk, 16 connections; the same bytes from nginx's files): tributary "
+              f"{tr:.0f} req/s ({tb} bytes, {tt}/s) = {tr / nr:.2f}x nginx's {nr:.0f} req/s ({nb} bytes, {nt}/s)")
 cold, warm = runs.get(("tributary", "cold"), []), runs.get(("tributary", "warm"), [])
 checks = {
     "cold: every feed requested once, 200": all(r["req"] == feeds == r["ok"] for r in cold),
@@ -577,6 +635,6 @@ checks = {
         all(r["req"] == feeds == r["nm"] == r["inm"] for r in warm),
     "warm: every source 'not-modified'": all(o == (0, feeds, 0) for o in outcomes["warm"]),
 }
-for name, passed in checks.items():
+for name, passed in checks.items() if cold or warm else ():  # no rounds with SKIP_ROUNDS
     print(f"- tributary {name}: {'OK' if passed and cold and warm else 'FAILED'}")
 PY

@@ -3,12 +3,15 @@
 //! the store's own pass commit (`store::commit_pass`), so every story has the rows, indexes and
 //! source state a polled one has: N sources (`gen00000`...) each commit passes of up to 500
 //! entries, with distinct links, about 1 KB of HTML and plain-text summaries, dates spread over
-//! the last year. No fingerprints: the in-memory fingerprint window is not what is measured,
-//! and a story without one is matched by URL only. Prints the store's story count and the time.
+//! the last year. Each story's text has a fingerprint, as a polled story's has, so the store
+//! holds its fingerprint and band-index rows and every new story is checked against them (the
+//! dedupe check at 1 M stories is the real one): the words are drawn by hash from a vocabulary
+//! of 100,000, so generated stories do not match each other. Prints the story count and time.
 
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
+use tributary::dedupe;
 use tributary::model::ExtractionStatus;
 use tributary::store::{self, DedupePolicy, NewItem, SourceState, Store};
 
@@ -40,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|number| {
                     item(
                         &name,
+                        source,
                         number,
                         now - Duration::minutes((made + number) as i64),
                     )
@@ -59,11 +63,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn item(source: &str, number: usize, published: chrono::DateTime<Utc>) -> NewItem {
+/// Words in the generated texts' vocabulary: large enough that two stories share few shingles.
+const VOCABULARY: u64 = 100_000;
+
+fn item(
+    source: &str,
+    source_index: usize,
+    number: usize,
+    published: chrono::DateTime<Utc>,
+) -> NewItem {
     let link = format!("http://gen.invalid/{source}/{number}.html");
-    let words: String = (0..120)
-        .map(|word| format!("w{} ", (number * 31 + word * 7) % 5000))
+    let words: String = (0..120u64)
+        .map(|word| {
+            let seed = ((source_index as u64) << 40) ^ ((number as u64) << 8) ^ word;
+            format!(
+                "w{} ",
+                dedupe::stable_hash(&seed.to_le_bytes()) % VOCABULARY
+            )
+        })
         .collect();
+    let fingerprint = dedupe::fingerprint(&words);
     NewItem {
         entry_key: format!("id:{source}-{number}"),
         canonical_urls: vec![link.clone()],
@@ -78,7 +97,7 @@ fn item(source: &str, number: usize, published: chrono::DateTime<Utc>) -> NewIte
         categories: vec!["bench".into()],
         enclosures: Vec::new(),
         image: None,
-        fingerprint: None,
+        fingerprint,
         extraction: ExtractionStatus::NotRequested,
         version: None,
     }

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{Notify, RwLock, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, RwLock, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -47,6 +47,12 @@ const CONNECTION_SUMMARY: Duration = Duration::from_secs(60);
 /// The first pruning pass comes this long after start-up (or after `[retention] interval`,
 /// if shorter): soon, but after the first polls, which matter more to a starting daemon.
 const FIRST_PRUNE: Duration = Duration::from_secs(60);
+
+/// Ticks looked at once, per request allowed in flight (`max_concurrency`). A tick's task loads
+/// its source's state and checks the schedule before anything else; at start-up every source
+/// ticks at once, and 10,000 tasks alive together, each waiting on the store, left their peak
+/// in the idle daemon's heap. The rest wait as names in the tick queue.
+const ADMITTED_PER_REQUEST: usize = 4;
 
 /// The parts the dispatcher hands to each poll; swapped whole on reload.
 struct Shared {
@@ -144,7 +150,17 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
     if config.output.file.is_some() && role.serves() {
         shared.feed_changed.notify_one();
     }
-    let (ticks, mut tick_receiver) = mpsc::unbounded_channel();
+    let (ticks, tick_receiver) = mpsc::unbounded_channel();
+    let admission = Arc::new(Semaphore::new(
+        config.fetch.max_concurrency.max(1) * ADMITTED_PER_REQUEST,
+    ));
+    let dispatcher = tokio::spawn(dispatch_ticks(
+        shared.clone(),
+        polls.clone(),
+        shutdown.clone(),
+        tick_receiver,
+        admission,
+    ));
     let mut driver = match role.polls() {
         true => Some(Driver::start(ticks.clone()).await?),
         false => None,
@@ -187,7 +203,6 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
                 }
             }
             _ = summary_tick.tick() => shared.summary.log_and_reset(),
-            Some(name) = tick_receiver.recv() => dispatch(&shared, &polls, &shutdown, name),
             Some(push) = push_receiver.recv() => dispatch_push(&shared, &polls, push),
         }
     }
@@ -198,6 +213,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
     if let Some(driver) = driver {
         driver.shutdown().await;
     }
+    let _ = dispatcher.await;
     polls.close();
     if tokio::time::timeout(DRAIN_TIME, polls.wait())
         .await
@@ -314,8 +330,40 @@ fn modified_time(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// Starts a poll of `name` unless one is already running or the source is gone from the config.
-fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationToken, name: String) {
+/// Takes the ticks in order, each once a place among the ticks being looked at is free
+/// (`ADMITTED_PER_REQUEST`), until shutdown.
+async fn dispatch_ticks(
+    shared: Arc<Shared>,
+    polls: TaskTracker,
+    shutdown: CancellationToken,
+    mut ticks: mpsc::UnboundedReceiver<String>,
+    admission: Arc<Semaphore>,
+) {
+    loop {
+        let name = tokio::select! {
+            name = ticks.recv() => match name {
+                Some(name) => name,
+                None => return,
+            },
+            _ = shutdown.cancelled() => return,
+        };
+        let place = tokio::select! {
+            place = admission.clone().acquire_owned() => place.expect("the admission semaphore is never closed"),
+            _ = shutdown.cancelled() => return,
+        };
+        dispatch(&shared, &polls, &shutdown, name, place);
+    }
+}
+
+/// Starts a poll of `name` unless one is already running or the source is gone from the config;
+/// `place` is its admission (`dispatch_ticks`), given back once the schedule has been checked.
+fn dispatch(
+    shared: &Arc<Shared>,
+    polls: &TaskTracker,
+    shutdown: &CancellationToken,
+    name: String,
+    place: OwnedSemaphorePermit,
+) {
     if shutdown.is_cancelled() {
         return;
     }
@@ -349,7 +397,9 @@ fn dispatch(shared: &Arc<Shared>, polls: &TaskTracker, shutdown: &CancellationTo
             let poll = async {
                 match crate::websub::poll_deferred(&context, &source).await {
                     true => None,
-                    false => Some(pipeline::poll_source(&context, &source, false).await),
+                    false => {
+                        Some(pipeline::poll_admitted(&context, &source, false, Some(place)).await)
+                    }
                 }
             };
             tokio::select! {

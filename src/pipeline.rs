@@ -83,6 +83,19 @@ const REDIRECT_POLLS_TO_TRUST: u32 = 3;
 /// Polls one source now; `manual` polls (the `poll` command) ignore the schedule but still
 /// respect a server's 410 and Retry-After.
 pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> SourceReport {
+    poll_admitted(context, source, manual, None).await
+}
+
+/// [`poll_source`] for a daemon tick admitted by the dispatcher: `admission` is its place among
+/// the ticks being looked at, held while the source's state is loaded and the schedule checked
+/// (store work, the same for every tick) and given back before the pass waits for its host, so
+/// a busy host's sources never hold the places other hosts' ticks need.
+pub async fn poll_admitted(
+    context: &Context,
+    source: &Source,
+    manual: bool,
+    admission: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> SourceReport {
     let now = Utc::now();
     let mut report = SourceReport {
         name: source.name.clone(),
@@ -109,6 +122,7 @@ pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> So
         metrics::record_source(&source.name, state.last_success, state.consecutive_failures);
         return report;
     }
+    drop(admission);
     // Held until the pass is committed: only so many passes hold bodies and entries at once.
     let _slot = context.fetcher.pass_slot(&feed_url(source, &state)).await;
     // Boxed: the fetch's state is large, and a tick's task holds this future from the start, so
@@ -806,6 +820,43 @@ pub fn format_time(time: Option<DateTime<Utc>>) -> String {
 mod tests {
     use super::*;
     use crate::model::PageMetadata;
+
+    /// A daemon tick's admission comes back once the schedule is checked, before the pass
+    /// waits on its host: here the feed's server accepts and never answers, and the place is
+    /// free again while the poll is still in its fetch.
+    #[tokio::test]
+    async fn a_due_tick_gives_its_admission_back_before_fetching() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let _server = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("t.db");
+        let text = format!(
+            "database = \"{}\"\n[fetch]\nallow_private_networks = true\n\
+             [[sources]]\nname = \"silent\"\nurl = \"http://{address}/feed.xml\"\n",
+            database.display()
+        );
+        let config = Config::from_str(&text, std::path::Path::new("t.toml")).unwrap();
+        let context = Context {
+            fetcher: Fetcher::new(&config.fetch).unwrap(),
+            store: Store::open(&database).unwrap(),
+            config: Arc::new(config),
+        };
+        let admission = Arc::new(tokio::sync::Semaphore::new(1));
+        let place = admission.clone().acquire_owned().await.unwrap();
+        let source = context.config.sources[0].clone();
+        let poll = poll_admitted(&context, &source, false, Some(place));
+        tokio::pin!(poll);
+        tokio::select! {
+            report = &mut poll => panic!("the poll ended first: {:?}", report.outcome),
+            again = admission.acquire() => assert!(again.is_ok()),
+        }
+    }
 
     fn article(published: &str) -> Article {
         Article {
