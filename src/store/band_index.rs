@@ -290,19 +290,21 @@ pub fn rebuild(connection: &mut Connection) -> Result<(), StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::dedupe::fingerprint;
     use crate::store::{NewItem, SourceState, Store, commit_pass, from_epoch};
 
-    fn words(seed: usize, count: usize) -> String {
+    /// `count` distinct words, different for each `seed`: a text no other seed's shares.
+    pub(crate) fn words(seed: usize, count: usize) -> String {
         (0..count)
             .map(|index| format!("s{seed}w{index}"))
             .collect::<Vec<_>>()
             .join(" ")
     }
 
-    fn item(key: &str, text: &str) -> NewItem {
+    /// An extracted entry with its own link (`https://{key}.example/a`) and `text`.
+    pub(crate) fn item(key: &str, text: &str) -> NewItem {
         NewItem {
             entry_key: key.to_string(),
             link: Some(format!("https://{key}.example/a")),

@@ -15,6 +15,7 @@ mod band_index;
 mod canonical;
 mod db;
 mod explain;
+mod group_commit;
 mod leases;
 mod migrate;
 mod pool;
@@ -90,6 +91,8 @@ pub enum StoreError {
     Unsupported(&'static str),
     #[error("database task failed: {0}")]
     Task(String),
+    #[error("the group commit failed, nothing of this pass was stored: {0}")]
+    GroupCommit(String),
 }
 
 /// A handle on the database, cheap to clone.
@@ -98,6 +101,8 @@ pub struct Store {
     backend: Arc<Pooled>,
     /// The dedupe settings passes are matched with; replaced as a whole on a reload.
     dedupe: Arc<std::sync::RwLock<Arc<DedupePolicy>>>,
+    /// SQLite's passes waiting to be committed together (`group_commit`).
+    commits: Arc<group_commit::CommitQueue>,
 }
 
 /// Where connections come from: SQLite's one, or PostgreSQL's pool.
@@ -201,6 +206,7 @@ impl Store {
         Store {
             backend: Arc::new(backend),
             dedupe: Arc::default(),
+            commits: Arc::default(),
         }
     }
 
@@ -249,8 +255,29 @@ impl Store {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<PassSummary, StoreError> {
         let policy = self.dedupe_policy();
-        self.call(move |connection| commit_pass(connection, &policy, &state, &items, now))
+        if self.backend() == Backend::Postgres {
+            return self
+                .call(move |connection| commit_pass(connection, &policy, &state, &items, now))
+                .await;
+        }
+        // SQLite: committed with the passes that finish meanwhile (`group_commit`).
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.commits.push(group_commit::QueuedPass {
+            policy,
+            state,
+            items,
+            now,
+            reply,
+        });
+        let commits = self.commits.clone();
+        self.call(move |connection| {
+            commits.drain(connection);
+            Ok(())
+        })
+        .await?;
+        answer
             .await
+            .map_err(|_| StoreError::Task("the group commit ended without an answer".into()))?
     }
 
     /// Runs `work` on the current thread; for synchronous callers (CLI, tests) and

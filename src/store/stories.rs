@@ -172,14 +172,37 @@ pub fn commit_pass(
     // Immediate: the write lock is taken now, so no other process (a `poll` beside the daemon)
     // can commit between the reads that match duplicates and the writes that rely on them.
     connection.write_transaction(|transaction| {
-        let mut summary = PassSummary::default();
-        for item in items {
-            commit_item(transaction, policy, state, item, now, &mut summary)?;
-        }
-        band_index::prune_window(transaction, policy, now)?;
-        save_state(transaction, state)?;
+        let summary = commit_pass_within(transaction, policy, state, items, now)?;
+        prune_dedupe_window(transaction, policy, now)?;
         Ok(summary)
     })
+}
+
+/// A pass's items and its source's state, inside a write transaction the caller holds (one
+/// pass's own, or a group's: `group_commit`).
+pub(crate) fn commit_pass_within(
+    transaction: &mut Connection,
+    policy: &DedupePolicy,
+    state: &SourceState,
+    items: &[NewItem],
+    now: DateTime<Utc>,
+) -> Result<PassSummary, StoreError> {
+    let mut summary = PassSummary::default();
+    for item in items {
+        commit_item(transaction, policy, state, item, now, &mut summary)?;
+    }
+    save_state(transaction, state)?;
+    Ok(summary)
+}
+
+/// Drops the band rows of stories older than the dedupe window; once per transaction is enough.
+pub(crate) fn prune_dedupe_window(
+    transaction: &mut Connection,
+    policy: &DedupePolicy,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    band_index::prune_window(transaction, policy, now)?;
+    Ok(())
 }
 
 /// One item of a pass: an update of an entry the source has, a merge, or a new story.
