@@ -84,6 +84,16 @@ pub fn alive_within(config: &Config) -> i64 {
     i64::try_from((config.fleet.lease * 2).as_millis()).unwrap_or(i64::MAX)
 }
 
+/// How many distinct feed hosts the configuration polls: the hosts a fleet shares out.
+pub fn distinct_hosts(config: &Config) -> usize {
+    config
+        .sources
+        .iter()
+        .filter_map(|source| source.url.host_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
 /// Whether live instances run different configurations.
 pub fn config_mismatch(instances: &[InstanceRecord]) -> bool {
     instances
@@ -101,7 +111,10 @@ pub struct Presence {
 
 impl Presence {
     /// Writes the heartbeat with the config in force; a failure is logged and retried next time.
+    /// The leases' fair share follows the config's hosts.
     pub async fn beat(&self, config: &Config) {
+        self.leases
+            .set_fleet(distinct_hosts(config), alive_within(config));
         let (id, role, hash) = (self.id.clone(), self.role.name(), config_hash(config));
         let written = self
             .store

@@ -33,8 +33,8 @@ use std::sync::{Arc, Mutex};
 
 pub use db::{Backend, Connection};
 pub use leases::{
-    InstanceRecord, change_counter, claim_host, heartbeat, held_hosts, leave, live_instances,
-    release_host, renew_hosts,
+    FairShare, InstanceRecord, change_counter, claim_host, heartbeat, held_hosts, leave,
+    live_instances, release_host, renew_hosts,
 };
 pub use migrate::{CopySummary, copy_store};
 use pool::PgPool;
