@@ -175,14 +175,18 @@ pub const POSTGRES_SCHEMA: &str = r#"
 /// with the transaction's id so the later events of that transaction skip it. Searches see the
 /// same committed documents as before; only a search inside the writing transaction itself
 /// (none is made) would see the index before the commit. The refresh itself becomes PL/pgSQL,
-/// whose statements are planned once per connection (a SQL function's are planned per call).
+/// whose statements are planned once per connection (a SQL function's are planned per call),
+/// and writes the document with an upsert: a source's feed title changed by a pass that takes
+/// no write lock (`Connection::source_transaction`) may refresh a story at the same moment as
+/// another source's pass, and the second then waits for the row instead of failing on the key.
 pub const POSTGRES_ONCE_PER_TRANSACTION: &str = r#"
     ALTER TABLE story_search ADD COLUMN refreshed xid8;
     ALTER TABLE story_search ALTER COLUMN refreshed SET DEFAULT pg_current_xact_id();
     CREATE OR REPLACE FUNCTION tributary_search_refresh(story BIGINT) RETURNS void
     LANGUAGE plpgsql AS $$
     BEGIN
-        DELETE FROM story_search WHERE story_id = story;
+        DELETE FROM story_search WHERE story_id = story
+            AND NOT EXISTS (SELECT 1 FROM stories WHERE id = story);
         INSERT INTO story_search (story_id, document)
         SELECT id,
             setweight(to_tsvector('simple', tributary_fold(title)), 'A')
@@ -191,7 +195,9 @@ pub const POSTGRES_ONCE_PER_TRANSACTION: &str = r#"
                 SELECT string_agg(ss.source || ' ' || COALESCE(src.feed_title, ''), ' ')
                 FROM story_sources ss LEFT JOIN sources src ON src.name = ss.source
                 WHERE ss.story_id = stories.id), '')))
-        FROM stories WHERE id = story;
+        FROM stories WHERE id = story
+        ON CONFLICT (story_id) DO UPDATE
+            SET document = excluded.document, refreshed = excluded.refreshed;
     END $$;
     CREATE FUNCTION tributary_search_refresh_once(story BIGINT) RETURNS void
     LANGUAGE plpgsql AS $$

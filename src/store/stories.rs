@@ -169,6 +169,15 @@ pub fn commit_pass(
     items: &[NewItem],
     now: DateTime<Utc>,
 ) -> Result<PassSummary, StoreError> {
+    // A pass that brings nothing new matches nothing: it saves its source's state without
+    // taking a turn on the write lock (most passes of a fleet at rest are such); the dedupe
+    // window is pruned by the passes that write stories, the only ones that look in it.
+    if items.is_empty() {
+        return connection.source_transaction(|transaction| {
+            save_state(transaction, state)?;
+            Ok(PassSummary::default())
+        });
+    }
     // Immediate: the write lock is taken now, so no other process (a `poll` beside the daemon)
     // can commit between the reads that match duplicates and the writes that rely on them.
     connection.write_transaction(|transaction| {
