@@ -164,7 +164,10 @@ for n in $WORKERS; do
   pg1=$(postgres_cpu)
   commits1=$(psql -d "$db" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$db'")
   entries=$(psql -d "$db" -c "SELECT COUNT(*) FROM story_sources")
-  [ -n "$PGPROFILE" ] && profile_report "$db" "$done_count" "$WORK/kinds0"
+  if [ -n "$PGPROFILE" ]; then
+    profile_report "$db" "$done_count" "$WORK/kinds0"
+    for pid in "${PIDS[@]}"; do printf 'worker %s CPU %s s\n' "$pid" "$(cpu_seconds "$pid")"; done >&2
+  fi
   for pid in "${PIDS[@]}"; do kill "$pid"; done
   for pid in "${PIDS[@]}"; do wait "$pid" || true; done
   PIDS=()
