@@ -13,7 +13,7 @@
 #
 # Usage: bench/fleet.sh   FEEDS=20000 ITEMS=10 HOSTS=30 WORKERS="1 2 3" PORT=18681 PGPORT=18682
 #   TRIBUTARY=target/release/tributary (default: target/debug/tributary; build it first)
-#   PGOPTS="-c synchronous_commit=off" adds server settings.
+#   PGOPTS="-c synchronous_commit=off" adds server settings; PGLOG=FILE keeps the server's log.
 #   FARM=DIR reuses a farm made by make_farm.py --base http://127.0.0.1:$PORT (kept).
 #   PROFILE_PG=1 loads pg_stat_statements and prints, after each round, PostgreSQL's CPU by
 #   process kind (backends, autovacuum, WAL writer...) and the top statements by total time
@@ -40,6 +40,7 @@ PIDS=()
 cleanup() {
   set +e
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  [ -n "${PGLOG:-}" ] && cp "$WORK/pg.log" "$PGLOG"
   [ -f "$WORK/nginx/nginx.pid" ] && kill "$(cat "$WORK/nginx/nginx.pid")"
   $RUN "$BIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1
   rm -rf "$WORK"
@@ -122,6 +123,10 @@ profile_report() { # $1: database, $2: feeds polled, $3: file of cpu_by_kind at 
           round(mean_exec_time::numeric, 3), rows, left(regexp_replace(query, '\s+', ' ', 'g'), 150)
         FROM pg_stat_statements ORDER BY $order DESC LIMIT 20"
     done
+    echo "-- dedupe band index: rows, distinct bands, the longest posting lists"
+    psql -d "$db" -F $'\t' -c "SELECT COUNT(*), COUNT(DISTINCT band_hash) FROM story_bands"
+    psql -d "$db" -F $'\t' -c "SELECT band_hash, COUNT(*) FROM story_bands GROUP BY 1
+      ORDER BY 2 DESC LIMIT 5"
     psql -d "$db" -F $'\t' -c "SELECT 'all statements: calls/feed', round(sum(calls)::numeric / $feeds, 1),
         'exec ms/feed', round(sum(total_exec_time)::numeric / $feeds, 3) FROM pg_stat_statements"
   } >&2
