@@ -172,6 +172,12 @@ for n in $WORKERS; do
   if [ -n "$PGPROFILE" ]; then
     profile_report "$db" "$done_count" "$WORK/kinds0"
     for pid in "${PIDS[@]}"; do printf 'worker %s CPU %s s\n' "$pid" "$(cpu_seconds "$pid")"; done >&2
+    for i in $(seq 1 "$n"); do # what the workers warned about (lease losses, failures)
+      echo "-- worker $i warnings: $(grep -c WARN "$WORK/w$i.log" || true)"
+      { grep WARN "$WORK/w$i.log" || true; } | sed -e 's/.*WARN//' -e 's/host="[^"]*"/host=H/' \
+        -e 's/source="[^"]*"/source=S/' | sort | uniq -c | sort -nr | head -5
+    done >&2
+    psql -d "$db" -F $'\t' -c "SELECT holder, COUNT(*) FROM host_leases GROUP BY 1" >&2
   fi
   for pid in "${PIDS[@]}"; do kill "$pid"; done
   for pid in "${PIDS[@]}"; do wait "$pid" || true; done

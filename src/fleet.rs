@@ -116,9 +116,11 @@ impl Presence {
         self.leases
             .set_fleet(distinct_hosts(config), alive_within(config));
         let (id, role, hash) = (self.id.clone(), self.role.name(), config_hash(config));
+        // Off the blocking pool, as the lease renewal: a late heartbeat makes this instance
+        // look dead to the others' fair share.
         let written = self
             .store
-            .call(move |connection| store::heartbeat(connection, &id, role, &hash))
+            .call_on_own_thread(move |connection| store::heartbeat(connection, &id, role, &hash))
             .await;
         if let Err(error) = written {
             tracing::warn!(%error, "writing this instance's heartbeat failed");

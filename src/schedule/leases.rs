@@ -25,6 +25,9 @@ pub struct HostLeases {
     held: Mutex<HashMap<String, usize>>,
     /// Serialises this instance's lease statements, so a release cannot overtake the claim
     /// that follows it for the same host (which would leave a running pass without a lease).
+    /// They run on threads of their own (`Store::call_on_own_thread`), not the blocking pool:
+    /// behind a queue of passes there, a renewal (or a claim holding this lock) could wait past
+    /// the lease, and another instance take a host whose passes still run.
     statements: tokio::sync::Mutex<()>,
     /// Hosts another instance held at the last claim, and until when not to ask again: every
     /// instance gets every tick, so without this a host's many sources would each cost a
@@ -106,7 +109,7 @@ impl HostLeases {
         let (owned_host, instance, share) = (host.to_string(), self.instance.clone(), self.share());
         let claimed = self
             .store
-            .call(move |connection| {
+            .call_on_own_thread(move |connection| {
                 store::claim_host(connection, &owned_host, &instance, millis(lease), share)
             })
             .await;
@@ -148,7 +151,7 @@ impl HostLeases {
         let (owned_host, instance) = (host.to_string(), self.instance.clone());
         let released = self
             .store
-            .call(move |connection| {
+            .call_on_own_thread(move |connection| {
                 store::release_host(connection, &owned_host, &instance, millis(cool))
             })
             .await;
@@ -187,9 +190,10 @@ impl HostLeases {
         if hosts.is_empty() {
             return;
         }
+        // Off the blocking pool: passes queued there must not delay the renewal past the lease.
         let renewed = self
             .store
-            .call(move |connection| {
+            .call_on_own_thread(move |connection| {
                 store::renew_hosts(connection, &instance, &hosts, millis(lease))
             })
             .await;
