@@ -13,8 +13,11 @@
 #
 # Usage: bench/fleet.sh   FEEDS=20000 ITEMS=10 HOSTS=30 WORKERS="1 2 3" PORT=18681 PGPORT=18682
 #   TRIBUTARY=target/release/tributary (default: target/debug/tributary; build it first)
-#   PGOPTS="-c synchronous_commit=off" adds server settings.
+#   PGOPTS="-c synchronous_commit=off" adds server settings; PGLOG=FILE keeps the server's log.
 #   FARM=DIR reuses a farm made by make_farm.py --base http://127.0.0.1:$PORT (kept).
+#   PROFILE_PG=1 loads pg_stat_statements and prints, after each round, PostgreSQL's CPU by
+#   process kind (backends, autovacuum, WAL writer...) and the top statements by total time
+#   and by calls (with calls and milliseconds per polled feed), to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FEEDS=${FEEDS:-20000}
@@ -37,6 +40,7 @@ PIDS=()
 cleanup() {
   set +e
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  [ -n "${PGLOG:-}" ] && cp "$WORK/pg.log" "$PGLOG"
   [ -f "$WORK/nginx/nginx.pid" ] && kill "$(cat "$WORK/nginx/nginx.pid")"
   $RUN "$BIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1
   rm -rf "$WORK"
@@ -59,9 +63,12 @@ sed -e "s|@ROOT@|$FARM|g" -e "s|@RUN@|$WORK/nginx|g" -e "s|@WORKERS@|1|g" \
 chmod -R a+rX "$FARM"
 /usr/sbin/nginx -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf"
 
+PGPROFILE=""
+[ "${PROFILE_PG:-}" = 1 ] && PGPROFILE="-c shared_preload_libraries=pg_stat_statements \
+  -c pg_stat_statements.track=all -c pg_stat_statements.max=1000"
 $RUN "$BIN/initdb" -A trust -U postgres -D "$WORK/pg" >/dev/null
 $RUN "$BIN/pg_ctl" -w -D "$WORK/pg" -l "$WORK/pg.log" \
-  -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 ${PGOPTS:-}" start >/dev/null
+  -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 $PGPROFILE ${PGOPTS:-}" start >/dev/null
 psql() { "$BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -At "$@"; }
 
 config() { # $1: database URL, $2: listen port
@@ -84,8 +91,45 @@ cpu_seconds() { # summed utime+stime (and of waited-for children) of the given p
   echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
 }
 
+postgres_pids() { pgrep -u "$( [ -n "$RUN" ] && echo postgres || id -un )" -x postgres || true; }
+
 postgres_cpu() { # every postgres process, the server's included
-  cpu_seconds $(pgrep -u "$( [ -n "$RUN" ] && echo postgres || id -un )" -x postgres || true)
+  cpu_seconds $(postgres_pids)
+}
+
+cpu_by_kind() { # "kind ticks" per postgres process: the kind is its title, backends as one
+  local pid kind
+  for pid in $(postgres_pids); do
+    kind=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | sed -e 's/^postgres: //' \
+      -e 's|^/.*/postgres .*|postmaster|' \
+      -e 's/^postgres .*\(127.0.0.1.*\)/backend/' -e 's/ *$//' -e 's/ /_/g') || continue
+    # Exited children (autovacuum workers, finished backends) count in their parent's.
+    awk -v kind="$kind" '{print kind, $14 + $15; print "exited_children", $16 + $17}' \
+      "/proc/$pid/stat" 2>/dev/null || true
+  done
+}
+
+profile_report() { # $1: database, $2: feeds polled, $3: file of cpu_by_kind at the start
+  local db=$1 feeds=$2
+  {
+    echo "-- PostgreSQL CPU by process kind (s), round on $db"
+    cpu_by_kind | awk -v tck="$(getconf CLK_TCK)" 'NR == FNR {start[$1] += $2; next}
+      {now[$1] += $2} END {for (k in now) printf "%-40s %8.2f\n", k, (now[k] - start[k]) / tck}' \
+      "$3" - | sort -k2 -nr
+    for order in total_exec_time calls; do
+      echo "-- top statements by $order: calls, calls/feed, total ms, ms/feed, mean ms, rows"
+      psql -d "$db" -F $'\t' -c "SELECT calls, round(calls::numeric / $feeds, 2),
+          round(total_exec_time::numeric, 0), round(total_exec_time::numeric / $feeds, 3),
+          round(mean_exec_time::numeric, 3), rows, left(regexp_replace(query, '\s+', ' ', 'g'), 150)
+        FROM pg_stat_statements ORDER BY $order DESC LIMIT 20"
+    done
+    echo "-- dedupe band index: rows, distinct bands, the longest posting lists"
+    psql -d "$db" -F $'\t' -c "SELECT COUNT(*), COUNT(DISTINCT band_hash) FROM story_bands"
+    psql -d "$db" -F $'\t' -c "SELECT band_hash, COUNT(*) FROM story_bands GROUP BY 1
+      ORDER BY 2 DESC LIMIT 5"
+    psql -d "$db" -F $'\t' -c "SELECT 'all statements: calls/feed', round(sum(calls)::numeric / $feeds, 1),
+        'exec ms/feed', round(sum(total_exec_time)::numeric / $feeds, 3) FROM pg_stat_statements"
+  } >&2
 }
 
 printf 'workers\tfeeds\tseconds\tfeeds_per_s\tentries\ttributary_cpu_s\tpostgres_cpu_s\tcommits\n'
@@ -96,6 +140,11 @@ for n in $WORKERS; do
   # Migrate once, so the workers start on a ready schema.
   config "$url" $((PGPORT + 1)) > "$WORK/w0.toml"
   TRIBUTARY_LOG=error "$TRIBUTARY" --config "$WORK/w0.toml" status >/dev/null
+  if [ -n "$PGPROFILE" ]; then
+    psql -d "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+    psql -d "$db" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    cpu_by_kind > "$WORK/kinds0"
+  fi
   commits0=$(psql -d "$db" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$db'")
   pg0=$(postgres_cpu)
   PIDS=()
@@ -120,6 +169,16 @@ for n in $WORKERS; do
   pg1=$(postgres_cpu)
   commits1=$(psql -d "$db" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$db'")
   entries=$(psql -d "$db" -c "SELECT COUNT(*) FROM story_sources")
+  if [ -n "$PGPROFILE" ]; then
+    profile_report "$db" "$done_count" "$WORK/kinds0"
+    for pid in "${PIDS[@]}"; do printf 'worker %s CPU %s s\n' "$pid" "$(cpu_seconds "$pid")"; done >&2
+    for i in $(seq 1 "$n"); do # what the workers warned about (lease losses, failures)
+      echo "-- worker $i warnings: $(grep -c WARN "$WORK/w$i.log" || true)"
+      { grep WARN "$WORK/w$i.log" || true; } | sed -e 's/.*WARN//' -e 's/host="[^"]*"/host=H/' \
+        -e 's/source="[^"]*"/source=S/' | sort | uniq -c | sort -nr | head -5
+    done >&2
+    psql -d "$db" -F $'\t' -c "SELECT holder, COUNT(*) FROM host_leases GROUP BY 1" >&2
+  fi
   for pid in "${PIDS[@]}"; do kill "$pid"; done
   for pid in "${PIDS[@]}"; do wait "$pid" || true; done
   PIDS=()

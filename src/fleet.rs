@@ -84,6 +84,16 @@ pub fn alive_within(config: &Config) -> i64 {
     i64::try_from((config.fleet.lease * 2).as_millis()).unwrap_or(i64::MAX)
 }
 
+/// How many distinct feed hosts the configuration polls: the hosts a fleet shares out.
+pub fn distinct_hosts(config: &Config) -> usize {
+    config
+        .sources
+        .iter()
+        .filter_map(|source| source.url.host_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
 /// Whether live instances run different configurations.
 pub fn config_mismatch(instances: &[InstanceRecord]) -> bool {
     instances
@@ -101,11 +111,16 @@ pub struct Presence {
 
 impl Presence {
     /// Writes the heartbeat with the config in force; a failure is logged and retried next time.
+    /// The leases' fair share follows the config's hosts.
     pub async fn beat(&self, config: &Config) {
+        self.leases
+            .set_fleet(distinct_hosts(config), alive_within(config));
         let (id, role, hash) = (self.id.clone(), self.role.name(), config_hash(config));
+        // Off the blocking pool, as the lease renewal: a late heartbeat makes this instance
+        // look dead to the others' fair share.
         let written = self
             .store
-            .call(move |connection| store::heartbeat(connection, &id, role, &hash))
+            .call_on_own_thread(move |connection| store::heartbeat(connection, &id, role, &hash))
             .await;
         if let Err(error) = written {
             tracing::warn!(%error, "writing this instance's heartbeat failed");

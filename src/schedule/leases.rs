@@ -25,11 +25,17 @@ pub struct HostLeases {
     held: Mutex<HashMap<String, usize>>,
     /// Serialises this instance's lease statements, so a release cannot overtake the claim
     /// that follows it for the same host (which would leave a running pass without a lease).
+    /// They run on threads of their own (`Store::call_on_own_thread`), not the blocking pool:
+    /// behind a queue of passes there, a renewal (or a claim holding this lock) could wait past
+    /// the lease, and another instance take a host whose passes still run.
     statements: tokio::sync::Mutex<()>,
     /// Hosts another instance held at the last claim, and until when not to ask again: every
     /// instance gets every tick, so without this a host's many sources would each cost a
     /// refused claim. The holder got the same ticks; only a takeover waits this long more.
     refused: Mutex<HashMap<String, Instant>>,
+    /// The fleet this instance claims a fair share of: the configuration's distinct hosts and
+    /// how long a heartbeat keeps an instance alive (`None`: no limit, until the first beat).
+    fleet: Mutex<Option<(i64, i64)>>,
 }
 
 /// How long a refused claim is not retried.
@@ -47,7 +53,27 @@ impl HostLeases {
             held: Mutex::new(HashMap::new()),
             statements: tokio::sync::Mutex::new(()),
             refused: Mutex::new(HashMap::new()),
+            fleet: Mutex::new(None),
         }
+    }
+
+    /// Sets the fleet's size this instance's fair share is computed from (`store::FairShare`):
+    /// `hosts` distinct feed hosts in the configuration, instances alive for `alive_ms` after
+    /// their last heartbeat. Called with each heartbeat, so a reload is followed.
+    pub fn set_fleet(&self, hosts: usize, alive_ms: i64) {
+        let hosts = i64::try_from(hosts).unwrap_or(i64::MAX);
+        *self.fleet.lock().unwrap_or_else(|p| p.into_inner()) = Some((hosts, alive_ms));
+    }
+
+    /// The fair share to claim within, from the fleet's size and the hosts held now.
+    fn share(&self) -> Option<store::FairShare> {
+        let fleet = *self.fleet.lock().unwrap_or_else(|p| p.into_inner());
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).len();
+        fleet.map(|(hosts, alive_ms)| store::FairShare {
+            hosts,
+            held: i64::try_from(held).unwrap_or(i64::MAX),
+            alive_ms,
+        })
     }
 
     /// Counts one more pass of `host` if its lease is held already.
@@ -63,7 +89,9 @@ impl HostLeases {
     }
 
     /// Whether a pass of `host` may run here; `true` counts it until [`HostLeases::release`].
-    /// `false` when another instance holds the host (or the store could not be asked).
+    /// `false` when another instance holds the host, when this one holds its fair share of the
+    /// fleet's hosts already (another instance, which got the same tick, takes it), or when
+    /// the store could not be asked.
     pub async fn acquire(&self, host: &str, lease: Duration) -> bool {
         if self.join(host) {
             return true;
@@ -78,11 +106,11 @@ impl HostLeases {
         if self.recently_refused(host) {
             return false;
         }
-        let (owned_host, instance) = (host.to_string(), self.instance.clone());
+        let (owned_host, instance, share) = (host.to_string(), self.instance.clone(), self.share());
         let claimed = self
             .store
-            .call(move |connection| {
-                store::claim_host(connection, &owned_host, &instance, millis(lease))
+            .call_on_own_thread(move |connection| {
+                store::claim_host(connection, &owned_host, &instance, millis(lease), share)
             })
             .await;
         match claimed {
@@ -123,7 +151,7 @@ impl HostLeases {
         let (owned_host, instance) = (host.to_string(), self.instance.clone());
         let released = self
             .store
-            .call(move |connection| {
+            .call_on_own_thread(move |connection| {
                 store::release_host(connection, &owned_host, &instance, millis(cool))
             })
             .await;
@@ -162,9 +190,10 @@ impl HostLeases {
         if hosts.is_empty() {
             return;
         }
+        // Off the blocking pool: passes queued there must not delay the renewal past the lease.
         let renewed = self
             .store
-            .call(move |connection| {
+            .call_on_own_thread(move |connection| {
                 store::renew_hosts(connection, &instance, &hosts, millis(lease))
             })
             .await;

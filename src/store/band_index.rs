@@ -233,8 +233,12 @@ fn band_candidates(
         return Ok(Vec::new());
     }
     let placeholders: Vec<String> = (0..bands.len()).map(|n| format!("?{}", n + 3)).collect();
+    // `day + 0`, not `day`: the lookup must go through the band hashes (the primary key), never
+    // the day index. PostgreSQL's generic plan, made while the table was small, chose the day
+    // index, which reads the whole window's rows (every story of the last days) per lookup: a
+    // cost growing with the store, the bulk of the database's work per pass at 20,000 stories.
     let sql = format!(
-        "SELECT story_id FROM story_bands WHERE day >= ?1 AND band_hash IN ({}) \
+        "SELECT story_id FROM story_bands WHERE day + 0 >= ?1 AND band_hash IN ({}) \
          GROUP BY story_id ORDER BY COUNT(*) DESC, story_id DESC LIMIT ?2",
         placeholders.join(", ")
     );

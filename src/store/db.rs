@@ -276,6 +276,43 @@ impl Connection {
         }
     }
 
+    /// Runs `work` in a transaction that writes only one source's own rows (its polling state,
+    /// its listing) and matches nothing against other sources' stories: on PostgreSQL it does
+    /// not queue on [`WRITE_LOCK`] (row locks order it against the source's other writers, and
+    /// one instance polls a source at a time), so the fleet's warm passes, which bring nothing
+    /// new, do not take turns with the passes that store stories. SQLite has one write lock,
+    /// taken up front as in [`Connection::write_transaction`].
+    pub fn source_transaction<T>(
+        &mut self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self.backend() {
+            Backend::Sqlite => self.write_transaction(work),
+            Backend::Postgres => {
+                self.batch("BEGIN")?;
+                self.finish(work)
+            }
+        }
+    }
+
+    /// Commits when `work` returns `Ok`, rolls back otherwise.
+    fn finish<T>(
+        &mut self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match work(self) {
+            Ok(value) => {
+                self.batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The rollback's own failure (a dropped connection) adds nothing to `error`.
+                let _ = self.batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+
     /// Runs `work` in a write transaction, committed when it returns `Ok` and rolled back
     /// otherwise. Writers are serialized on both backends: SQLite's `BEGIN IMMEDIATE` takes the
     /// write lock up front; PostgreSQL takes [`WRITE_LOCK`] for the transaction's duration.
@@ -295,17 +332,7 @@ impl Connection {
                 }
             }
         }
-        match work(self) {
-            Ok(value) => {
-                self.batch("COMMIT")?;
-                Ok(value)
-            }
-            Err(error) => {
-                // The rollback's own failure (a dropped connection) adds nothing to `error`.
-                let _ = self.batch("ROLLBACK");
-                Err(error)
-            }
-        }
+        self.finish(work)
     }
 }
 

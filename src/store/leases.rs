@@ -97,14 +97,44 @@ pub fn live_instances(
         .collect()
 }
 
+/// What an instance may claim of the fleet's hosts: while other polling instances are alive,
+/// about its share of them, so that instances starting together (or one joining a running
+/// fleet at its next ticks) split the hosts instead of the first one up taking them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FairShare {
+    /// Distinct feed hosts in the configuration (every instance runs the same one).
+    pub hosts: i64,
+    /// Hosts this instance holds now.
+    pub held: i64,
+    /// An instance is alive while its heartbeat is younger than this.
+    pub alive_ms: i64,
+}
+
+/// The most hosts an instance may hold: its share of `hosts` among `live` polling instances,
+/// plus a tenth of it (at least one) of slack, so that the shares always cover every host and a
+/// host freed by a slow instance still finds a taker. Spelled in SQL by [`claim_host`], whose
+/// one statement counts the live instances; this is the same rule, for the tests.
+#[cfg(test)]
+fn share_limit(hosts: i64, live: i64) -> i64 {
+    let share = (hosts + live.max(1) - 1) / live.max(1);
+    share + (share + 9) / 10
+}
+
+/// [`share_limit`] in SQL (`?4` hosts, `?6` the aliveness window): the polling instances are
+/// counted by their heartbeats, this one included (it beats before it claims).
+const PG_SHARE_LIMIT: &str = "(SELECT (?4 + n - 1) / n + ((?4 + n - 1) / n + 9) / 10 FROM      (SELECT GREATEST(1, COUNT(*)) AS n FROM instances WHERE role <> 'web'       AND heartbeat >= (extract(epoch from clock_timestamp()) * 1000)::bigint - ?6) AS live)";
+
 /// Claims `host` for `holder` for `lease_ms`: granted when the host is free, its lease expired
-/// (its holder died or went quiet) or `holder` holds it already. A row another instance is
-/// claiming at this moment is skipped (`SKIP LOCKED`), not waited for: it is theirs.
+/// (its holder died or went quiet) or `holder` holds it already (or gave it back and it still
+/// cools: a tick arriving meanwhile is not lost). A row another instance is claiming at this
+/// moment is skipped (`SKIP LOCKED`), not waited for: it is theirs. With `share`, a free host
+/// is refused while `holder` holds its [`share_limit`] already: another instance takes it.
 pub fn claim_host(
     connection: &mut Connection,
     host: &str,
     holder: &str,
     lease_ms: i64,
+    share: Option<FairShare>,
 ) -> Result<bool, StoreError> {
     if connection.backend() == Backend::Sqlite {
         return Ok(true);
@@ -114,13 +144,26 @@ pub fn claim_host(
          ON CONFLICT (host) DO NOTHING",
         values![host],
     )?;
+    let share = share.unwrap_or(FairShare {
+        hosts: 0,
+        held: 0,
+        alive_ms: 0,
+    });
     let claimed = connection.query(
         &format!(
             "UPDATE host_leases SET holder = ?2, expires = {PG_NOW_MS} + ?3 WHERE host IN \
              (SELECT host FROM host_leases WHERE host = ?1 AND \
-              (holder = ?2 OR expires <= {PG_NOW_MS}) FOR UPDATE SKIP LOCKED) RETURNING host"
+              ((holder = ?2 AND expires > {PG_NOW_MS}) OR (expires <= {PG_NOW_MS} AND \
+               (?4 = 0 OR ?5 < {PG_SHARE_LIMIT}))) FOR UPDATE SKIP LOCKED) RETURNING host"
         ),
-        values![host, holder, lease_ms],
+        values![
+            host,
+            holder,
+            lease_ms,
+            share.hosts,
+            share.held,
+            share.alive_ms
+        ],
     )?;
     Ok(!claimed.is_empty())
 }
@@ -209,13 +252,13 @@ mod tests {
         let postgres = test_stores().pop().unwrap();
         postgres
             .call_blocking(|connection| {
-                assert!(claim_host(connection, "a.example", "one", 60_000)?);
+                assert!(claim_host(connection, "a.example", "one", 60_000, None)?);
                 assert!(
-                    claim_host(connection, "a.example", "one", 60_000)?,
+                    claim_host(connection, "a.example", "one", 60_000, None)?,
                     "renewed"
                 );
-                assert!(!claim_host(connection, "a.example", "two", 60_000)?);
-                assert!(claim_host(connection, "b.example", "two", 60_000)?);
+                assert!(!claim_host(connection, "a.example", "two", 60_000, None)?);
+                assert!(claim_host(connection, "b.example", "two", 60_000, None)?);
                 assert_eq!(
                     held_hosts(connection)?,
                     [
@@ -226,13 +269,13 @@ mod tests {
                 // Released with a cooling time: closed to others until it passes, open to
                 // the instance that gave it back.
                 release_host(connection, "a.example", "one", 60_000)?;
-                assert!(!claim_host(connection, "a.example", "two", 60_000)?);
-                assert!(claim_host(connection, "a.example", "one", 60_000)?);
+                assert!(!claim_host(connection, "a.example", "two", 60_000, None)?);
+                assert!(claim_host(connection, "a.example", "one", 60_000, None)?);
                 release_host(connection, "a.example", "one", 1)?;
                 std::thread::sleep(std::time::Duration::from_millis(20));
-                assert!(claim_host(connection, "a.example", "two", 60_000)?);
+                assert!(claim_host(connection, "a.example", "two", 60_000, None)?);
                 // An expired lease (its holder died) is taken over.
-                assert!(claim_host(connection, "c.example", "dead", 1)?);
+                assert!(claim_host(connection, "c.example", "dead", 1, None)?);
                 std::thread::sleep(std::time::Duration::from_millis(20));
                 let hosts = ["c.example".to_string()];
                 assert_eq!(
@@ -241,11 +284,83 @@ mod tests {
                 );
                 assert_eq!(renew_hosts(connection, "dead", &[], 1)?, Some(vec![]));
                 std::thread::sleep(std::time::Duration::from_millis(20));
-                assert!(claim_host(connection, "c.example", "two", 60_000)?);
+                assert!(claim_host(connection, "c.example", "two", 60_000, None)?);
                 assert_eq!(
                     renew_hosts(connection, "dead", &hosts, 60_000)?,
                     Some(vec![])
                 );
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_free_host_is_refused_past_the_fair_share_while_others_are_alive() {
+        assert_eq!(share_limit(30, 3), 11);
+        assert_eq!(share_limit(30, 1), 33);
+        assert_eq!(share_limit(10, 0), 11);
+        let url = crate::store::test_cluster::fresh_database();
+        let store = crate::store::Store::open_postgres(&url).unwrap();
+        store
+            .call_blocking(|connection| {
+                let share = |held| {
+                    Some(FairShare {
+                        hosts: 10,
+                        held,
+                        alive_ms: 60_000,
+                    })
+                };
+                heartbeat(connection, "one", "worker", "x")?;
+                heartbeat(connection, "web", "web", "x")?;
+                // Alone (a web instance polls nothing): every host may be claimed.
+                assert!(claim_host(
+                    connection,
+                    "a.example",
+                    "one",
+                    60_000,
+                    share(10)
+                )?);
+                heartbeat(connection, "two", "all", "x")?;
+                // Two pollers: a share is 5 hosts, and a sixth of slack.
+                assert!(claim_host(
+                    connection,
+                    "b.example",
+                    "one",
+                    60_000,
+                    share(5)
+                )?);
+                assert!(!claim_host(
+                    connection,
+                    "c.example",
+                    "one",
+                    60_000,
+                    share(6)
+                )?);
+                assert!(claim_host(
+                    connection,
+                    "c.example",
+                    "two",
+                    60_000,
+                    share(0)
+                )?);
+                // A host it gave back and that still cools is its own, whatever it holds.
+                release_host(connection, "a.example", "one", 60_000)?;
+                assert!(claim_host(
+                    connection,
+                    "a.example",
+                    "one",
+                    60_000,
+                    share(9)
+                )?);
+                // The other gone, the whole fleet's hosts are this one's to take.
+                leave(connection, "two", 0)?;
+                assert!(claim_host(
+                    connection,
+                    "d.example",
+                    "one",
+                    60_000,
+                    share(9)
+                )?);
                 Ok(())
             })
             .unwrap();
@@ -257,7 +372,7 @@ mod tests {
         let store = crate::store::Store::open_postgres(&url).unwrap();
         let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         store
-            .call_blocking(|connection| claim_host(connection, "h.example", "one", 1))
+            .call_blocking(|connection| claim_host(connection, "h.example", "one", 1, None))
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(10));
         let mut transaction = other.transaction().unwrap();
@@ -268,12 +383,12 @@ mod tests {
             )
             .unwrap();
         let claimed = store
-            .call_blocking(|connection| claim_host(connection, "h.example", "two", 60_000))
+            .call_blocking(|connection| claim_host(connection, "h.example", "two", 60_000, None))
             .unwrap();
         assert!(!claimed, "a row being claimed elsewhere is not ours");
         transaction.rollback().unwrap();
         let claimed = store
-            .call_blocking(|connection| claim_host(connection, "h.example", "two", 60_000))
+            .call_blocking(|connection| claim_host(connection, "h.example", "two", 60_000, None))
             .unwrap();
         assert!(claimed);
     }

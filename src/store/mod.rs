@@ -34,8 +34,8 @@ use std::sync::{Arc, Mutex};
 
 pub use db::{Backend, Connection};
 pub use leases::{
-    InstanceRecord, change_counter, claim_host, heartbeat, held_hosts, leave, live_instances,
-    release_host, renew_hosts,
+    FairShare, InstanceRecord, change_counter, claim_host, heartbeat, held_hosts, leave,
+    live_instances, release_host, renew_hosts,
 };
 pub use migrate::{CopySummary, copy_store};
 use pool::PgPool;
@@ -226,6 +226,28 @@ impl Store {
     {
         let store = self.clone();
         tokio::task::spawn_blocking(move || store.call_blocking(work))
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))?
+    }
+
+    /// Like [`Store::call`], on a thread of its own instead of the blocking pool: for the
+    /// fleet's lease renewals and heartbeats, which must not queue behind the passes' store
+    /// calls, parsing and extraction there (one thread per core). A renewal that waited past
+    /// the lease would let another instance take the host while this one's passes still run.
+    pub async fn call_on_own_thread<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("tributary-lease".into())
+            .spawn(move || {
+                let _ = sender.send(store.call_blocking(work));
+            })
+            .map_err(|error| StoreError::Task(error.to_string()))?;
+        receiver
             .await
             .map_err(|error| StoreError::Task(error.to_string()))?
     }

@@ -348,7 +348,9 @@ pub fn note_listing<'a>(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let now = to_epoch(now);
-    connection.write_transaction(|transaction| {
+    // The source's own rows only: no turn on the fleet's write lock (see `source_transaction`;
+    // a concurrent prune re-checks a tombstone this updates, under its row lock).
+    connection.source_transaction(|transaction| {
         transaction.execute(
             "INSERT INTO source_listings (source, listed_at) VALUES (?1, ?2) \
              ON CONFLICT (source) DO UPDATE SET listed_at = excluded.listed_at",

@@ -166,6 +166,89 @@ pub const POSTGRES_SCHEMA: &str = r#"
     SELECT tributary_search_refresh(id) FROM stories;
 "#;
 
+/// PostgreSQL's migration 9: each story's document is computed once per transaction, at its
+/// commit. The row triggers of migration 7 refreshed a story on every event: a new story was
+/// indexed three times in its pass (its row, its first member, its source's first save), and
+/// `to_tsvector` over up to 100 000 characters is the bulk of a cold pass's cost in the
+/// database. The triggers are now deferred to the commit, when the story, its members and
+/// their sources are final, and the first refresh of a story in a transaction stamps its row
+/// with the transaction's id so the later events of that transaction skip it. Searches see the
+/// same committed documents as before; only a search inside the writing transaction itself
+/// (none is made) would see the index before the commit. The refresh itself becomes PL/pgSQL,
+/// whose statements are planned once per connection (a SQL function's are planned per call),
+/// and writes the document with an upsert: a source's feed title changed by a pass that takes
+/// no write lock (`Connection::source_transaction`) may refresh a story at the same moment as
+/// another source's pass, and the second then waits for the row instead of failing on the key.
+pub const POSTGRES_ONCE_PER_TRANSACTION: &str = r#"
+    ALTER TABLE story_search ADD COLUMN refreshed xid8;
+    ALTER TABLE story_search ALTER COLUMN refreshed SET DEFAULT pg_current_xact_id();
+    CREATE OR REPLACE FUNCTION tributary_search_refresh(story BIGINT) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM story_search WHERE story_id = story
+            AND NOT EXISTS (SELECT 1 FROM stories WHERE id = story);
+        INSERT INTO story_search (story_id, document)
+        SELECT id,
+            setweight(to_tsvector('simple', tributary_fold(title)), 'A')
+            || to_tsvector('simple', tributary_fold(left(COALESCE(text, summary, ''), 100000)))
+            || to_tsvector('simple', tributary_fold(COALESCE((
+                SELECT string_agg(ss.source || ' ' || COALESCE(src.feed_title, ''), ' ')
+                FROM story_sources ss LEFT JOIN sources src ON src.name = ss.source
+                WHERE ss.story_id = stories.id), '')))
+        FROM stories WHERE id = story
+        ON CONFLICT (story_id) DO UPDATE
+            SET document = excluded.document, refreshed = excluded.refreshed;
+    END $$;
+    CREATE FUNCTION tributary_search_refresh_once(story BIGINT) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM story_search
+                       WHERE story_id = story AND refreshed = pg_current_xact_id()) THEN
+            PERFORM tributary_search_refresh(story);
+        END IF;
+    END $$;
+    CREATE OR REPLACE FUNCTION tributary_search_story() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            DELETE FROM story_search WHERE story_id = OLD.id;
+        ELSE
+            PERFORM tributary_search_refresh_once(NEW.id);
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE OR REPLACE FUNCTION tributary_search_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            PERFORM tributary_search_refresh_once(OLD.story_id);
+        ELSE
+            PERFORM tributary_search_refresh_once(NEW.story_id);
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE OR REPLACE FUNCTION tributary_search_source() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' AND OLD.feed_title IS NOT DISTINCT FROM NEW.feed_title THEN
+            RETURN NULL;
+        END IF;
+        PERFORM tributary_search_refresh_once(story_id) FROM story_sources
+            WHERE source = NEW.name;
+        RETURN NULL;
+    END $$;
+    DROP TRIGGER story_search_story ON stories;
+    DROP TRIGGER story_search_entry ON story_sources;
+    DROP TRIGGER story_search_source ON sources;
+    CREATE CONSTRAINT TRIGGER story_search_story
+        AFTER INSERT OR DELETE OR UPDATE OF title, text, summary ON stories
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION tributary_search_story();
+    CREATE CONSTRAINT TRIGGER story_search_entry AFTER INSERT OR DELETE ON story_sources
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION tributary_search_entry();
+    CREATE CONSTRAINT TRIGGER story_search_source AFTER INSERT OR UPDATE OF feed_title ON sources
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION tributary_search_source();
+"#;
+
 /// At most this many terms of a query are used, each at most this many characters: a query is
 /// typed by anyone who can reach the server, and each term costs an index lookup or a scan.
 const MAX_TERMS: usize = 8;
@@ -564,6 +647,7 @@ mod tests {
                          DROP FUNCTION tributary_search_story CASCADE;
                          DROP FUNCTION tributary_search_entry CASCADE;
                          DROP FUNCTION tributary_search_source CASCADE;
+                         DROP FUNCTION tributary_search_refresh_once;
                          DROP FUNCTION tributary_search_refresh;
                          DROP FUNCTION tributary_fold;
                          DROP TABLE websub_subscriptions;

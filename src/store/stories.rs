@@ -1,12 +1,12 @@
 //! Stories and the sources that carried them: a pass's atomic commit with cross-source matching,
 //! and the reads the merged feed is built from.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use super::band_index::{self, DedupePolicy, Match};
-use super::db::{Connection, Row, values};
+use super::db::{Connection, Row, Value, values};
 use super::sources::{SourceState, save_state};
 use super::{StoreError, canonical, from_epoch, to_epoch, updates};
 use crate::dedupe::{self, Fingerprint, Layer};
@@ -87,6 +87,34 @@ pub struct StoryCursor {
     pub id: i64,
 }
 
+/// Keys asked about in one statement: a pass's lookups are a statement (and, on PostgreSQL, a
+/// round trip and an autocommitted transaction) per block of keys, not per key.
+const KEYS_PER_STATEMENT: usize = 128;
+
+/// Runs `sql` (whose `{keys}` stands for `?2, ?3, ...`; `?1` is the source) over `keys` in
+/// blocks, and gives every row. A block's list is padded to a power of two with its last key
+/// (a repeat changes nothing in an `IN` list), so a few statement texts serve every feed's
+/// length and stay prepared.
+fn rows_by_keys(
+    connection: &mut Connection,
+    sql: &str,
+    source: &str,
+    keys: &[&str],
+) -> Result<Vec<Row>, StoreError> {
+    let mut rows = Vec::new();
+    for block in keys.chunks(KEYS_PER_STATEMENT) {
+        let Some(last) = block.last() else { continue };
+        let width = block.len().next_power_of_two();
+        let placeholders: Vec<String> = (0..width).map(|n| format!("?{}", n + 2)).collect();
+        let mut parameters = vec![Value::from(source)];
+        parameters.extend(block.iter().map(|key| Value::from(*key)));
+        parameters.extend((block.len()..width).map(|_| Value::from(*last)));
+        let sql = sql.replace("{keys}", &placeholders.join(", "));
+        rows.extend(connection.query(&sql, &parameters)?);
+    }
+    Ok(rows)
+}
+
 /// Which of `keys` the source already has: stored, or stored once and pruned since (a
 /// tombstone), so an entry its feed still lists never comes back as new.
 pub fn known_keys(
@@ -94,15 +122,17 @@ pub fn known_keys(
     source: &str,
     keys: &[String],
 ) -> Result<HashSet<String>, StoreError> {
-    let mut known = HashSet::new();
-    for key in keys {
-        let sql = "SELECT 1 FROM story_sources WHERE source = ?1 AND entry_key = ?2 \
-                   UNION ALL SELECT 1 FROM pruned_entries WHERE source = ?1 AND entry_key = ?2";
-        if connection.query_opt(sql, values![source, key])?.is_some() {
-            known.insert(key.clone());
-        }
-    }
-    Ok(known)
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    rows_by_keys(
+        connection,
+        "SELECT entry_key FROM story_sources WHERE source = ?1 AND entry_key IN ({keys}) \
+         UNION SELECT entry_key FROM pruned_entries WHERE source = ?1 AND entry_key IN ({keys})",
+        source,
+        &keys,
+    )?
+    .iter()
+    .map(|row| row.get(0))
+    .collect()
 }
 
 /// Which of the source's stored entries (`versions`: key, feed version) its feed has edited
@@ -113,14 +143,21 @@ pub fn edited_entries(
     source: &str,
     versions: &[(String, i64)],
 ) -> Result<HashSet<String>, StoreError> {
+    let keys: Vec<&str> = versions.iter().map(|(key, _)| key.as_str()).collect();
+    let stored: HashMap<String, Option<i64>> = rows_by_keys(
+        connection,
+        "SELECT entry_key, content_hash FROM story_sources \
+         WHERE source = ?1 AND entry_key IN ({keys})",
+        source,
+        &keys,
+    )?
+    .iter()
+    .map(|row| Ok((row.get(0)?, row.get(1)?)))
+    .collect::<Result<_, StoreError>>()?;
     let mut edited = HashSet::new();
     for (key, version) in versions {
-        let row = connection.query_opt(
-            "SELECT content_hash FROM story_sources WHERE source = ?1 AND entry_key = ?2",
-            values![source, key],
-        )?;
-        match row.map(|row| row.get::<Option<i64>>(0)).transpose()? {
-            Some(Some(stored)) if stored != *version => {
+        match stored.get(key) {
+            Some(Some(stored)) if stored != version => {
                 edited.insert(key.clone());
             }
             Some(None) => {
@@ -169,6 +206,15 @@ pub fn commit_pass(
     items: &[NewItem],
     now: DateTime<Utc>,
 ) -> Result<PassSummary, StoreError> {
+    // A pass that brings nothing new matches nothing: it saves its source's state without
+    // taking a turn on the write lock (most passes of a fleet at rest are such); the dedupe
+    // window is pruned by the passes that write stories, the only ones that look in it.
+    if items.is_empty() {
+        return connection.source_transaction(|transaction| {
+            save_state(transaction, state)?;
+            Ok(PassSummary::default())
+        });
+    }
     // Immediate: the write lock is taken now, so no other process (a `poll` beside the daemon)
     // can commit between the reads that match duplicates and the writes that rely on them.
     connection.write_transaction(|transaction| {
@@ -655,6 +701,43 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         from_epoch(1_700_000_200)
+    }
+
+    /// The lookups of a pass run a statement per block of keys: across block boundaries and
+    /// padded blocks, exactly the stored keys are known and exactly the changed ones edited.
+    #[test]
+    fn keys_are_looked_up_in_blocks_on_both_backends() {
+        for store in crate::store::test_stores() {
+            let backend = store.backend();
+            let (known, edited) = store
+                .call_blocking(|connection| {
+                    let stored: Vec<NewItem> = (0..150)
+                        .filter(|n| n % 3 == 0)
+                        .map(|n| {
+                            let mut stored =
+                                item(&format!("k{n}"), &format!("https://a.example/{n}"), "t");
+                            stored.version = Some(n);
+                            stored
+                        })
+                        .collect();
+                    let state = SourceState::new("a", "https://a.example/feed");
+                    commit_pass(connection, &DedupePolicy::default(), &state, &stored, now())?;
+                    let keys: Vec<String> = (0..300).map(|n| format!("k{n}")).collect();
+                    let known = known_keys(connection, "a", &keys)?;
+                    let versions: Vec<(String, i64)> = (0..150)
+                        .map(|n| (format!("k{n}"), if n == 3 || n == 129 { -1 } else { n }))
+                        .collect();
+                    Ok((known, edited_entries(connection, "a", &versions)?))
+                })
+                .unwrap();
+            let expected: HashSet<String> = (0..150)
+                .filter(|n| n % 3 == 0)
+                .map(|n| format!("k{n}"))
+                .collect();
+            assert_eq!(known, expected, "{backend:?}");
+            let edited_expected: HashSet<String> = ["k3".to_string(), "k129".to_string()].into();
+            assert_eq!(edited, edited_expected, "{backend:?}");
+        }
     }
 
     /// Two instances on one PostgreSQL database commit the same story at the same moment: the
