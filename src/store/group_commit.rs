@@ -1,5 +1,5 @@
 //! Group commit on SQLite: the passes that finish while another pass is committing are
-//! committed together, in one write transaction, each in its own savepoint.
+//! committed together, in one write transaction.
 //!
 //! Why: a cold poll is dominated by the cost of each commit, not by its rows. Every pass
 //! rewrites the same band-index and search-index pages into the WAL, FTS5 flushes a new segment,
@@ -10,9 +10,12 @@
 //! How (leader/follower, no extra task): a pass puts itself in the queue, then waits for the
 //! connection on the blocking pool. Whoever gets the connection takes the whole queue, commits
 //! it and answers every pass in it; a pass whose turn comes after its work was done by another
-//! finds the queue empty and just reads its answer. Each pass runs in a savepoint, so one that
-//! fails is rolled back alone and the others commit. PostgreSQL does not go through here: its
-//! passes commit concurrently, each under the fleet's write lock (see `db::write_transaction`).
+//! finds the queue empty and just reads its answer. The group is committed optimistically,
+//! without a savepoint per pass (a savepoint makes FTS5 flush its pending segment and SQLite
+//! journal every page it touches: they cost as much as the commits saved). If any pass fails,
+//! the whole group is rolled back and each pass is committed again on its own, so a failing pass
+//! fails alone, exactly as without grouping. PostgreSQL does not go through here: its passes
+//! commit concurrently, each under the fleet's write lock (see `db::write_transaction`).
 
 use std::sync::{Arc, Mutex};
 
@@ -66,54 +69,40 @@ impl CommitQueue {
     }
 }
 
-/// Commits the passes in one write transaction, each in a savepoint, and returns each pass's
-/// outcome in order. When the transaction itself fails (begin or commit), every pass gets that
-/// error: none of them is stored.
+/// Commits the passes in one write transaction and returns each pass's outcome in order.
+/// When a pass fails, or the transaction itself does (begin or commit), nothing of the group is
+/// kept and every pass is committed again in a transaction of its own.
 pub fn commit_group(
     connection: &mut Connection,
     passes: &[QueuedPass],
 ) -> Vec<Result<PassSummary, StoreError>> {
-    let outcome = connection.write_transaction(|transaction| {
-        let mut results = Vec::with_capacity(passes.len());
-        for pass in passes {
-            results.push(commit_in_savepoint(transaction, pass)?);
-        }
-        if let Some(last) = passes.last() {
-            stories::prune_dedupe_window(transaction, &last.policy, last.now)?;
-        }
-        Ok(results)
-    });
-    match outcome {
-        Ok(results) => results,
-        Err(error) => {
-            let message = error.to_string();
-            passes
-                .iter()
-                .map(|_| Err(StoreError::GroupCommit(message.clone())))
-                .collect()
+    if passes.len() > 1 {
+        let grouped = connection.write_transaction(|transaction| {
+            let mut summaries = Vec::with_capacity(passes.len());
+            for pass in passes {
+                summaries.push(stories::commit_pass_within(
+                    transaction,
+                    &pass.policy,
+                    &pass.state,
+                    &pass.items,
+                    pass.now,
+                )?);
+            }
+            if let Some(last) = passes.last() {
+                stories::prune_dedupe_window(transaction, &last.policy, last.now)?;
+            }
+            Ok(summaries)
+        });
+        if let Ok(summaries) = grouped {
+            return summaries.into_iter().map(Ok).collect();
         }
     }
-}
-
-/// One pass inside the group: its own result, or `Err` for the group when the savepoint
-/// statements themselves fail (the connection is then unusable for the rest of the group).
-fn commit_in_savepoint(
-    transaction: &mut Connection,
-    pass: &QueuedPass,
-) -> Result<Result<PassSummary, StoreError>, StoreError> {
-    transaction.batch("SAVEPOINT pass")?;
-    let result = stories::commit_pass_within(
-        transaction,
-        &pass.policy,
-        &pass.state,
-        &pass.items,
-        pass.now,
-    );
-    if result.is_err() {
-        transaction.batch("ROLLBACK TO pass")?;
-    }
-    transaction.batch("RELEASE pass")?;
-    Ok(result)
+    passes
+        .iter()
+        .map(|pass| {
+            stories::commit_pass(connection, &pass.policy, &pass.state, &pass.items, pass.now)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -155,8 +144,8 @@ mod tests {
             .unwrap()
     }
 
-    /// A pass that fails in the middle of a group is rolled back alone: the passes before and
-    /// after it are stored, it is not (not even its source's state), and it gets its error.
+    /// A pass that fails in the middle of a group fails alone: the passes before and after it
+    /// are stored, it is not (not even its source's state), and it gets its error.
     #[test]
     fn a_failing_pass_is_rolled_back_alone() {
         let store = Store::open_in_memory().unwrap();

@@ -91,8 +91,6 @@ pub enum StoreError {
     Unsupported(&'static str),
     #[error("database task failed: {0}")]
     Task(String),
-    #[error("the group commit failed, nothing of this pass was stored: {0}")]
-    GroupCommit(String),
 }
 
 /// A handle on the database, cheap to clone.
@@ -196,6 +194,12 @@ impl Store {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
+        // Statement journals (a multi-row statement inside a transaction) in memory, not in a
+        // temporary file: a cold poll's profile spent 23 % of its CPU writing them out.
+        connection.pragma_update(None, "temp_store", "MEMORY")?;
+        // Every statement of a pass stays prepared (rusqlite keeps 16 by default; a pass uses
+        // more, so they were parsed again and again: 9 % of a cold poll).
+        connection.set_prepared_statement_cache_capacity(128);
         connection.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut connection = Connection::Sqlite(connection);
         schema::migrate(&mut connection)?;
