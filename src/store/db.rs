@@ -315,8 +315,26 @@ impl Connection {
 
     /// Runs `work` in a write transaction, committed when it returns `Ok` and rolled back
     /// otherwise. Writers are serialized on both backends: SQLite's `BEGIN IMMEDIATE` takes the
-    /// write lock up front; PostgreSQL takes [`WRITE_LOCK`] for the transaction's duration.
+    /// write lock up front; PostgreSQL takes [`WRITE_LOCK`] for the transaction's duration. On
+    /// SQLite the search index is rewritten at the end, once, for the stories the transaction
+    /// changed (`search::index_pending`).
     pub fn write_transaction<T>(
+        &mut self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self.backend() {
+            Backend::Sqlite => self.schema_transaction(|connection| {
+                let value = work(connection)?;
+                super::search::index_pending(connection)?;
+                Ok(value)
+            }),
+            Backend::Postgres => self.schema_transaction(work),
+        }
+    }
+
+    /// [`Connection::write_transaction`] without the search index's step: for the schema's
+    /// migrations, which run before the tables that step reads may exist.
+    pub fn schema_transaction<T>(
         &mut self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {

@@ -205,6 +205,9 @@ const SQLITE: &[Migration] = &[
     // transaction; one instance on a file writes far fewer stories); kept so both lists count
     // alike.
     Migration::Sql(""),
+    // 10: the search index written once per story and transaction, at its end, from the
+    // stories the triggers noted (`search::SQLITE_INDEX_AT_COMMIT`).
+    Migration::Sql(super::search::SQLITE_INDEX_AT_COMMIT),
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -336,6 +339,8 @@ const POSTGRES: &[Migration] = &[
     Migration::Sql(super::websub::POSTGRES_SCHEMA),
     // 9: the search index refreshed once per story and transaction, at the commit.
     Migration::Sql(super::search::POSTGRES_ONCE_PER_TRANSACTION),
+    // 10: nothing (SQLite's 10 does what 9 did here); kept so both lists count alike.
+    Migration::Sql(""),
 ];
 
 /// `PRAGMA auto_vacuum`'s value for incremental mode.
@@ -356,7 +361,7 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         Backend::Postgres => {
             // Under the write lock: two instances creating the table at once would otherwise
             // collide on PostgreSQL's catalog (IF NOT EXISTS is not atomic).
-            connection.write_transaction(|connection| {
+            connection.schema_transaction(|connection| {
                 connection.batch(
                     "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
                      INSERT INTO schema_version SELECT 0
@@ -381,7 +386,7 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
                     set_version(connection, target)?;
                 }
             }
-            (migration, _) => connection.write_transaction(|connection| {
+            (migration, _) => connection.schema_transaction(|connection| {
                 if too_new(version(connection)?)? < target {
                     match migration {
                         Migration::Sql(statements) => connection.batch(statements)?,
