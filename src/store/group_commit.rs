@@ -144,6 +144,13 @@ mod tests {
             .unwrap()
     }
 
+    /// The single number `sql` answers.
+    fn count(store: &Store, sql: &str) -> i64 {
+        store
+            .call_blocking(|connection| connection.query_one(sql, &[])?.get(0))
+            .unwrap()
+    }
+
     /// A pass that fails in the middle of a group fails alone: the passes before and after it
     /// are stored, it is not (not even its source's state), and it gets its error.
     #[test]
@@ -186,23 +193,11 @@ mod tests {
         assert_eq!(keys(&store, "a").len(), 1);
         assert!(keys(&store, "broken").is_empty());
         assert_eq!(keys(&store, "c").len(), 1);
-        let saved: i64 = store
-            .call_blocking(|connection| {
-                connection
-                    .query_one("SELECT COUNT(*) FROM sources WHERE name = 'broken'", &[])?
-                    .get(0)
-            })
-            .unwrap();
+        let saved = count(&store, "SELECT COUNT(*) FROM sources WHERE name = 'broken'");
         assert_eq!(saved, 0, "the failed pass's state was rolled back with it");
-        let stories: i64 = store
-            .call_blocking(|connection| {
-                connection
-                    .query_one("SELECT COUNT(*) FROM stories", &[])?
-                    .get(0)
-            })
-            .unwrap();
         assert_eq!(
-            stories, 2,
+            count(&store, "SELECT COUNT(*) FROM stories"),
+            2,
             "the failed pass's story row was rolled back too"
         );
     }
@@ -250,13 +245,6 @@ mod tests {
         for task in tasks {
             assert_eq!(task.await.unwrap().unwrap().new_stories, 1);
         }
-        let stories: i64 = store
-            .call_blocking(|connection| {
-                connection
-                    .query_one("SELECT COUNT(*) FROM stories", &[])?
-                    .get(0)
-            })
-            .unwrap();
-        assert_eq!(stories, 40);
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM stories"), 40);
     }
 }
