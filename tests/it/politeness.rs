@@ -184,7 +184,7 @@ fn fifty_sources_on_one_host_keep_the_per_host_limits() {
         .iter()
         .map(|(name, url)| (name.as_str(), url.clone()))
         .collect();
-    let delay_ms = 60;
+    let delay_ms = 100;
     let (folder, config) =
         config_with(&sources, "per_host_concurrency = 2\nmax_concurrency = 16\n");
     let text = std::fs::read_to_string(&config).unwrap().replace(
@@ -208,9 +208,9 @@ fn fifty_sources_on_one_host_keep_the_per_host_limits() {
     );
     log.sort_by_key(|request| request.arrived);
     // Arrival times carry scheduling noise on the server side (a loaded CI machine delayed
-    // one by 12 ms); 25 ms of slack still tells a 60 ms gap from the near-zero gap of two
-    // requests let through together.
-    let tolerance = Duration::from_millis(25);
+    // one by 12 ms, a machine running a benchmark beside the tests by 40 ms); 50 ms of slack
+    // still tells a 100 ms gap from the near-zero gap of two requests let through together.
+    let tolerance = Duration::from_millis(50);
     for pair in log.windows(2) {
         let gap = pair[1].arrived - pair[0].arrived;
         assert!(
