@@ -4,6 +4,7 @@
 //! bad article page), the result is recorded on that source and returned as a report; nothing
 //! here can stop another source's poll.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -80,21 +81,29 @@ impl SourceReport {
 /// Polls of a permanent redirect needed before tributary fetches its target instead.
 const REDIRECT_POLLS_TO_TRUST: u32 = 3;
 
-/// Polls one source now; `manual` polls (the `poll` command) ignore the schedule but still
-/// respect a server's 410 and Retry-After.
-pub async fn poll_source(context: &Context, source: &Source, manual: bool) -> SourceReport {
-    poll_admitted(context, source, manual, None).await
-}
-
-/// [`poll_source`] for a daemon tick admitted by the dispatcher: `admission` is its place among
-/// the ticks being looked at, held while the source's state is loaded and the schedule checked
-/// (store work, the same for every tick) and given back before the pass waits for its host, so
-/// a busy host's sources never hold the places other hosts' ticks need.
+/// Polls one source for a daemon tick admitted by the dispatcher: `admission` is its place
+/// among the ticks being looked at, held while the source's state is loaded and the schedule
+/// checked (store work, the same for every tick) and given back before the pass waits for its
+/// host, so a busy host's sources never hold the places other hosts' ticks need. `manual` polls
+/// (the `poll` command, through [`poll_all`]) ignore the schedule but still respect a server's
+/// 410 and Retry-After.
 pub async fn poll_admitted(
     context: &Context,
     source: &Source,
     manual: bool,
     admission: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> SourceReport {
+    poll_from(context, source, manual, admission, None).await
+}
+
+/// One pass, from the source's state when the caller loaded it already ([`poll_all`] loads
+/// every source's in one query), else from the store.
+async fn poll_from(
+    context: &Context,
+    source: &Source,
+    manual: bool,
+    admission: Option<tokio::sync::OwnedSemaphorePermit>,
+    loaded: Option<SourceState>,
 ) -> SourceReport {
     let now = Utc::now();
     let mut report = SourceReport {
@@ -103,7 +112,11 @@ pub async fn poll_admitted(
         extraction_failures: 0,
         notes: Vec::new(),
     };
-    let mut state = match load_state(context, source).await {
+    let loaded = match loaded {
+        Some(state) => Ok(state),
+        None => load_state(context, source).await,
+    };
+    let mut state = match loaded {
         Ok(state) => state,
         Err(error) => {
             report.outcome = Outcome::Failed(error.to_string());
@@ -780,11 +793,16 @@ pub async fn poll_all(
     manual: bool,
     on_done: impl Fn(&SourceReport),
 ) -> Vec<SourceReport> {
+    let mut states = load_all_states(context).await;
     let mut tasks = tokio::task::JoinSet::new();
     for (index, source) in context.config.sources.iter().enumerate() {
         let context = context.clone();
         let source = source.clone();
-        tasks.spawn(async move { (index, poll_source(&context, &source, manual).await) });
+        let state = states.remove(&source.name);
+        tasks.spawn(async move {
+            let report = poll_from(&context, &source, manual, None, state).await;
+            (index, report)
+        });
     }
     let mut reports: Vec<Option<SourceReport>> = vec![None; context.config.sources.len()];
     while let Some(joined) = tasks.join_next().await {
@@ -808,6 +826,31 @@ pub async fn poll_all(
             })
         })
         .collect()
+}
+
+/// Every configured source's state in one read. If that read fails, each pass loads its own
+/// (and reports the error as its own failure), as a single pass would.
+async fn load_all_states(context: &Context) -> HashMap<String, SourceState> {
+    let sources: Vec<(String, String)> = context
+        .config
+        .sources
+        .iter()
+        .map(|source| (source.name.clone(), source.url.to_string()))
+        .collect();
+    let loaded = context
+        .store
+        .call(move |connection| {
+            let pairs: Vec<(&str, &str)> = sources
+                .iter()
+                .map(|(name, url)| (name.as_str(), url.as_str()))
+                .collect();
+            store::load_states(connection, &pairs)
+        })
+        .await;
+    loaded.unwrap_or_else(|error| {
+        tracing::warn!(%error, "loading the sources' states at once failed; loading each alone");
+        HashMap::new()
+    })
 }
 
 /// A DateTime helper kept here so reports can show times consistently.

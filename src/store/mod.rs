@@ -48,7 +48,7 @@ pub use explain::{ExplainedMember, Explanation, explain};
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
 pub use search::{SearchHit, SearchQuery, is_spaceless_script, search_stories};
 pub use sources::site_links;
-pub use sources::{SourceState, SourceStatus, load_state, load_statuses, save_state};
+pub use sources::{SourceState, SourceStatus, load_state, load_states, load_statuses, save_state};
 pub use stories::{
     NewItem, PassSummary, StoredSource, StoredStory, StoryCursor, commit_pass, edited_entries,
     known_keys, latest_stories, stories_before, story_by_canonical,
