@@ -17,7 +17,8 @@
 #   RUNS=3 FEEDS=1000 ITEMS=20 PORT=18481 SERVE_PORT=18482 CLIENT_CPU=0 SERVER_CPU=1
 #   SKIP_SERVE=1  skip the wrk measurements (SERVE_SECONDS=10 each)
 #   BIG_FEEDS=10000 (SKIP_BIG=1 skips that run)  STORE_SIZES="10000 100000" (add 1000000 for the
-#   1 M store: about 3.3 GB and a few minutes to build; SKIP_GROWTH=1 skips)  SKIP_FULLTEXT=1
+#   1 M store: about 5.6 GB and 13 minutes to build; SKIP_GROWTH=1 skips; GROWTH_RUNS=5 rounds
+#   of each timed step)  SKIP_FULLTEXT=1
 #   SKIP_ROUNDS=1 skips the 1000-feed rounds (to measure the later runs again)
 # Installs what it needs: Debian nginx, newsboat, time, wrk (apt-get, once); httpx and
 # feedparser in a throw-away venv under target/bench-peers/poll-venv.
@@ -42,6 +43,7 @@ CEILING=$ROOT/target/release/examples/ceiling_client
 STORE_GEN=$ROOT/target/release/examples/store_gen
 BIG_FEEDS=${BIG_FEEDS:-10000}
 STORE_SIZES=${STORE_SIZES:-10000 100000}
+GROWTH_RUNS=${GROWTH_RUNS:-5}
 PIN="taskset -c $CLIENT_CPU"
 TRIBUTARY_PID=""
 
@@ -154,16 +156,16 @@ measure() {
     local load before out=$WORK/$client-$phase-$round
     load=$(cut -d' ' -f1 /proc/loadavg)
     before=$(log_lines)
-    /usr/bin/time -f "%e %M %U %S" -o "$out.time" $PIN "$@" >"$out.out" 2>"$out.err"
+    python3 "$ROOT/bench/rusage.py" "$out.time" $PIN "$@" >"$out.out" 2>"$out.err"
     local status=$?
     local counts; counts=$(log_counts "$before")
     local items; items=$(eval "$items_cmd" 2>/dev/null || echo "?")
     read -r seconds kib user sys <"$out.time"
-    local cpu; cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    local cpu; cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.4f", u + s }')
     [ $status -eq 0 ] || echo "   $client $phase exited $status (see $out.err)"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$client" "$phase" "$round" "$seconds" "$kib" \
         "$load" "${counts// /	}" "$items" "$cpu" >>"$RESULTS"
-    printf '   %-9s %s round %s: %6.2f s (cpu %5.2f s) %6d KiB  load %-4s [req 200 304 inm] %s  items %s\n' \
+    printf '   %-9s %s round %s: %7.3f s (cpu %6.3f s) %6d KiB  load %-4s [req 200 304 inm] %s  items %s\n' \
         "$client" "$phase" "$round" "$seconds" "$cpu" "$kib" "$load" "$counts" "$items"
 }
 
@@ -322,6 +324,12 @@ serve_benchmark() {
 # --- memory of the daemon ----------------------------------------------------------------
 # idle_rss PID: waits until the process has used no CPU for 3 s (the poll is over), then 2 s
 # more; prints "VmRSS RssAnon" in KiB (RssAnon is the heap, without mapped files).
+# settled_rss PID: the same figures SETTLE_SECONDS (12) later: jemalloc's background thread
+# returns freed pages over its 10 s decay, so "after the poll" is read both soon and settled.
+settled_rss() {
+    sleep "${SETTLE_SECONDS:-12}"
+    awk '/^VmRSS/{r=$2} /^RssAnon/{a=$2} END{print r, a}' "/proc/$1/status" 2>/dev/null
+}
 idle_rss() {
     local pid=$1 last=-1 now quiet=0
     while [ $quiet -lt 3 ] && kill -0 "$pid" 2>/dev/null; do
@@ -339,7 +347,7 @@ idle_rss() {
 # on the same store, nothing due: the RSS the daemon idles at, its pre-poll figure. Appends
 # "mem LABEL idle_rss idle_anon after_rss after_anon peak_kib".
 daemon_rss() {
-    local label=$1 config=$2 db after="- -" peak="-" before
+    local label=$1 config=$2 db after="- -" settled="- -" peak="-" before before_settled
     db=$(sed -n 's/^database = "\(.*\)"$/\1/p' "$config")
     if [ -z "${3:-}" ]; then
         rm -f "$db" "$db-wal" "$db-shm"
@@ -354,15 +362,18 @@ daemon_rss() {
             sleep 1
         done
         after=$(idle_rss "$TRIBUTARY_PID")
+        settled=$(settled_rss "$TRIBUTARY_PID")
         peak=$(awk '/^VmHWM/{print $2}' "/proc/$TRIBUTARY_PID/status")
         kill "$TRIBUTARY_PID"; wait "$TRIBUTARY_PID" 2>/dev/null; TRIBUTARY_PID=""
     fi
     $PIN "$TRIBUTARY" --config "$config" run 2>"$WORK/daemon-$label-2.err" &
     TRIBUTARY_PID=$!
     before=$(idle_rss "$TRIBUTARY_PID")
+    before_settled=$(settled_rss "$TRIBUTARY_PID")
     kill "$TRIBUTARY_PID"; wait "$TRIBUTARY_PID" 2>/dev/null; TRIBUTARY_PID=""
-    printf 'mem\t%s\t%s\t%s\t%s\n' "$label" "${before// /	}" "${after// /	}" "$peak" >>"$RESULTS"
-    echo "   daemon $label: idle (nothing due) ${before% *} KiB RSS; after its first poll ${after% *} KiB (peak $peak KiB)"
+    printf 'mem\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "${before// /	}" "${after// /	}" "$peak" \
+        "${before_settled// /	}" "${settled// /	}" >>"$RESULTS"
+    echo "   daemon $label: idle (nothing due) ${before% *} KiB RSS (${before_settled% *} settled); after its first poll ${after% *} KiB (${settled% *} settled; peak $peak KiB)"
 }
 
 daemon_memory() {
@@ -420,7 +431,9 @@ fresh_feed() {
             printf '<link>http://127.0.0.1:%s/fresh/%s/%s.html</link>' "$PORT" "$2" "$n"
             printf '<pubDate>Tue, 01 Dec 2026 10:%02d:00 GMT</pubDate>' "$n"
             printf '<description>&lt;p&gt;A new story, number %s, with enough words to be a story worth' "$n"
-            printf ' fingerprinting: %s&lt;/p&gt;</description></item>\n' "$(seq -s ' word' 60)"
+            # words of its own (run and number), so the 20 stories are new, not near-duplicates
+            printf ' fingerprinting: %s&lt;/p&gt;</description></item>\n' \
+                "$(for w in $(seq 60); do printf 'w%sn%sx%s ' "${2//-/r}" "$n" "$w"; done)"
         done
         echo '</channel></rss>'
     } >"$1"
@@ -439,17 +452,21 @@ store_growth() {
         echo "   store of $size generated stories: $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e - s}') s, $(du -m "$db" | cut -f1) MB"
         write_tributary_config "$WORK/growth.toml" "$db" 200
         "$TRIBUTARY" --config "$WORK/growth.toml" poll >/dev/null 2>&1
-        measure "growth-$size" warm 1 "count_rows $db stories" -- \
-            "$TRIBUTARY" --config "$WORK/growth.toml" poll
         mkdir -p "$FARM/fresh"
-        fresh_feed "$FARM/fresh/$size.rss" "$size"
-        { sed -n '1,/^\[\[sources\]\]/p' "$WORK/growth.toml" | sed '$d'
-          printf '[[sources]]\nname = "fresh"\nurl = "http://127.0.0.1:%s/fresh/%s.rss"\nfull_text = false\n' \
-              "$PORT" "$size"; } >"$WORK/growth-fresh.toml"
-        measure "growth-$size" new 1 "count_rows $db stories" -- \
-            "$TRIBUTARY" --config "$WORK/growth-fresh.toml" poll
-        measure "growth-$size" export 1 "echo -" -- \
-            "$TRIBUTARY" --config "$WORK/growth.toml" export --format atom --output "$WORK/growth.atom"
+        local round
+        for round in $(seq "$GROWTH_RUNS"); do
+            measure "growth-$size" warm "$round" "count_rows $db stories" -- \
+                "$TRIBUTARY" --config "$WORK/growth.toml" poll
+            # a feed of 20 stories no store has seen, a new one each round
+            fresh_feed "$FARM/fresh/$size-$round.rss" "$size-$round"
+            { sed -n '1,/^\[\[sources\]\]/p' "$WORK/growth.toml" | sed '$d'
+              printf '[[sources]]\nname = "fresh-%s"\nurl = "http://127.0.0.1:%s/fresh/%s-%s.rss"\nfull_text = false\n' \
+                  "$round" "$PORT" "$size" "$round"; } >"$WORK/growth-fresh.toml"
+            measure "growth-$size" new "$round" "count_rows $db stories" -- \
+                "$TRIBUTARY" --config "$WORK/growth-fresh.toml" poll
+            measure "growth-$size" export "$round" "echo -" -- \
+                "$TRIBUTARY" --config "$WORK/growth.toml" export --format atom --output "$WORK/growth.atom"
+        done
     done
     rm -f "$db" "$db-wal" "$db-shm"
 }
@@ -529,7 +546,7 @@ fi
 echo "== summary ($(($(date +%s) - started)) s in all)"
 python3 - "$RESULTS" "$FEEDS" "$ITEMS" <<'PY'
 """Medians per client and phase, ratios against the peers, and the correctness checks."""
-import statistics, sys
+import os, statistics, sys
 from collections import defaultdict
 
 path, feeds, items = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -537,7 +554,7 @@ runs, serve, outcomes, mem = defaultdict(list), {}, defaultdict(list), {}
 for line in open(path):
     f = line.rstrip("\n").split("\t")
     if f[0] == "mem":
-        mem[f[1]] = [None if x == "-" else int(x) for x in f[2:7]]
+        mem[f[1]] = [None if x == "-" else int(x) for x in f[2:11]]
         continue
     if f[0] == "serve":
         serve[f[1]] = (float(f[2]), f[3], int(f[4]))
@@ -584,11 +601,21 @@ if "ceiling" in clients:
 if ("tributary", "cold") in rss:  # not with SKIP_ROUNDS
     print(f"- cold peak RSS: tributary {rss['tributary', 'cold']:.0f} MiB" + "".join(
         f", {c} {rss[c, 'cold']:.0f} MiB" for c in peers))
-for label, (idle, idle_anon, after, after_anon, peak) in mem.items():
+for label, figures in mem.items():
+    idle, idle_anon, after, after_anon, peak = figures[:5]
+    idle_settled, idle_settled_anon, after_settled, after_settled_anon = (figures[5:9] + [None] * 4)[:4]
     line = f"- daemon, {label} sources: idle with nothing due {idle / 1024:.1f} MiB RSS ({idle_anon / 1024:.1f} MiB anonymous)"
+    if idle_settled:
+        line += f", {idle_settled / 1024:.1f} MiB settled"
     if after:
         line += (f"; after its first poll {after / 1024:.1f} MiB ({after_anon / 1024:.1f} anonymous), "
-                 f"peak {peak / 1024:.0f} MiB: {after / idle:.2f}x the idle figure")
+                 f"peak {peak / 1024:.0f} MiB: {after / idle:.2f}x the idle figure, "
+                 f"{after_anon / idle_anon:.2f}x in anonymous memory (the heap)")
+    if after and after_settled and idle_settled:
+        line += (f"; settled ({os.environ.get('SETTLE_SECONDS', '12')} s later) {after_settled / 1024:.1f} MiB"
+                 f" against {idle_settled / 1024:.1f}: {after_settled / idle_settled:.2f}x; anonymous "
+                 f"{after_settled_anon / 1024:.1f} against {idle_settled_anon / 1024:.1f} MiB: "
+                 f"{after_settled_anon / idle_settled_anon:.2f}x")
     print(line)
 one = lambda client, phase: (runs[client, phase] or [None])[0]
 big = [c for c, _ in runs if c.startswith("tributary-")]
@@ -605,14 +632,18 @@ sizes = sorted({int(c.split("-")[1]) for c, _ in runs if c.startswith("growth-")
 if sizes:
     print("- store growth (generated stories + the farm's; wall s, CPU s):")
     first = sizes[0]
+    median = lambda values: sorted(values)[len(values) // 2]
     for phase, what in (("warm", "warm poll"), ("new", "one source's 20 new entries"), ("export", "export, 200 entries")):
         cells = []
+        c0 = median([r["cpu"] for r in runs[f"growth-{first}", phase]] or [0])
+        w0 = median([r["secs"] for r in runs[f"growth-{first}", phase]] or [0])
         for size in sizes:
-            r = one(f"growth-{size}", phase)
-            r0 = one(f"growth-{first}", phase)
-            if r:
-                cells.append(f"{size}: {r['secs']:.2f} ({r['cpu']:.2f}) = {r['cpu'] / max(r0['cpu'], 0.01):.2f}x CPU")
-        print(f"  - {what}: " + "; ".join(cells))
+            rs = runs[f"growth-{size}", phase]
+            if rs:
+                c, w = median([r["cpu"] for r in rs]), median([r["secs"] for r in rs])
+                cells.append(f"{size}: {w:.3f} s ({c:.3f} s CPU) = {w / max(w0, 1e-3):.2f}x wall, "
+                             f"{c / max(c0, 1e-3):.2f}x CPU")
+        print(f"  - {what} (median of {len(runs[f'growth-{first}', phase])}): " + "; ".join(cells))
 ft, batch = one("fulltext", "cold"), one("extract-batch", "cold")
 if ft and batch:
     pages = int(batch["stored"]) if batch["stored"].isdigit() else 0

@@ -8,6 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The binary's allocator (jemalloc) is built from C with make, beside the bundled SQLite's cc.
+if ! command -v make >/dev/null 2>&1; then
+  echo "installing make (Debian package, to build jemalloc)..." >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq make >/dev/null
+fi
+
 if ! command -v newsboat >/dev/null 2>&1; then
   echo "installing newsboat (Debian package)..." >&2
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
