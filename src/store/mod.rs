@@ -24,7 +24,7 @@ mod schema;
 mod search;
 mod sources;
 mod stories;
-#[doc(hidden)]
+#[cfg(test)]
 pub mod test_cluster;
 mod updates;
 mod websub;
@@ -345,7 +345,7 @@ impl Store {
 
 /// A store on each backend, for tests that must hold on both: an in-memory SQLite database and
 /// a fresh database on the test PostgreSQL cluster (`test_cluster`).
-#[doc(hidden)]
+#[cfg(test)]
 pub fn test_stores() -> Vec<Store> {
     vec![
         Store::open_in_memory().expect("in-memory SQLite"),

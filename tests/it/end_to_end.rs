@@ -27,7 +27,7 @@ impl Newsroom {
 
     /// The newsroom on a fresh database of the test PostgreSQL cluster.
     pub fn start_postgres() -> Newsroom {
-        Newsroom::start_on(Some(tributary::store::test_cluster::fresh_database()))
+        Newsroom::start_on(Some(crate::test_cluster::fresh_database()))
     }
 
     /// `database`: a URL replacing the config's SQLite file.

@@ -239,9 +239,11 @@ fn held_by(holder: &str, pid: u32) -> bool {
 }
 
 /// Per host: never two requests at once (`per_host_concurrency = 1`), and starts at least the
-/// per-host delay apart, across all instances. 25 ms of slack absorbs the farm's scheduling.
+/// per-host delay apart, across all instances. 50 ms of slack absorbs the farm's scheduling (a
+/// loaded machine delayed one arrival stamp by more than 25 ms); requests let through together,
+/// or a delay cut by a sixth, still fail.
 fn check_per_host_limits(visits: &[Visit]) {
-    let tolerance = Duration::from_millis(25);
+    let tolerance = Duration::from_millis(50);
     for index in 0..HOSTS {
         let mut mine: Vec<&Visit> = visits.iter().filter(|v| v.host == host(index)).collect();
         mine.sort_by_key(|visit| visit.began);
@@ -281,7 +283,7 @@ fn feed_of(port: u16, path: &str) -> (Option<String>, Vec<u8>) {
 #[test]
 fn three_instances_share_the_work_survive_a_sigkill_and_serve_the_same_feed() {
     let farm = Farm::start();
-    let database_url = tributary::store::test_cluster::fresh_database();
+    let database_url = crate::test_cluster::fresh_database();
     let mut database = postgres::Client::connect(&database_url, postgres::NoTls).unwrap();
     let mut sources = String::new();
     for index in 0..HOSTS {
@@ -390,7 +392,7 @@ fn three_instances_share_the_work_survive_a_sigkill_and_serve_the_same_feed() {
 
 #[test]
 fn status_reports_instances_whose_configurations_differ() {
-    let database_url = tributary::store::test_cluster::fresh_database();
+    let database_url = crate::test_cluster::fresh_database();
     let ports = [free_port(), free_port()];
     let first = instance_folder(&database_url, ports[0], "", "One");
     let second = instance_folder(&database_url, ports[1], "", "Two");

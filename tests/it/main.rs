@@ -23,5 +23,9 @@ mod serve_limits;
 mod service;
 mod store;
 mod support;
+/// The throw-away PostgreSQL cluster, shared with the library's unit tests (compiled into
+/// neither the library nor the binary).
+#[path = "../../src/store/test_cluster.rs"]
+mod test_cluster;
 mod topics;
 mod websub;

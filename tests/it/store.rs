@@ -15,7 +15,7 @@ fn migrate_store_copies_sqlite_into_postgres_once() {
     let newsroom = Newsroom::start();
     assert!(newsroom.tributary(&["poll"]).status.success());
     let on_sqlite = newsroom.export("json");
-    let url = tributary::store::test_cluster::fresh_database();
+    let url = crate::test_cluster::fresh_database();
     let args = ["migrate-store", "--from", "data/tributary.db", "--to", &url];
     let output = newsroom.tributary(&args);
     assert!(output.status.success(), "{}", stderr(&output));
