@@ -25,7 +25,7 @@ pub async fn page(
     match crate::output::archive_page(&state.store, &config, number, format).await {
         Ok(Some((rendered, complete))) => {
             let cache_control = if complete { IMMUTABLE } else { OPEN };
-            super::respond(&rendered, &headers, cache_control)
+            super::respond(&rendered.with_cache_control(cache_control), &headers)
         }
         Ok(None) => (StatusCode::NOT_FOUND, "no such archive page\n").into_response(),
         Err(error) => {

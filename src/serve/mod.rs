@@ -15,6 +15,7 @@ mod websub;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -67,12 +68,15 @@ pub fn router(state: ServeState) -> Router {
 /// Counts each request by its route pattern (never the raw path, which any client can vary)
 /// and status, for `/metrics`.
 async fn count_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    // `MatchedPath` shares the route's pattern: holding it costs a reference count, where a
+    // `String` would cost an allocation per request.
     let route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
+        .cloned();
     let response = next.run(request).await;
-    crate::metrics::record_request(&route, response.status().as_u16());
+    let route = route.as_ref().map_or("unmatched", |path| path.as_str());
+    crate::metrics::record_request(route, response.status().as_u16());
     response
 }
 
@@ -110,49 +114,32 @@ async fn json(State(state): State<ServeState>, headers: HeaderMap) -> Response {
 
 fn feed(state: &ServeState, request: &HeaderMap, format: OutputFormat) -> Response {
     let snapshot = state.cache.current();
-    respond(snapshot.get(format), request, "public, max-age=60")
+    respond(snapshot.get(format), request)
 }
 
 /// Ready bytes with their validators: a 304 when the client has them, gzip when accepted.
-fn respond(rendered: &Rendered, request: &HeaderMap, cache_control: &'static str) -> Response {
-    let last_modified = httpdate::fmt_http_date(rendered.last_modified.into());
-    let mut response = if not_modified(request, rendered) {
-        StatusCode::NOT_MODIFIED.into_response()
+/// The headers come ready with the bytes (`output::Prepared`): a request copies a small map
+/// and shares the body, nothing is formatted or parsed.
+fn respond(rendered: &Rendered, request: &HeaderMap) -> Response {
+    let prepared = &rendered.prepared;
+    let (status, body, headers) = if not_modified(request, rendered) {
+        (StatusCode::NOT_MODIFIED, Body::empty(), &prepared.plain)
     } else if accepts_gzip(request) {
-        let mut response = rendered.gzip.clone().into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        response
+        (
+            StatusCode::OK,
+            Body::from(rendered.gzip.clone()),
+            &prepared.gzip,
+        )
     } else {
-        rendered.body.clone().into_response()
+        (
+            StatusCode::OK,
+            Body::from(rendered.body.clone()),
+            &prepared.plain,
+        )
     };
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(rendered.content_type),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(cache_control),
-    );
-    if rendered.content_type.starts_with("text/") {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(html::CONTENT_SECURITY_POLICY),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-    }
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    if let Ok(value) = HeaderValue::from_str(&rendered.etag) {
-        headers.insert(header::ETAG, value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&last_modified) {
-        headers.insert(header::LAST_MODIFIED, value);
-    }
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers.clone();
     response
 }
 
@@ -160,7 +147,7 @@ fn respond(rendered: &Rendered, request: &HeaderMap, cache_control: &'static str
 fn snapshot_page(state: &ServeState, request: &HeaderMap, path: &str) -> Response {
     let snapshot = state.cache.current();
     match snapshot.page(path) {
-        Some(rendered) => respond(rendered, request, "public, max-age=60"),
+        Some(rendered) => respond(rendered, request),
         None => not_found(),
     }
 }
@@ -247,8 +234,9 @@ async fn stylesheet(headers: HeaderMap) -> Response {
             chrono::DateTime::UNIX_EPOCH,
             "text/css; charset=utf-8",
         )
+        .with_cache_control("public, max-age=86400")
     });
-    respond(&STYLESHEET, &headers, "public, max-age=86400")
+    respond(&STYLESHEET, &headers)
 }
 
 /// Every source's health for a person: the data of `/status`, with a 14-day chart each.
@@ -285,10 +273,14 @@ async fn sources_page(State(state): State<ServeState>) -> Response {
 
 /// RFC 9110: If-None-Match wins over If-Modified-Since when both are sent.
 fn not_modified(request: &HeaderMap, rendered: &Rendered) -> bool {
-    if let Some(tags) = request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(value) = request.get(header::IF_NONE_MATCH) {
+        // The common case first: the client sends back exactly the ETag it was given.
+        if value.as_bytes() == rendered.etag.as_bytes() {
+            return true;
+        }
+        let Ok(tags) = value.to_str() else {
+            return false;
+        };
         return tags
             .split(',')
             .map(|tag| tag.trim().trim_start_matches("W/"))
@@ -300,7 +292,7 @@ fn not_modified(request: &HeaderMap, rendered: &Rendered) -> bool {
         .and_then(|v| httpdate::parse_http_date(v).ok())
         .is_some_and(|since| {
             chrono::DateTime::<chrono::Utc>::from(since).timestamp()
-                >= rendered.last_modified.timestamp()
+                >= rendered.prepared.last_modified_secs
         })
 }
 
@@ -371,13 +363,10 @@ mod tests {
     use super::*;
 
     fn rendered() -> Rendered {
-        Rendered {
-            body: b"x".to_vec(),
-            gzip: vec![],
-            etag: "\"abc\"".into(),
-            last_modified: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-            content_type: "text/plain",
-        }
+        let date = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let mut rendered = crate::output::rendered("x".into(), date, "text/plain");
+        rendered.etag = "\"abc\"".into();
+        rendered
     }
 
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {

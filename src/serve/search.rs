@@ -110,5 +110,5 @@ pub async fn feed(
     let text = publish::render_with(&meta, &entries, OutputFormat::Atom, &config.video_hosts);
     let rendered =
         crate::output::rendered(text, updated, publish::content_type(OutputFormat::Atom));
-    super::respond(&rendered, &headers, "public, max-age=60")
+    super::respond(&rendered, &headers)
 }
