@@ -7,14 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::ServeState;
+use super::SharedState;
 use crate::publish::archive;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const OPEN: &str = "public, max-age=60";
 
 pub async fn page(
-    State(state): State<ServeState>,
+    State(state): State<SharedState>,
     Path(file_name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
