@@ -411,6 +411,54 @@ mod tests {
         ));
     }
 
+    /// The prepared headers: every answer about a document carries its validators and its
+    /// caching headers; only the gzip answer says `Content-Encoding`; each shares the bytes.
+    #[tokio::test]
+    async fn each_answer_carries_the_documents_prepared_headers() {
+        let date = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let page =
+            crate::output::rendered("<p>page</p>".repeat(50), date, "text/html; charset=utf-8");
+        let etag = page.etag.clone();
+        let expect = |response: &Response, cache_control: &str| {
+            let headers = response.headers();
+            assert_eq!(headers[header::ETAG], etag.as_str());
+            assert_eq!(
+                headers[header::LAST_MODIFIED],
+                "Tue, 14 Nov 2023 22:13:20 GMT"
+            );
+            assert_eq!(headers[header::CACHE_CONTROL], cache_control);
+            assert_eq!(headers[header::VARY], "Accept-Encoding");
+            assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        };
+        let body = |response: Response| async {
+            axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap()
+        };
+
+        let plain = respond(&page, &HeaderMap::new());
+        assert_eq!(plain.status(), StatusCode::OK);
+        expect(&plain, "public, max-age=60");
+        assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(body(plain).await, page.body);
+
+        let gzip = respond(&page, &headers(&[(header::ACCEPT_ENCODING, "gzip")]));
+        expect(&gzip, "public, max-age=60");
+        assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(body(gzip).await, page.gzip);
+
+        let not_modified = respond(&page, &headers(&[(header::IF_NONE_MATCH, &etag)]));
+        assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+        expect(&not_modified, "public, max-age=60");
+        assert!(body(not_modified).await.is_empty());
+
+        let page = page.with_cache_control("public, max-age=86400");
+        let since = headers(&[(header::IF_MODIFIED_SINCE, "Tue, 14 Nov 2023 22:13:20 GMT")]);
+        let not_modified = respond(&page, &since);
+        assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+        expect(&not_modified, "public, max-age=86400");
+    }
+
     #[test]
     fn gzip_only_when_accepted() {
         assert!(accepts_gzip(&headers(&[(
