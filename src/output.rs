@@ -39,11 +39,14 @@ pub struct Rendered {
 /// formatting a date, parsing the ETag and inserting eight headers.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    /// For a 200 with the plain bytes, and for a 304 (which carries the same validators and
-    /// caching headers, RFC 9110 15.4.5).
+    /// For a 200 with the plain bytes.
     pub plain: HeaderMap,
     /// For a 200 with the gzip bytes: `plain` plus `Content-Encoding: gzip`.
     pub gzip: HeaderMap,
+    /// For a 304: what RFC 9110 (15.4.5) asks of one, the `ETag`, `Cache-Control` and `Vary`
+    /// a 200 would carry, and no representation metadata (type, CSP, `Last-Modified`: the
+    /// client keeps those of its stored copy). Half the bytes of the full head.
+    pub not_modified: HeaderMap,
     /// Seconds since the epoch of `Last-Modified`, for `If-Modified-Since`.
     pub last_modified_secs: i64,
 }
@@ -256,12 +259,17 @@ impl Prepared {
         content_type: &'static str,
         cache_control: &'static str,
     ) -> Prepared {
-        let mut plain = HeaderMap::with_capacity(8);
-        plain.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        plain.insert(
+        let mut not_modified = HeaderMap::with_capacity(4);
+        not_modified.insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache_control),
         );
+        not_modified.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        if let Ok(value) = HeaderValue::from_str(etag) {
+            not_modified.insert(header::ETAG, value);
+        }
+        let mut plain = not_modified.clone();
+        plain.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         if content_type.starts_with("text/") {
             plain.insert(
                 header::CONTENT_SECURITY_POLICY,
@@ -272,10 +280,6 @@ impl Prepared {
                 HeaderValue::from_static("nosniff"),
             );
         }
-        plain.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-        if let Ok(value) = HeaderValue::from_str(etag) {
-            plain.insert(header::ETAG, value);
-        }
         let date = httpdate::fmt_http_date(last_modified.into());
         if let Ok(value) = HeaderValue::from_str(&date) {
             plain.insert(header::LAST_MODIFIED, value);
@@ -285,6 +289,7 @@ impl Prepared {
         Prepared {
             plain,
             gzip,
+            not_modified,
             last_modified_secs: last_modified.timestamp(),
         }
     }
