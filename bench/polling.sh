@@ -20,6 +20,8 @@
 #   1 M store: about 5.6 GB and 13 minutes to build; SKIP_GROWTH=1 skips; GROWTH_RUNS=5 rounds
 #   of each timed step)  SKIP_FULLTEXT=1
 #   SKIP_ROUNDS=1 skips the 1000-feed rounds (to measure the later runs again)
+#   TRIBUTARY_BIN=PATH measures that binary instead and builds nothing (an A/B against another
+#   commit's build; the examples, when the rounds or the growth run need them, must be built)
 # Installs what it needs: Debian nginx, newsboat, time, wrk (apt-get, once); httpx and
 # feedparser in a throw-away venv under target/bench-peers/poll-venv.
 set -uo pipefail
@@ -38,7 +40,7 @@ WORK=$ROOT/target/bench-farm/work
 PEERS=$ROOT/target/bench-peers
 RESULTS=$WORK/results.tsv
 ACCESS_LOG=$FARM/.nginx-$PORT/access.log
-TRIBUTARY=$ROOT/target/release/tributary
+TRIBUTARY=${TRIBUTARY_BIN:-$ROOT/target/release/tributary}
 CEILING=$ROOT/target/release/examples/ceiling_client
 STORE_GEN=$ROOT/target/release/examples/store_gen
 BIG_FEEDS=${BIG_FEEDS:-10000}
@@ -292,6 +294,10 @@ serve_case() {
 # serves with gzip_static; then wrk against both for the feed and the page, plain, gzip and 304.
 serve_benchmark() {
     echo "== serving: wrk -t1 -c16 -d${SERVE_SECONDS:-10}s (wrk on cpu $CLIENT_CPU, servers on cpu $SERVER_CPU)"
+    if [ "$RUNS" = 0 ]; then  # no rounds (SKIP_ROUNDS): the store of one untimed cold poll
+        rm -f "$WORK/tributary.db" "$WORK/tributary.db-wal" "$WORK/tributary.db-shm"
+        "$TRIBUTARY" --config "$WORK/tributary.toml" poll >/dev/null 2>&1
+    fi
     cp "$WORK/tributary.db" "$WORK/serve.db"
     rm -f "$WORK/serve.db-wal" "$WORK/serve.db-shm"
     write_tributary_config "$WORK/serve.toml" "$WORK/serve.db" 200
@@ -497,9 +503,12 @@ PYTHON_PEER=""
 install_python_peer || echo "   httpx/feedparser could not be installed: py_poller skipped"
 for tool in /usr/sbin/nginx /usr/bin/time; do [ -x "$tool" ] || die "$tool is missing"; done
 
-echo "== building tributary (release)"
-cargo build --release --quiet --bin tributary --example ceiling_client --example store_gen \
-    || die "cargo build failed"
+if [ -z "${TRIBUTARY_BIN:-}" ]; then
+    echo "== building tributary (release)"
+    cargo build --release --quiet --bin tributary --example ceiling_client --example store_gen \
+        || die "cargo build failed"
+fi
+echo "== tributary: $TRIBUTARY ($(stat -c %y "$TRIBUTARY" | cut -d. -f1))"
 make_farm
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -136,8 +136,9 @@ pub struct Metrics {
     extractions: [AtomicU64; EXTRACTION_OUTCOMES.len()],
     entries_pruned: AtomicU64,
     sources: Mutex<BTreeMap<String, SourceGauges>>,
-    /// (route pattern, status code) → requests served.
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// Route pattern → status code → requests served. Nested so that counting a request
+    /// looks the route up by `&str`, allocating only the first time a route is seen.
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
 }
 
 static GLOBAL: LazyLock<Metrics> = LazyLock::new(Metrics::default);
@@ -260,9 +261,12 @@ impl Metrics {
     }
 
     pub fn record_request(&self, route: &str, status: u16) {
-        *lock(&self.requests)
-            .entry((route.to_string(), status))
-            .or_default() += 1;
+        let mut requests = lock(&self.requests);
+        let statuses = match requests.get_mut(route) {
+            Some(statuses) => statuses,
+            None => requests.entry(route.to_string()).or_default(),
+        };
+        *statuses.entry(status).or_default() += 1;
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every series.
@@ -423,14 +427,16 @@ impl Metrics {
             "counter",
             "Requests served by route pattern and status.",
         );
-        for ((route, status), count) in &requests {
-            let status = status.to_string();
-            sample(
-                out,
-                "tributary_http_requests_total",
-                &[("route", route), ("status", &status)],
-                count,
-            );
+        for (route, statuses) in &requests {
+            for (status, count) in statuses {
+                let status = status.to_string();
+                sample(
+                    out,
+                    "tributary_http_requests_total",
+                    &[("route", route), ("status", &status)],
+                    count,
+                );
+            }
         }
     }
 }

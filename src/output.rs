@@ -8,6 +8,8 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
+use axum::http::{HeaderMap, HeaderValue, header};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, OutputFormat};
@@ -15,16 +17,42 @@ use crate::publish::{self, FeedMeta, PublishedEntry, SourceRef, archive};
 use crate::store::{self, Store, StoreError, StoredSource, StoredStory};
 
 /// One format of the merged feed, ready to serve.
+///
+/// The bodies are `Bytes` so a response shares them (a reference count, not a copy of up to
+/// half a megabyte), and the response headers are built once here, not per request: see
+/// [`Prepared`].
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    pub body: Vec<u8>,
+    pub body: Bytes,
     /// The same bytes gzip-compressed, for clients that accept it.
-    pub gzip: Vec<u8>,
+    pub gzip: Bytes,
     /// A strong validator: a hash of the bytes.
     pub etag: String,
     pub last_modified: DateTime<Utc>,
     pub content_type: &'static str,
+    /// The response headers of each answer, built with the bytes.
+    pub prepared: Prepared,
 }
+
+/// The response headers of a [`Rendered`] document, ready to copy into a response: a request
+/// then costs one clone of a small map (reference counts for the values) instead of
+/// formatting a date, parsing the ETag and inserting eight headers.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// For a 200 with the plain bytes.
+    pub plain: HeaderMap,
+    /// For a 200 with the gzip bytes: `plain` plus `Content-Encoding: gzip`.
+    pub gzip: HeaderMap,
+    /// For a 304: what RFC 9110 (15.4.5) asks of one, the `ETag`, `Cache-Control` and `Vary`
+    /// a 200 would carry, and no representation metadata (type, CSP, `Last-Modified`: the
+    /// client keeps those of its stored copy). Half the bytes of the full head.
+    pub not_modified: HeaderMap,
+    /// Seconds since the epoch of `Last-Modified`, for `If-Modified-Since`.
+    pub last_modified_secs: i64,
+}
+
+/// The `Cache-Control` of the merged feeds and the pages, which change with each poll.
+pub const CACHE_SHORT: &str = "public, max-age=60";
 
 /// The three formats rendered from the same stories.
 #[derive(Debug, Clone)]
@@ -197,12 +225,73 @@ pub fn rendered(text: String, updated: DateTime<Utc>, content_type: &'static str
         .write_all(&body)
         .and_then(|()| encoder.finish())
         .unwrap_or_default();
+    let etag = format!("\"{:016x}\"", crate::dedupe::stable_hash(&body));
     Rendered {
-        etag: format!("\"{:016x}\"", crate::dedupe::stable_hash(&body)),
-        gzip,
-        body,
+        prepared: Prepared::new(&etag, updated, content_type, CACHE_SHORT),
+        etag,
+        gzip: Bytes::from(gzip),
+        body: Bytes::from(body),
         last_modified: updated,
         content_type,
+    }
+}
+
+impl Rendered {
+    /// The same document with another `Cache-Control` (the stylesheet's day, an archive
+    /// page's year).
+    pub fn with_cache_control(mut self, cache_control: &'static str) -> Rendered {
+        self.prepared = Prepared::new(
+            &self.etag,
+            self.last_modified,
+            self.content_type,
+            cache_control,
+        );
+        self
+    }
+}
+
+impl Prepared {
+    /// The headers every answer about this document carries. Pages (`text/*`) also get the
+    /// pages' CSP and `nosniff`.
+    pub fn new(
+        etag: &str,
+        last_modified: DateTime<Utc>,
+        content_type: &'static str,
+        cache_control: &'static str,
+    ) -> Prepared {
+        let mut not_modified = HeaderMap::with_capacity(4);
+        not_modified.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        );
+        not_modified.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        if let Ok(value) = HeaderValue::from_str(etag) {
+            not_modified.insert(header::ETAG, value);
+        }
+        let mut plain = not_modified.clone();
+        plain.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if content_type.starts_with("text/") {
+            plain.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(crate::publish::html::CONTENT_SECURITY_POLICY),
+            );
+            plain.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+        }
+        let date = httpdate::fmt_http_date(last_modified.into());
+        if let Ok(value) = HeaderValue::from_str(&date) {
+            plain.insert(header::LAST_MODIFIED, value);
+        }
+        let mut gzip = plain.clone();
+        gzip.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        Prepared {
+            plain,
+            gzip,
+            not_modified,
+            last_modified_secs: last_modified.timestamp(),
+        }
     }
 }
 

@@ -7,14 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::ServeState;
+use super::SharedState;
 use crate::publish::archive;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const OPEN: &str = "public, max-age=60";
 
 pub async fn page(
-    State(state): State<ServeState>,
+    State(state): State<SharedState>,
     Path(file_name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -25,7 +25,7 @@ pub async fn page(
     match crate::output::archive_page(&state.store, &config, number, format).await {
         Ok(Some((rendered, complete))) => {
             let cache_control = if complete { IMMUTABLE } else { OPEN };
-            super::respond(&rendered, &headers, cache_control)
+            super::respond(&rendered.with_cache_control(cache_control), &headers)
         }
         Ok(None) => (StatusCode::NOT_FOUND, "no such archive page\n").into_response(),
         Err(error) => {

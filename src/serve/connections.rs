@@ -196,6 +196,11 @@ fn admit(
         }
     };
     shared.counters.record(Event::Accepted);
+    // hyper hands each response to the socket whole (head and body in one write), so Nagle's
+    // algorithm can only hold back the last, partial segment of a large body until the reader
+    // acknowledges the rest; nginx sets `tcp_nodelay` for the same reason. Best effort: a
+    // socket that refuses still serves.
+    let _ = stream.set_nodelay(true);
     let shared = shared.clone();
     let shutdown = shutdown.clone();
     connections.spawn(async move {

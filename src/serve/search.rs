@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::ServeState;
+use super::{ServeState, SharedState};
 use crate::config::OutputFormat;
 use crate::publish::html::search::{self as page_html, Found};
 use crate::publish::{self, FeedLinks, FeedMeta, snippet};
@@ -37,7 +37,7 @@ async fn run(state: &ServeState, query: SearchQuery) -> Result<Vec<SearchHit>, R
 }
 
 /// The search page; with no query, only its form.
-pub async fn page(State(state): State<ServeState>, Query(params): Query<Params>) -> Response {
+pub async fn page(State(state): State<SharedState>, Query(params): Query<Params>) -> Response {
     let shell = crate::site::shell(&state.config.read().await.clone());
     let query = SearchQuery::parse(&params.q);
     let terms: Vec<String> = query.terms().map(str::to_string).collect();
@@ -76,7 +76,7 @@ fn found(hit: SearchHit, terms: &[String]) -> Found {
 /// The results as an Atom feed, self-linked at its own query, with ETag and 304 as the merged
 /// feed has. A missing or empty query is a 400: there is nothing to subscribe to.
 pub async fn feed(
-    State(state): State<ServeState>,
+    State(state): State<SharedState>,
     Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
@@ -110,5 +110,5 @@ pub async fn feed(
     let text = publish::render_with(&meta, &entries, OutputFormat::Atom, &config.video_hosts);
     let rendered =
         crate::output::rendered(text, updated, publish::content_type(OutputFormat::Atom));
-    super::respond(&rendered, &headers, "public, max-age=60")
+    super::respond(&rendered, &headers)
 }

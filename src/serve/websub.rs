@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::ServeState;
+use super::{ServeState, SharedState};
 use crate::store::{self, Subscription};
 use crate::websub::{LEASE_SECONDS, Push, check_signature, intent_matches};
 
@@ -36,7 +36,7 @@ fn not_found() -> Response {
 
 /// The hub's intent verification: echo `hub.challenge` and record the lease, or 404.
 pub async fn verify(
-    State(state): State<ServeState>,
+    State(state): State<SharedState>,
     Path(source): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
@@ -86,7 +86,7 @@ pub async fn verify(
 
 /// A pushed feed document: accepted (202) only with a valid `X-Hub-Signature`.
 pub async fn push(
-    State(state): State<ServeState>,
+    State(state): State<SharedState>,
     Path(source): Path<String>,
     headers: HeaderMap,
     body: Bytes,
