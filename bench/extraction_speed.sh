@@ -20,6 +20,21 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir "$WORK/in"
 for page in "$DATA"/*.html; do ln -s "$(cd "$(dirname "$page")" && pwd)/$(basename "$page")" "$WORK/in/"; done
 PAGES=$(ls "$WORK/in" | wc -l)
+# Runs happen inside $WORK, so a binary given by a relative path is resolved here, once; the
+# label printed stays the path as given.
+absolute() {
+    case "$1" in
+        /*) printf '%s\n' "$1" ;;
+        */*) printf '%s/%s\n' "$(cd "$(dirname "$1")" && pwd)" "$(basename "$1")" ;;
+        *) command -v "$1" ;;
+    esac
+}
+BINARIES=()
+LABELS=("$@")
+for binary in "$@"; do
+    path="$(absolute "$binary")" && [ -x "$path" ] || { echo "not an executable: $binary" >&2; exit 2; }
+    BINARIES+=("$path")
+done
 # Each run writes into a fresh folder, outside the repo (`extract` reads ./config/ when present).
 run() {
     local label="$1"; shift
@@ -31,7 +46,9 @@ run() {
 }
 for round in $(seq "$ROUNDS"); do
     echo "# round $round (load: $(cut -d' ' -f1-3 /proc/loadavg))"
-    for binary in "$@"; do run "$binary" "$binary" extract --batch; done
+    for index in "${!BINARIES[@]}"; do
+        run "${LABELS[index]}" "${BINARIES[index]}" extract --batch
+    done
     run "baseline (parse + text walk)" "$BASELINE" --baseline
 done
 echo "# $PAGES pages; pages per CPU-second (user+sys of the whole process), median (min-max) of $ROUNDS rounds"

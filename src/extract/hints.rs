@@ -198,6 +198,35 @@ const CAPTION_PREFIXES: &[&str] = &[
     "epigraf",
 ];
 
+/// Words that begin like a hint above but mean something else, in class and id names: a
+/// "piece" is no Spanish "pie" (de foto) caption and a French "pied" (de page) no caption
+/// either, "shared" styles are no share bar, a "commentary" is an opinion article, not reader
+/// comments, an "authority" no byline, a "poster" no post, a "textarea" no text. A token that
+/// starts with one of these takes no hint at all.
+const NOT_HINT_WORDS: &[&str] = &[
+    "piece",
+    "pied",
+    "pier",
+    "shared",
+    "sharehold",
+    "commentar",
+    "commentat",
+    "authorit",
+    "authoriz",
+    "autorit",
+    "autoriz",
+    "autorid",
+    "voter",
+    "poster",
+    "postal",
+    "posted",
+    "textarea",
+    "textwidget",
+    "blogroll",
+    "mainnav",
+    "mainmenu",
+];
+
 /// Splits `class` and `id` into lowercase alphanumeric tokens; `article-body__related` gives
 /// `article`, `body`, `related`, and the joined form `articlebodyrelated` is not produced.
 fn tokens(value: &str) -> impl Iterator<Item = String> + '_ {
@@ -212,6 +241,9 @@ pub fn classify(class: &str, id: &str) -> ClassHints {
     let mut hints = ClassHints::default();
     for token in tokens(class).chain(tokens(id)) {
         let has_prefix = |list: &[&str]| list.iter().any(|prefix| token.starts_with(prefix));
+        if has_prefix(NOT_HINT_WORDS) {
+            continue;
+        }
         if has_prefix(COMMENT_PREFIXES) {
             hints.comments = true;
             hints.strong_negative = true;
@@ -620,6 +652,57 @@ mod tests {
         assert!(classify("site-header", "").weak_negative);
         assert!(classify("entry-content", "").positive);
         assert!(!classify("header-image shadow", "").strong_negative);
+    }
+
+    #[test]
+    fn pie_caption_hint_does_not_match_piece() {
+        assert!(classify("pie-de-foto", "").caption);
+        assert!(!classify("article-piece", "").caption);
+        assert!(classify("article-piece", "").positive);
+        assert!(!classify("pied-de-page", "").caption);
+    }
+
+    #[test]
+    fn share_hint_does_not_match_shared() {
+        assert!(classify("share-tools", "").strong_negative);
+        assert!(!classify("shared-layout", "").strong_negative);
+        assert!(classify("post-body shared-styles", "").positive);
+    }
+
+    #[test]
+    fn comment_hint_does_not_match_commentary() {
+        assert!(classify("comments-list", "").comments);
+        assert!(classify("commentaires", "").comments);
+        let commentary = classify("commentary-body", "");
+        assert!(!commentary.comments && !commentary.strong_negative && commentary.positive);
+    }
+
+    #[test]
+    fn author_hint_does_not_match_authority() {
+        assert!(classify("author-box", "").strong_negative);
+        assert!(classify("autorin", "").strong_negative);
+        assert!(!classify("authority-notice", "").strong_negative);
+        assert!(!classify("autoridad", "").strong_negative);
+        assert!(!classify("autorita-garante", "").strong_negative);
+    }
+
+    #[test]
+    fn positive_hints_do_not_match_other_words() {
+        for other in [
+            "poster",
+            "postal-code",
+            "posted-on",
+            "textarea",
+            "textwidget",
+            "blogroll",
+        ] {
+            assert!(!classify(other, "").positive, "{other}");
+        }
+        assert!(!classify("mainnav", "").positive);
+        assert!(!classify("", "mainmenu").positive);
+        assert!(classify("main-content", "").positive);
+        assert!(!classify("voter-guide", "").strong_negative);
+        assert!(classify("vote-widget", "").strong_negative);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! outside their container.
 
 use super::clean::element_hints;
-use super::dom::Dom;
+use super::dom::{Content, Dom};
 use super::stats::{PARAGRAPH_MIN_CHARS, TextStats};
 
 /// How many ancestor levels one paragraph's score reaches.
@@ -173,7 +173,8 @@ const STANDFIRST_MAX_CHARS: u32 = 800;
 /// bylines, dates, headings and captions are passed over; the first block of sentence-length
 /// text is the standfirst if it reads like one (few links, not in a list, a table, a quote or
 /// a link, no furniture class, not longer than the body), and nothing further back is
-/// considered: teasers and summaries of other pages sit further away.
+/// considered: teasers and summaries of other pages sit further away. A deck right under the
+/// title counts even when set as a subtitle heading or shorter (`is_deck_under_title`).
 fn standfirst(dom: &Dom, stats: &TextStats, removed: &[bool], roots: &[usize]) -> Option<usize> {
     let first = *roots.first()?;
     let body_chars: u32 = roots.iter().map(|&root| stats.chars[root]).sum();
@@ -185,9 +186,10 @@ fn standfirst(dom: &Dom, stats: &TextStats, removed: &[bool], roots: &[usize]) -
     let candidate = (scope + 1..first).rev().find(|&index| {
         !removed[index]
             && dom.element(index).is_some()
-            && stats.direct_chars[index] >= STANDFIRST_MIN_CHARS
             && !dom.contains(index, first)
-            && !is_heading_or_caption(dom, index)
+            && ((stats.direct_chars[index] >= STANDFIRST_MIN_CHARS
+                && !is_heading_or_caption(dom, index))
+                || is_deck_under_title(dom, stats, removed, index))
     })?;
     let chars = stats.direct_chars[candidate];
     let link_share = stats.direct_link_chars[candidate] as f32 / chars as f32;
@@ -236,6 +238,45 @@ fn holds_only_an_introduction(
         && stats.link_density(wrapper) < 0.2
         && chars <= STANDFIRST_MAX_CHARS.max(body_chars / 2)
         && !(wrapper..dom.nodes[wrapper].end).any(|node| dom.tag(node) == "h1")
+}
+
+/// Characters from which a subtitle reads as a sentence even without closing punctuation.
+const DECK_LONG_CHARS: u32 = 120;
+
+/// A deck right under the title can be one short sentence.
+const DECK_MIN_CHARS: u32 = 40;
+
+/// Whether a block is the deck (standfirst) right under the title, set as a subtitle (`<h2>`,
+/// `<h3>`) or as a short paragraph: its nearest text before it is the `<h1>`'s, and it reads
+/// like a sentence (ends in `.`, `!`, `?` or `…`, or is long). A section heading is a short
+/// label; a deck says what the article says, in a sentence, and opens it.
+fn is_deck_under_title(dom: &Dom, stats: &TextStats, removed: &[bool], index: usize) -> bool {
+    let chars = stats.direct_chars[index];
+    if chars < DECK_MIN_CHARS
+        || !matches!(dom.tag(index), "h2" | "h3" | "p")
+        || element_hints(dom, index).caption
+    {
+        return false;
+    }
+    let ends_a_sentence = (index..dom.nodes[index].end)
+        .rev()
+        .find_map(|node| match dom.nodes[node].content {
+            Content::Text(text) if !text.trim().is_empty() => text.trim_end().chars().last(),
+            _ => None,
+        })
+        .is_some_and(|last| matches!(last, '.' | '!' | '?' | '…'));
+    if !(ends_a_sentence || chars >= DECK_LONG_CHARS) {
+        return false;
+    }
+    let previous_text = (1..index).rev().find(|&node| {
+        !removed[node]
+            && matches!(dom.nodes[node].content, Content::Text(text) if !text.trim().is_empty())
+    });
+    previous_text.is_some_and(|text| {
+        dom.ancestors(text)
+            .take(4)
+            .any(|node| dom.tag(node) == "h1")
+    })
 }
 
 /// Headings, captions and the elements inside them (titles and credits, not the standfirst).

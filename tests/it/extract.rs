@@ -633,3 +633,44 @@ fn a_standfirst_of_several_paragraphs_is_kept_whole() {
         &[],
     );
 }
+
+/// A deck set as a subtitle (`<h2>`) right under the title reads like a sentence, unlike a
+/// section heading: it is the article's opening and stays, before the body, once. The section
+/// heading inside the body stays too; the kicker and the byline stay out.
+#[test]
+fn a_deck_set_as_a_subtitle_under_the_title_is_kept() {
+    let article = check_extract(
+        "standfirst_subtitle_under_title_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Three routes will run every hour between midnight and five",
+            "The last night bus left the valley",
+            "How the routes run",
+            "call a taxi for anyone",
+        ],
+        &["By Sam Placeholder", "A test run at the depot", "Contact"],
+    );
+    assert_eq!(occurrences(&article.text, "Three routes will run"), 1);
+    let deck = article.text.find("Three routes will run").unwrap();
+    let body = article.text.find("The last night bus").unwrap();
+    assert!(deck < body, "{}", article.text);
+}
+
+/// A deck of one short sentence right under the title (shorter than the standfirst rule's
+/// minimum) is kept; the date line between it and the body, which is no sentence, is not.
+#[test]
+fn a_short_deck_right_under_the_title_is_kept() {
+    let article = check_extract("standfirst_short_deck_en.html", &ExtractOptions::default());
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "The organisers blame the heat of the last two summers.",
+            "For thirty years the festival",
+            "the second weekend of September",
+        ],
+        &["Updated 9 May", "Contact"],
+    );
+}
