@@ -212,8 +212,12 @@ fn standfirst(dom: &Dom, stats: &TextStats, removed: &[bool], roots: &[usize]) -
     if !reads_like_standfirst {
         return None;
     }
+    // A deck under the title is one block: the wrapper it shares with a date line or a
+    // credit is not an introduction of several paragraphs.
+    let title_deck = chars < STANDFIRST_MIN_CHARS || is_heading_or_caption(dom, candidate);
     let mut lead = candidate;
     while let parent = dom.nodes[lead].parent
+        && !title_deck
         && parent != scope
         && !dom.contains(parent, first)
         && holds_only_an_introduction(dom, stats, parent, body_chars)

@@ -636,7 +636,8 @@ fn a_standfirst_of_several_paragraphs_is_kept_whole() {
 
 /// A deck set as a subtitle (`<h2>`) right under the title reads like a sentence, unlike a
 /// section heading: it is the article's opening and stays, before the body, once. The section
-/// heading inside the body stays too; the kicker and the byline stay out.
+/// heading inside the body stays too; the kicker, the byline and the date line next to the
+/// deck stay out.
 #[test]
 fn a_deck_set_as_a_subtitle_under_the_title_is_kept() {
     let article = check_extract(
@@ -651,7 +652,12 @@ fn a_deck_set_as_a_subtitle_under_the_title_is_kept() {
             "How the routes run",
             "call a taxi for anyone",
         ],
-        &["By Sam Placeholder", "A test run at the depot", "Contact"],
+        &[
+            "By Sam Placeholder",
+            "Published 3 April",
+            "A test run at the depot",
+            "Contact",
+        ],
     );
     assert_eq!(occurrences(&article.text, "Three routes will run"), 1);
     let deck = article.text.find("Three routes will run").unwrap();
