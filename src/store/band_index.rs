@@ -5,7 +5,7 @@
 //! (`story_bands`' primary key starts with the hash), then the exact comparison of a few
 //! candidates' sketches: its cost depends on the entry and on how many stories share its
 //! hashes, not on how many stories the window holds. The window (`[dedupe] window`) is the
-//! only bound: rows older than it are deleted by day. Everything lives in the store, inside
+//! only bound: the rows of stories created before it are deleted. Everything lives in the store, inside
 //! the pass's transaction, so a pass that rolls back leaves nothing, another process's
 //! commits are seen at once, and a deleted story takes its rows with it (`ON DELETE CASCADE`).
 
@@ -92,7 +92,8 @@ pub struct Match {
     pub similarity: f64,
 }
 
-/// (Re)writes a story's rows: its band hashes under the day it was created, and its exact hash.
+/// Rewrites an indexed story's rows (its text changed: an upgrade, another canonical member,
+/// a rebuild): its band hashes under the day `created`, and its exact hash.
 pub fn index_story(
     transaction: &mut Connection,
     story_id: i64,
@@ -103,6 +104,23 @@ pub fn index_story(
         "DELETE FROM story_bands WHERE story_id = ?1",
         values![story_id],
     )?;
+    index_new_story(transaction, story_id, fingerprint, created)?;
+    transaction.execute(
+        "UPDATE stories SET text_hash = ?2 WHERE id = ?1",
+        values![story_id, exact_hash(fingerprint)],
+    )?;
+    Ok(())
+}
+
+/// Writes the band rows of a story just inserted (which has none yet, and whose exact hash
+/// its insert stored): no delete, no update of the story's row, which a cold poll would pay
+/// for every new story.
+pub fn index_new_story(
+    transaction: &mut Connection,
+    story_id: i64,
+    fingerprint: &Fingerprint,
+    created: i64,
+) -> Result<(), StoreError> {
     let day = day_of(created);
     for chunk in band_hashes(fingerprint).chunks(ROWS_PER_INSERT) {
         let placeholders: Vec<String> = (0..chunk.len())
@@ -124,11 +142,12 @@ pub fn index_story(
         );
         transaction.execute(&sql, &parameters)?;
     }
-    transaction.execute(
-        "UPDATE stories SET text_hash = ?2 WHERE id = ?1",
-        values![story_id, fingerprint.exact_hash().map(stored_hash)],
-    )?;
     Ok(())
+}
+
+/// The exact-text hash a story stores (`stories.text_hash`), if its text has one.
+pub fn exact_hash(fingerprint: &Fingerprint) -> Option<i64> {
+    fingerprint.exact_hash().map(stored_hash)
 }
 
 /// A u64 hash as the signed 64-bit integer both databases store.
@@ -136,16 +155,38 @@ fn stored_hash(hash: u64) -> i64 {
     hash as i64
 }
 
-/// Deletes the band rows of days before the window: they can never be an answer again.
+/// Deletes the band rows of the stories created before the window: they can never be an answer
+/// again. The stories are found by their creation time (`stories_created`), from where the last
+/// pruning stopped (`story_bands_pruned`) to the window's first day, and their rows by story
+/// (`story_bands_story`): so the band table needs no index by day, and a transaction inside
+/// the same day as the last pruning reads one row. A story stored later with an older
+/// creation time (a clock set back) keeps its rows until it is deleted; the lookup's own day
+/// filter never returns them.
 pub fn prune_window(
     transaction: &mut Connection,
     policy: &DedupePolicy,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
+    let bound = policy.first_day(now) * SECONDS_PER_DAY;
+    let pruned: i64 = transaction
+        .query_one(
+            "SELECT created_before FROM story_bands_pruned WHERE id = 1",
+            &[],
+        )?
+        .get(0)?;
+    if bound <= pruned {
+        return Ok(0);
+    }
+    let deleted = transaction.execute(
+        "DELETE FROM story_bands WHERE story_id IN \
+         (SELECT id FROM stories WHERE created >= ?1 AND created < ?2)",
+        values![pruned, bound],
+    )?;
     transaction.execute(
-        "DELETE FROM story_bands WHERE day < ?1",
-        values![policy.first_day(now)],
-    )
+        "UPDATE story_bands_pruned SET created_before = ?1 WHERE id = 1",
+        values![bound],
+    )?;
+    Ok(deleted)
 }
 
 /// The stored story (inside the window, not opted out) a new text is the same story as: the
