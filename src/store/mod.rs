@@ -300,19 +300,29 @@ impl Store {
         }
         // SQLite: committed with the passes that finish meanwhile (`group_commit`).
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.commits.push(group_commit::QueuedPass {
+        let schedule = self.commits.push(group_commit::QueuedPass {
             policy,
             state,
             items,
             now,
             reply,
         });
-        let commits = self.commits.clone();
-        self.call(move |connection| {
-            commits.drain(connection);
-            Ok(())
-        })
-        .await?;
+        if schedule {
+            // A task of its own, not awaited here: the drain answers every pass of its group,
+            // this one included, and must run even if this pass stops waiting. It lingers a
+            // moment first, so the passes finishing meanwhile join the group (each group
+            // rewrites the indexes' pages it touches into the WAL once).
+            let (store, commits) = (self.clone(), self.commits.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(group_commit::LINGER).await;
+                tokio::task::spawn_blocking(move || {
+                    store.call_blocking(|connection| {
+                        commits.drain(connection);
+                        Ok(())
+                    })
+                });
+            });
+        }
         answer
             .await
             .map_err(|_| StoreError::Task("the group commit ended without an answer".into()))?
