@@ -290,8 +290,8 @@ fn band_candidates(
     }
     let placeholders: Vec<String> = (0..bands.len()).map(|n| format!("?{}", n + 3)).collect();
     // `day + 0`, not `day`: the lookup must go through the band hashes (the primary key), never
-    // the day index. PostgreSQL's generic plan, made while the table was small, chose the day
-    // index, which reads the whole window's rows (every story of the last days) per lookup: a
+    // an index by day. PostgreSQL's generic plan, made while the table was small, chose the day
+    // index (dropped since by migration 11), which read the whole window's rows per lookup: a
     // cost growing with the store, the bulk of the database's work per pass at 20,000 stories.
     let sql = format!(
         "SELECT story_id FROM story_bands WHERE day + 0 >= ?1 AND band_hash IN ({}) \
