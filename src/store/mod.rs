@@ -300,6 +300,9 @@ impl Store {
         }
         // SQLite: committed with the passes that finish meanwhile (`group_commit`).
         let (reply, answer) = tokio::sync::oneshot::channel();
+        // A pass with entries lingers for company (see `group_commit::LINGER`); one without
+        // (a 304, nothing new) writes only its source's row, so it is committed at once.
+        let linger = !items.is_empty();
         let schedule = self.commits.push(group_commit::QueuedPass {
             policy,
             state,
@@ -308,20 +311,23 @@ impl Store {
             reply,
         });
         if schedule {
-            // A task of its own, not awaited here: the drain answers every pass of its group,
-            // this one included, and must run even if this pass stops waiting. It lingers a
-            // moment first, so the passes finishing meanwhile join the group (each group
-            // rewrites the indexes' pages it touches into the WAL once).
+            // Not awaited here: the drain answers every pass of its group, this one included,
+            // and must run even if this pass stops waiting (a spawned task is not dropped with
+            // it).
             let (store, commits) = (self.clone(), self.commits.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(group_commit::LINGER).await;
-                tokio::task::spawn_blocking(move || {
-                    store.call_blocking(|connection| {
-                        commits.drain(connection);
-                        Ok(())
-                    })
-                });
-            });
+            let drain = move || {
+                store.call_blocking(|connection| {
+                    commits.drain(connection);
+                    Ok(())
+                })
+            };
+            match linger {
+                true => drop(tokio::spawn(async move {
+                    tokio::time::sleep(group_commit::LINGER).await;
+                    tokio::task::spawn_blocking(drain);
+                })),
+                false => drop(tokio::task::spawn_blocking(drain)),
+            }
         }
         answer
             .await
