@@ -7,6 +7,8 @@
 # The poll is pinned to CLIENT_CPU (0), nginx to SERVER_CPU (1); /usr/bin/time gives wall, user,
 # sys and peak RSS. Each round checks that 20,000 entries were stored (a binary that stores fewer
 # is not faster, it is wrong). Run it under the shared lock: `flock /work/notes/bench.lock ...`.
+# WARM=1 also times a second poll of the same store right after each cold one (every feed
+# answers 304), reported as "warm".
 # Environment: FEEDS (1000), ITEMS (20), PORT (18691), WORK (a temporary folder, deleted after
 # unless KEEP=1), FARM (reused when it matches), CLIENT_CPU, SERVER_CPU.
 set -euo pipefail
@@ -70,10 +72,21 @@ for round in $(seq "$ROUNDS"); do
             "$bin" >>"$RESULTS"
         printf 'round %s  %-40s wall %6.2f s  cpu %6.2f s (user %s sys %s)  peak %6d KiB  load %s\n' \
             "$round" "$bin" "$wall" "$cpu" "$user" "$sys" "$kib" "$load"
+        if [ "${WARM:-0}" = 1 ]; then
+            /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" taskset -c "$CLIENT_CPU" \
+                "$bin" --config "$WORK/b$index.toml" poll >"$WORK/out" 2>"$WORK/err" \
+                || die "$bin exited $? on the warm poll (see $WORK/err)"
+            read -r wall user sys kib <"$WORK/time"
+            cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+            printf 'w%s\t%s\t%s\t%s\t%s\t%s\t%s (warm)\n' "$index" "$round" "$wall" "$cpu" "$kib" \
+                "$load" "$bin" >>"$RESULTS"
+            printf 'round %s  %-40s warm: wall %6.2f s  cpu %6.2f s  peak %6d KiB\n' \
+                "$round" "$bin" "$wall" "$cpu" "$kib"
+        fi
     done
 done
 echo "== medians of $ROUNDS (wall s, CPU s, peak KiB), $FEEDS x $ITEMS farm, poll on CPU $CLIENT_CPU"
-for index in "${!BINS[@]}"; do
+for index in "${!BINS[@]}" $([ "${WARM:-0}" = 1 ] && for i in "${!BINS[@]}"; do echo "w$i"; done); do
     awk -F'\t' -v i="$index" '$1 == i { w[++n] = $3; c[n] = $4; m[n] = $5; b = $7 }
         function median(a, n,   s, k, t, j) {
             for (k = 1; k <= n; k++) s[k] = a[k]
