@@ -300,19 +300,35 @@ impl Store {
         }
         // SQLite: committed with the passes that finish meanwhile (`group_commit`).
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.commits.push(group_commit::QueuedPass {
+        // A pass with entries lingers for company (see `group_commit::LINGER`); one without
+        // (a 304, nothing new) writes only its source's row, so it is committed at once.
+        let linger = !items.is_empty();
+        let schedule = self.commits.push(group_commit::QueuedPass {
             policy,
             state,
             items,
             now,
             reply,
         });
-        let commits = self.commits.clone();
-        self.call(move |connection| {
-            commits.drain(connection);
-            Ok(())
-        })
-        .await?;
+        if schedule {
+            // Not awaited here: the drain answers every pass of its group, this one included,
+            // and must run even if this pass stops waiting (a spawned task is not dropped with
+            // it).
+            let (store, commits) = (self.clone(), self.commits.clone());
+            let drain = move || {
+                store.call_blocking(|connection| {
+                    commits.drain(connection);
+                    Ok(())
+                })
+            };
+            match linger {
+                true => drop(tokio::spawn(async move {
+                    tokio::time::sleep(group_commit::LINGER).await;
+                    tokio::task::spawn_blocking(drain);
+                })),
+                false => drop(tokio::task::spawn_blocking(drain)),
+            }
+        }
         answer
             .await
             .map_err(|_| StoreError::Task("the group commit ended without an answer".into()))?

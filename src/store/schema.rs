@@ -208,7 +208,46 @@ const SQLITE: &[Migration] = &[
     // 10: the search index written once per story and transaction, at its end, from the
     // stories the triggers noted (`search::SQLITE_INDEX_AT_COMMIT`).
     Migration::Sql(super::search::SQLITE_INDEX_AT_COMMIT),
+    // 11: the band index with fewer B-trees per row (see `BAND_INDEX_LEANER_SQLITE`).
+    Migration::Sql(BAND_INDEX_LEANER_SQLITE),
 ];
+
+/// SQLite's 11: `story_bands` as a `WITHOUT ROWID` table (its primary key is the table: one
+/// B-tree, not a rowid table and a key index beside it) and without its index by day; the
+/// window is pruned through the stories' creation times from where the last pruning stopped
+/// (`story_bands_pruned`, see `band_index::prune_window`). A band row was written into four
+/// B-trees, now two (the key and the index by story that deleting a story's rows needs).
+const BAND_INDEX_LEANER_SQLITE: &str = "
+    CREATE TABLE story_bands_new (
+        band_hash INTEGER NOT NULL,
+        story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+        day INTEGER NOT NULL,
+        PRIMARY KEY (band_hash, story_id)
+    ) WITHOUT ROWID;
+    INSERT INTO story_bands_new (band_hash, story_id, day)
+        SELECT band_hash, story_id, day FROM story_bands ORDER BY band_hash, story_id;
+    DROP TABLE story_bands;
+    ALTER TABLE story_bands_new RENAME TO story_bands;
+    CREATE INDEX story_bands_story ON story_bands(story_id);
+    CREATE TABLE story_bands_pruned (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        created_before INTEGER NOT NULL
+    );
+    INSERT INTO story_bands_pruned (id, created_before)
+        SELECT 1, COALESCE(MIN(created), 0) FROM stories;
+";
+
+/// PostgreSQL's 11: the same pruning through the stories (`story_bands_pruned`), so the index
+/// by day goes too (a heap table keeps its one key index).
+const BAND_INDEX_LEANER_POSTGRES: &str = "
+    DROP INDEX story_bands_day;
+    CREATE TABLE story_bands_pruned (
+        id BIGINT PRIMARY KEY CHECK (id = 1),
+        created_before BIGINT NOT NULL
+    );
+    INSERT INTO story_bands_pruned (id, created_before)
+        SELECT 1, COALESCE(MIN(created), 0) FROM stories;
+";
 
 const POSTGRES: &[Migration] = &[
     // 1: as SQLite's 1.
@@ -341,6 +380,8 @@ const POSTGRES: &[Migration] = &[
     Migration::Sql(super::search::POSTGRES_ONCE_PER_TRANSACTION),
     // 10: nothing (SQLite's 10 does what 9 did here); kept so both lists count alike.
     Migration::Sql(""),
+    // 11: as SQLite's 11, the table itself unchanged.
+    Migration::Sql(BAND_INDEX_LEANER_POSTGRES),
 ];
 
 /// `PRAGMA auto_vacuum`'s value for incremental mode.
@@ -355,6 +396,11 @@ fn known_version() -> i64 {
 /// Brings the database to the latest schema version. Each step reads the version again under
 /// the write lock, so instances starting together on one PostgreSQL database migrate once.
 pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    migrate_to(connection, usize::MAX)
+}
+
+/// [`migrate`], stopping at version `last` (the tests build a store as an older release left it).
+fn migrate_to(connection: &mut Connection, last: usize) -> Result<(), StoreError> {
     let backend = connection.backend();
     let migrations = match backend {
         Backend::Sqlite => SQLITE,
@@ -377,7 +423,7 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         false => Ok(found),
     };
     too_new(version(connection)?)?;
-    for (index, migration) in migrations.iter().enumerate() {
+    for (index, migration) in migrations.iter().enumerate().take(last) {
         let target = index as i64 + 1;
         match (migration, backend) {
             (Migration::IncrementalVacuum, Backend::Sqlite) => {
@@ -437,7 +483,7 @@ fn set_version(connection: &mut Connection, version: i64) -> Result<(), StoreErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_stores;
+    use crate::store::{Store, test_stores};
 
     #[test]
     fn both_backends_have_the_same_number_of_migrations() {
@@ -502,6 +548,78 @@ mod tests {
                 let found = store.call_blocking(version).unwrap();
                 assert_eq!(found, known_version());
             }
+        });
+    }
+
+    /// A story stored by a release at version 10 (its band rows in the old table), found again
+    /// once the store is migrated: migration 11 keeps every band row and the matches they give.
+    fn keeps_dedupe_matches_across_migration_11(mut old: Connection, reopen: impl Fn() -> Store) {
+        use crate::store::band_index::tests::{item, words};
+        use crate::store::{DedupePolicy, SourceState, commit_pass, from_epoch};
+        let text = words(7, 300);
+        let fingerprint = crate::dedupe::fingerprint(&text).unwrap();
+        let now = 1_700_000_000;
+        migrate_to(&mut old, 10).unwrap();
+        assert_eq!(version(&mut old).unwrap(), 10);
+        let story: i64 = old
+            .query_one(
+                "INSERT INTO stories (uid, title, published, updated, text, fingerprint, \
+                 extraction, first_source, created) \
+                 VALUES ('u1', 'a', ?1, ?1, ?2, ?3, 'extracted', 'a', ?1) RETURNING id",
+                values![now, text.as_str(), fingerprint.to_bytes()],
+            )
+            .unwrap()
+            .get(0)
+            .unwrap();
+        crate::store::band_index::index_story(&mut old, story, &fingerprint, now).unwrap();
+        let count = |connection: &mut Connection| -> i64 {
+            connection
+                .query_one("SELECT COUNT(*) FROM story_bands", &[])
+                .unwrap()
+                .get(0)
+                .unwrap()
+        };
+        let rows = count(&mut old);
+        assert!(rows >= 8, "{rows}");
+        drop(old);
+        let store = reopen();
+        let (migrated, after) = store
+            .call_blocking(|connection| Ok((version(connection)?, count(connection))))
+            .unwrap();
+        assert_eq!((migrated, after), (known_version(), rows));
+        let copy = item("b", &format!("{text} (AFP)"));
+        let state = SourceState::new("b", "https://b.example/feed");
+        let summary = store
+            .call_blocking(|connection| {
+                commit_pass(
+                    connection,
+                    &DedupePolicy::default(),
+                    &state,
+                    &[copy],
+                    from_epoch(now + 3600),
+                )
+            })
+            .unwrap();
+        assert_eq!((summary.new_stories, summary.merged), (0, 1));
+    }
+
+    #[test]
+    fn a_sqlite_store_from_version_10_keeps_its_dedupe_matches() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("old.db");
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.pragma_update(None, "foreign_keys", "ON").unwrap();
+        keeps_dedupe_matches_across_migration_11(Connection::Sqlite(raw), || {
+            Store::open(&path).unwrap()
+        });
+    }
+
+    #[test]
+    fn a_postgres_store_from_version_10_keeps_its_dedupe_matches() {
+        let url = crate::store::test_cluster::fresh_database();
+        let (_pool, client) = crate::store::pool::PgPool::connect(&url).unwrap();
+        keeps_dedupe_matches_across_migration_11(Connection::Postgres(client), || {
+            Store::open_postgres(&url).unwrap()
         });
     }
 

@@ -738,12 +738,18 @@ mod tests {
                 })
                 .unwrap();
             commit(&store, "quotidien", &multilingual());
-            if backend == Backend::Sqlite {
-                // Migration 10's table, kept until the stories of a store at schema 6 were in.
-                store
-                    .call_blocking(|connection| connection.batch("DROP TABLE search_pending;"))
-                    .unwrap();
-            }
+            // Migration 10's and 11's tables, kept until the stories of a store at schema 6
+            // were in (the pass commit uses them), and the index 11 drops on PostgreSQL.
+            let undo_later_migrations = match backend {
+                Backend::Sqlite => "DROP TABLE search_pending; DROP TABLE story_bands_pruned;",
+                Backend::Postgres => {
+                    "DROP TABLE story_bands_pruned;
+                     CREATE INDEX story_bands_day ON story_bands(day);"
+                }
+            };
+            store
+                .call_blocking(|connection| connection.batch(undo_later_migrations))
+                .unwrap();
             store.call_blocking(crate::store::schema::migrate).unwrap();
             assert_eq!(
                 found(&store, "brucke"),

@@ -298,7 +298,7 @@ fn commit_item(
             if source.dedupe
                 && let Some(fingerprint) = &item.fingerprint
             {
-                band_index::index_story(transaction, story_id, fingerprint, to_epoch(now))?;
+                band_index::index_new_story(transaction, story_id, fingerprint, to_epoch(now))?;
             }
             insert_story_source(transaction, story_id, &state.name, item, None, now)?;
             summary.new_stories += 1;
@@ -430,8 +430,8 @@ fn insert_story(
     let row = transaction.query_one(
         "INSERT INTO stories (uid, title, link, canonical_url, published, updated, content_html, \
          summary, text, authors, categories, enclosures, image, fingerprint, extraction, \
-         first_source, created, dedupe) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
-         ?12, ?13, ?14, ?15, ?16, ?17, ?18) RETURNING id",
+         first_source, created, dedupe, text_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+         ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) RETURNING id",
         values![
             story_uid(source, &item.entry_key),
             &item.title,
@@ -451,6 +451,12 @@ fn insert_story(
             source,
             to_epoch(now),
             i64::from(dedupe),
+            // The exact hash in the row itself (not an update after it): only a story that may
+            // be matched is found by it.
+            item.fingerprint
+                .as_ref()
+                .filter(|_| dedupe)
+                .and_then(band_index::exact_hash),
         ],
     )?;
     row.get(0)
