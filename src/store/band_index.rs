@@ -385,7 +385,8 @@ pub(crate) mod tests {
         }
     }
 
-    fn commit(store: &Store, source: &str, item: NewItem, now: i64) -> (usize, usize) {
+    /// One pass of `source` with `item` at `now`: (new stories, merged).
+    pub(crate) fn commit(store: &Store, source: &str, item: NewItem, now: i64) -> (usize, usize) {
         let state = SourceState::new(source, &format!("https://{source}.example/feed"));
         let summary = store
             .call_blocking(|connection| {

@@ -554,8 +554,7 @@ mod tests {
     /// A story stored by a release at version 10 (its band rows in the old table), found again
     /// once the store is migrated: migration 11 keeps every band row and the matches they give.
     fn keeps_dedupe_matches_across_migration_11(mut old: Connection, reopen: impl Fn() -> Store) {
-        use crate::store::band_index::tests::{item, words};
-        use crate::store::{DedupePolicy, SourceState, commit_pass, from_epoch};
+        use crate::store::band_index::tests::{commit, item, words};
         let text = words(7, 300);
         let fingerprint = crate::dedupe::fingerprint(&text).unwrap();
         let now = 1_700_000_000;
@@ -588,19 +587,7 @@ mod tests {
             .unwrap();
         assert_eq!((migrated, after), (known_version(), rows));
         let copy = item("b", &format!("{text} (AFP)"));
-        let state = SourceState::new("b", "https://b.example/feed");
-        let summary = store
-            .call_blocking(|connection| {
-                commit_pass(
-                    connection,
-                    &DedupePolicy::default(),
-                    &state,
-                    &[copy],
-                    from_epoch(now + 3600),
-                )
-            })
-            .unwrap();
-        assert_eq!((summary.new_stories, summary.merged), (0, 1));
+        assert_eq!(commit(&store, "b", copy, now + 3600), (0, 1));
     }
 
     #[test]
