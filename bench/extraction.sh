@@ -132,8 +132,16 @@ wall, cpu = time.perf_counter(), time.process_time()
 for name in names:
     with open(os.path.join(in_dir, name), "rb") as f:
         data = f.read()
+    # The set's NAME.json beside the page (the link's target) gives its URL, as the sets'
+    # READMEs ran trafilatura: extract(page, url=url, include_comments=False).
+    meta = os.path.realpath(os.path.join(in_dir, name))[:-5] + ".json"
     try:
-        text = trafilatura.extract(data, include_comments=False) or ""
+        with open(meta, encoding="utf-8") as f:
+            url = json.load(f).get("url")
+    except (OSError, ValueError):
+        url = None
+    try:
+        text = trafilatura.extract(data, url=url, include_comments=False) or ""
     except Exception:
         text = ""
     with open(os.path.join(out_dir, name[:-5] + ".txt"), "w", encoding="utf-8") as f:
@@ -246,6 +254,13 @@ for name in names:
         for i, key in enumerate(["tp", "fp", "fn"]):
             totals[i] += v[key]; counts[i] += v[key]
     p, r, f = prf(*totals)
+    if all("has_pred" in v for v in docs.values()):
+        # A full-text scorer (extraction-dev2's): precision is averaged over the pages with a
+        # prediction and recall over all pages, as its own overall line does.
+        with_pred = [v["precision"] for v in docs.values() if v["has_pred"]]
+        p = sum(with_pred) / len(with_pred) if with_pred else 0.0
+        r = sum(v["recall"] for v in docs.values()) / len(docs) if docs else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
     log = open(os.path.join(out, name + ".log")).read()
     loop = re.search(r"\(([\d.]+) pages per CPU-second\)", log)
     loop = f"{float(loop.group(1)):.0f}" if loop else "n/a"

@@ -14,6 +14,7 @@ Each binary runs ``BIN extract --batch IN OUT`` once per set; the sets' own scor
 Usage (from the repo root):
     bench/extraction_cv.py target/release/tributary
     bench/extraction_cv.py --before /work/notes/tributary-release-base target/release/tributary
+    bench/extraction_cv.py --peer "trafilatura=target/bench-peers/venv/bin/python target/bench-peers/trafilatura_batch.py {in} {out}" BIN
 Options: --folds K (5), --tune T (3), --hosts (F1 per host for the tuning folds only),
 --changed (pages whose F1 changed against --before, with their fold).
 """
@@ -21,6 +22,7 @@ import argparse
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -51,8 +53,9 @@ def hosts(data):
     return out
 
 
-def run_set(binary, data, scorer_args, work):
-    """Runs the batch extractor on a set and returns the scorer's per-page figures."""
+def run_set(command, data, scorer_args, work, cwd=None):
+    """Runs a batch command (``{in}``: the pages, ``{out}``: where NAME.txt go) on a set and
+    returns the scorer's per-page figures."""
     pages = os.path.join(work, "in")
     out = os.path.join(work, "out")
     os.makedirs(pages, exist_ok=True)
@@ -61,9 +64,12 @@ def run_set(binary, data, scorer_args, work):
             link = os.path.join(pages, name)
             if not os.path.exists(link):
                 os.symlink(os.path.abspath(os.path.join(data, name)), link)
-    # Run outside the repo: `extract` reads ./config/tributary.toml when there is one.
-    subprocess.run([os.path.abspath(binary), "extract", "--batch", pages, out], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
+    # tributary runs outside the repo (`extract` reads ./config/tributary.toml when there is
+    # one); a peer's command runs from the repo root, so its relative paths work.
+    os.makedirs(out, exist_ok=True)
+    subprocess.run(command.format(**{"in": shlex.quote(pages), "out": shlex.quote(out)}),
+                   shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   cwd=cwd or work)
     per_doc = os.path.join(work, "per-doc.json")
     subprocess.run([sys.executable, os.path.join(data, "score.py"), *scorer_args(data, out),
                     "--per-doc", per_doc], check=True, stdout=subprocess.DEVNULL)
@@ -106,18 +112,25 @@ def main():
     ap.add_argument("--hosts", action="store_true", help="F1 per host, tuning folds only")
     ap.add_argument("--changed", action="store_true",
                     help="with --before: pages whose F1 changed (names and folds only)")
+    ap.add_argument("--peer", action="append", default=[], metavar="LABEL=COMMAND",
+                    help="another extractor's batch command ({in} {out}), scored on the same "
+                         "folds: its own gap shows how much of ours is the folds' difficulty")
     args = ap.parse_args()
-    binaries = [("after", args.binary)] + ([("before", args.before)] if args.before else [])
+    batch = "{} extract --batch {{in}} {{out}}"
+    binaries = [("after", batch.format(shlex.quote(os.path.abspath(args.binary))), None)]
+    if args.before:
+        binaries.append(("before", batch.format(shlex.quote(os.path.abspath(args.before))), None))
+    binaries += [(*peer.split("=", 1), ROOT) for peer in args.peer]
     with tempfile.TemporaryDirectory() as work:
         for set_name, data, scorer_args, prf in SETS:
             page_host = hosts(data)
             results = {}
-            for label, binary in binaries:
-                results[label] = run_set(binary, data, scorer_args,
-                                         os.path.join(work, set_name + label))
+            for label, command, cwd in binaries:
+                results[label] = run_set(command, data, scorer_args,
+                                         os.path.join(work, set_name + label), cwd)
             print(f"\n## {set_name}: {len(page_host)} pages, {len(set(page_host.values()))} hosts,"
                   f" {args.folds} folds by host (tuning: 0..{args.tune - 1}); F1 (P/R)")
-            head = "| fold | pages | " + " | ".join(label for label, _ in binaries)
+            head = "| fold | pages | " + " | ".join(label for label, _, _ in binaries)
             print(head + (" | delta F1 |" if args.before else " |"))
             print("|---" * (2 + len(binaries) + (1 if args.before else 0)) + "|")
             groups = {f"fold {k}": [n for n, h in page_host.items()
@@ -130,12 +143,12 @@ def main():
             figures = {}
             for group, names in groups.items():
                 row = [prf([results[label][n] for n in names if n in results[label]])
-                       for label, _ in binaries]
+                       for label, _, _ in binaries]
                 figures[group] = row
                 delta = f" | {row[0][2] - row[1][2]:+.3f}" if args.before else ""
                 print(f"| {group} | {len(names)} | " + " | ".join(fmt(x) for x in row)
                       + delta + " |")
-            for index, (label, _) in enumerate(binaries):
+            for index, (label, _, _) in enumerate(binaries):
                 gap = figures["tuning"][index][2] - figures["unseen"][index][2]
                 folds = [figures[f"fold {k}"][index][2] for k in range(args.folds)]
                 print(f"CV gap {label} (tuning - unseen): {gap:+.3f}; "
@@ -151,7 +164,7 @@ def main():
                 tuned = sorted({h for h in page_host.values() if fold_of(h, args.folds) < args.tune})
                 for host in tuned:
                     names = [n for n, h in page_host.items() if h == host]
-                    row = [prf([results[label][n] for n in names]) for label, _ in binaries]
+                    row = [prf([results[label][n] for n in names]) for label, _, _ in binaries]
                     print(f"  {host}: " + "  ".join(fmt(x) for x in row) + "  " + " ".join(names))
 
 
