@@ -237,40 +237,8 @@ etag_of() { # url: the ETag of its plain answer
     curl -sfI "$1" | tr -d '\r' | awk 'tolower($1)=="etag:"{sub(/^[^:]*: */, ""); print}'
 }
 
-# static_nginx DIR PORT: nginx (one worker, pinned to the server core) serving DIR's files and,
-# to a client accepting gzip, their ready .gz siblings (gzip_static): the same bytes tributary
-# serves, from files, with the farm's settings otherwise.
-static_nginx() {
-    local dir=$1 port=$2 run=$1/.nginx
-    mkdir -p "$run"
-    cat >"$run/nginx.conf" <<CONF
-worker_processes 1;
-pid $run/nginx.pid;
-error_log $run/error.log warn;
-events { worker_connections 8192; multi_accept on; }
-http {
-    types { application/atom+xml atom; text/html html; }
-    client_body_temp_path $run/tmp-body;
-    proxy_temp_path $run/tmp-proxy;
-    fastcgi_temp_path $run/tmp-fcgi;
-    uwsgi_temp_path $run/tmp-uwsgi;
-    scgi_temp_path $run/tmp-scgi;
-    access_log off;
-    sendfile on; tcp_nopush on; tcp_nodelay on;
-    keepalive_timeout 65s; keepalive_requests 1000000;
-    open_file_cache max=1000 inactive=120s; open_file_cache_valid 120s;
-    etag on; if_modified_since before; server_tokens off;
-    gzip off; gzip_static on;
-    server {
-        listen 127.0.0.1:$port backlog=4096;
-        root $dir;
-        index index.html;
-    }
-}
-CONF
-    chmod -R a+rX "$dir"
-    taskset -c "$SERVER_CPU" /usr/sbin/nginx -p "$run" -e "$run/error.log" -c "$run/nginx.conf"
-}
+# static_nginx ROOT PORT RUN_DIR CPU (bench/static_nginx.sh).
+. bench/static_nginx.sh
 
 # serve_case LABEL URL_PATH HEADER: wrk against nginx's copy, then tributary's (HEADER "etag":
 # If-None-Match with each server's own ETag); appends "serve LABEL-server req/s transfer/s bytes".
@@ -314,7 +282,7 @@ serve_benchmark() {
     curl -sf -H 'Accept-Encoding: gzip' -o "$static/index.html.gz" "$url/"
     gzip -t "$static/feed.atom.gz" && gzip -t "$static/index.html.gz" \
         || die "tributary's gzip answers are not gzip"
-    static_nginx "$static" "$STATIC_PORT"
+    static_nginx "$static" "$STATIC_PORT" "$static/.nginx" "$SERVER_CPU"
     local before; before=$(log_lines)
     serve_case atom-plain /feed.atom ""
     serve_case atom-gzip /feed.atom "Accept-Encoding: gzip"

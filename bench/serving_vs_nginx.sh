@@ -23,27 +23,8 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-cat >"$OUT/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $OUT/nginx/nginx.pid;
-error_log $OUT/nginx/error.log warn;
-events { worker_connections 8192; multi_accept on; }
-http {
-    types { application/atom+xml atom; text/html html; }
-    client_body_temp_path $OUT/nginx/tmp-body; proxy_temp_path $OUT/nginx/tmp-proxy;
-    fastcgi_temp_path $OUT/nginx/tmp-fcgi; uwsgi_temp_path $OUT/nginx/tmp-uwsgi;
-    scgi_temp_path $OUT/nginx/tmp-scgi;
-    access_log off;
-    sendfile on; tcp_nopush on; tcp_nodelay on;
-    keepalive_timeout 65s; keepalive_requests 1000000;
-    open_file_cache max=1000 inactive=120s; open_file_cache_valid 120s;
-    etag on; if_modified_since before; server_tokens off;
-    gzip off; gzip_static on;
-    server { listen 127.0.0.1:$PORT backlog=4096; root $OUT; index index.html; }
-}
-CONF
-chmod -R a+rX "$OUT"
-taskset -c 1 /usr/sbin/nginx -p "$OUT/nginx" -e "$OUT/nginx/error.log" -c "$OUT/nginx/nginx.conf"
+. bench/static_nginx.sh
+static_nginx "$OUT" "$PORT" "$OUT/nginx" 1
 sleep 0.5
 # nginx's worker: the process that serves (the master only forks it)
 nginx_worker=$(pgrep -P "$(cat "$OUT/nginx/nginx.pid")" | head -1)
