@@ -405,6 +405,7 @@ fn poll(config: &Config) -> anyhow::Result<Exit> {
         config: std::sync::Arc::new(config.clone()),
         fetcher: Fetcher::new(&config.fetch)?,
         store,
+        sites: Default::default(),
     };
     let progress = progress_bar(config.sources.len());
     let reports = runtime()?.block_on(pipeline::poll_all(&context, true, |report| {
@@ -699,6 +700,7 @@ fn extract_one(
             .map(|s| s.remove_selectors.clone())
             .unwrap_or_default(),
         video_hosts,
+        site_pages: Vec::new(),
     };
     let with_overrides = tuned.content_selector.is_some() || !tuned.remove_selectors.is_empty();
     let content_type = input.content_type.as_deref();

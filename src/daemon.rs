@@ -117,6 +117,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
             config: config.clone(),
             fetcher,
             store: store.clone(),
+            sites: Default::default(),
         }),
         config: Arc::new(RwLock::new(config.clone())),
         in_flight: Mutex::new(HashSet::new()),
@@ -632,6 +633,7 @@ async fn reload(
         config: new_config.clone(),
         fetcher,
         store: old.store.clone(),
+        sites: old.sites.clone(),
     };
     *shared.config.write().await = new_config.clone();
     metrics::retain_sources(new_config.sources.iter().map(|source| source.name.as_str()));

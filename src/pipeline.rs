@@ -27,6 +27,9 @@ pub struct Context {
     pub config: Arc<Config>,
     pub fetcher: Fetcher,
     pub store: Store,
+    /// The blocks of each site's last article pages, so a new page can drop what the site
+    /// repeats under every story. Outlives config reloads (the daemon hands it on).
+    pub sites: Arc<std::sync::Mutex<extract::SiteMemory>>,
 }
 
 /// How a source's poll ended, for the summary line and logs.
@@ -669,11 +672,12 @@ async fn extract_off_thread(context: &Context, source: &Source, page: Fetched) -
             Vec::new()
         },
         video_hosts: context.config.video_hosts.clone(),
+        site_pages: site_memory(context).earlier(&site_of(&page.final_url)),
     };
     let url = page.final_url.clone();
     let extracted = tokio::task::spawn_blocking(move || {
         std::panic::catch_unwind(|| {
-            extract::extract(
+            extract::extract_for_site(
                 &page.body,
                 page.content_type.as_deref(),
                 &page.final_url,
@@ -683,7 +687,10 @@ async fn extract_off_thread(context: &Context, source: &Source, page: Fetched) -
     })
     .await;
     match extracted {
-        Ok(Ok(Ok(article))) => Some(article),
+        Ok(Ok(Ok((article, blocks)))) => {
+            site_memory(context).remember(&site_of(&url), blocks);
+            Some(article)
+        }
         Ok(Ok(Err(error))) => {
             tracing::debug!(source = %source.name, %url, %error, "extraction gave nothing");
             None
@@ -693,6 +700,21 @@ async fn extract_off_thread(context: &Context, source: &Source, page: Fetched) -
             None
         }
     }
+}
+
+/// The site memory's lock; a panic elsewhere while holding it leaves nothing half-written
+/// that matters (at worst a page not remembered), so a poisoned lock is taken over.
+fn site_memory(context: &Context) -> std::sync::MutexGuard<'_, extract::SiteMemory> {
+    context
+        .sites
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whose furniture a page shares: its host (a site's category feeds share one memory; an
+/// aggregator's feed linking many sites gets one per site).
+fn site_of(url: &url::Url) -> String {
+    url.host_str().unwrap_or_default().to_owned()
 }
 
 /// Takes the extracted article as the item's text, and fills what the feed lacked from the
@@ -889,6 +911,7 @@ mod tests {
             fetcher: Fetcher::new(&config.fetch).unwrap(),
             store: Store::open(&database).unwrap(),
             config: Arc::new(config),
+            sites: Arc::default(),
         };
         let admission = Arc::new(tokio::sync::Semaphore::new(1));
         let place = admission.clone().acquire_owned().await.unwrap();

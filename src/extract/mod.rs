@@ -19,6 +19,7 @@ mod metadata;
 mod nesting;
 mod output;
 mod score;
+mod site_furniture;
 mod stats;
 
 use std::collections::HashSet;
@@ -32,6 +33,7 @@ use clean::Strictness;
 use dom::{Content, Dom};
 use metadata::PageFacts;
 use output::{RenderInput, Rendered};
+pub use site_furniture::{PageBlocks, SiteMemory};
 use stats::TextStats;
 
 /// Per-source tuning from the config.
@@ -43,6 +45,9 @@ pub struct ExtractOptions {
     pub remove_selectors: Vec<String>,
     /// Hosts whose iframes (videos) are kept.
     pub video_hosts: Vec<String>,
+    /// The blocks of the site's earlier pages (from [`SiteMemory`]): what they repeat across
+    /// stories is the site's furniture. Empty: the page is judged alone.
+    pub site_pages: Vec<std::sync::Arc<PageBlocks>>,
 }
 
 /// Why nothing credible came out of a page.
@@ -81,11 +86,7 @@ pub fn extract(
     page_url: &url::Url,
     options: &ExtractOptions,
 ) -> Result<Article, ExtractError> {
-    if looks_binary(bytes) {
-        return Err(ExtractError::NotHtml);
-    }
-    let html = decode_html(bytes, content_type);
-    extract_html(&html, page_url, options)
+    extract_for_site(bytes, content_type, page_url, options).map(|(article, _)| article)
 }
 
 /// NUL bytes early on mean an image, PDF or archive, not a page.
@@ -95,14 +96,37 @@ fn looks_binary(bytes: &[u8]) -> bool {
     !has_bom && head.iter().filter(|&&byte| byte == 0).count() > 8
 }
 
+/// [`extract`], plus the page's prose blocks for the site's memory ([`SiteMemory::remember`]).
+pub fn extract_for_site(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    page_url: &url::Url,
+    options: &ExtractOptions,
+) -> Result<(Article, PageBlocks), ExtractError> {
+    if looks_binary(bytes) {
+        return Err(ExtractError::NotHtml);
+    }
+    let html = decode_html(bytes, content_type);
+    article_and_blocks(&html, page_url, options)
+}
+
 /// Extracts the article from decoded HTML.
 pub fn extract_html(
     html: &str,
     page_url: &url::Url,
     options: &ExtractOptions,
 ) -> Result<Article, ExtractError> {
-    let (facts, rendered) = render_article(html, page_url, options, Wanted::Html)?;
-    Ok(Article {
+    article_and_blocks(html, page_url, options).map(|(article, _)| article)
+}
+
+fn article_and_blocks(
+    html: &str,
+    page_url: &url::Url,
+    options: &ExtractOptions,
+) -> Result<(Article, PageBlocks), ExtractError> {
+    let (facts, mut rendered) = render_article(html, page_url, options, Wanted::Html)?;
+    let blocks = std::mem::take(&mut rendered.blocks);
+    let article = Article {
         title: facts.metadata.title.clone(),
         content_html: crate::sanitize::clean_html(
             &rendered.html,
@@ -111,7 +135,8 @@ pub fn extract_html(
         ),
         text: rendered.text,
         metadata: facts.metadata,
-    })
+    };
+    Ok((article, blocks))
 }
 
 /// The article's plain text only: what `extract --batch` writes. It skips sanitizing the
@@ -226,6 +251,7 @@ fn extract_pass(context: &PassContext, strictness: Strictness) -> Rendered {
         headlines: headlines(facts),
         video_hosts: &options.video_hosts,
         text_only: wanted == Wanted::Text,
+        earlier_pages: &options.site_pages,
     };
     output::render(&input, &roots)
 }
@@ -304,6 +330,7 @@ fn structured_body(facts: &PageFacts) -> Option<Rendered> {
             .collect(),
         text: paragraphs.join("\n\n"),
         text_chars,
+        ..Rendered::default()
     })
 }
 

@@ -2,10 +2,12 @@
 //! link lists, "read also" pointers, furniture labels, repeated paragraphs and the headline.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::dom::{Content, Dom, is_inline_tag};
 use super::hints;
 use super::media;
+use super::site_furniture::{self, PageBlocks};
 use super::stats::TextStats;
 
 /// What the renderer needs besides the tree.
@@ -18,6 +20,9 @@ pub struct RenderInput<'a, 'b> {
     pub video_hosts: &'b [String],
     /// Only the text is wanted (`extract --batch`): no HTML is built at all.
     pub text_only: bool,
+    /// The blocks of the site's earlier pages (the daemon's `SiteMemory`): blocks that
+    /// pages of other stories repeat are the site's furniture and are dropped.
+    pub earlier_pages: &'b [Arc<PageBlocks>],
 }
 
 /// The article body: HTML (not yet sanitized) and text with blank lines between blocks.
@@ -26,6 +31,9 @@ pub struct Rendered {
     pub html: String,
     pub text: String,
     pub text_chars: usize,
+    /// The page's prose blocks, before the site's furniture was dropped: what the site's
+    /// memory keeps of this page.
+    pub blocks: PageBlocks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +177,7 @@ pub fn render(input: &RenderInput, roots: &[usize]) -> Rendered {
         walker.walk(root, &is_root);
         walker.flush();
     }
-    assemble(walker.items, &input.headlines, input.text_only)
+    assemble(walker.items, input)
 }
 
 /// Which nodes read as link text when judging a block. A heading whose text is a link to its
@@ -523,10 +531,14 @@ fn is_headline(text: &str, headlines: &[String]) -> bool {
         })
 }
 
-/// Filters and deduplicates blocks, trims trailing furniture, then writes HTML and text.
-fn assemble(items: Vec<Item>, headlines: &[String], text_only: bool) -> Rendered {
+/// Filters and deduplicates blocks, drops the site's repeated blocks, trims trailing
+/// furniture, then writes HTML and text.
+fn assemble(items: Vec<Item>, input: &RenderInput) -> Rendered {
+    let headlines = &input.headlines;
     let mut seen = HashSet::new();
     let mut kept: Vec<Item> = Vec::with_capacity(items.len());
+    // (position in `kept`, key, characters) of the prose blocks the site's memory compares.
+    let mut prose: Vec<(usize, u64, u32)> = Vec::new();
     for item in items {
         if let Item::Block {
             kind,
@@ -538,6 +550,11 @@ fn assemble(items: Vec<Item>, headlines: &[String], text_only: bool) -> Rendered
         } = &item
         {
             let key = normalize(text);
+            let prose_key = (matches!(
+                kind,
+                BlockKind::Paragraph | BlockKind::Heading(_) | BlockKind::Caption
+            ) && !key.is_empty())
+            .then(|| (kept.len(), site_furniture::block_key(&key), *chars));
             let keep = match kind {
                 BlockKind::Caption | BlockKind::Raw => key.is_empty() || seen.insert(key),
                 BlockKind::Heading(_) if is_headline(text, headlines) => false,
@@ -547,12 +564,40 @@ fn assemble(items: Vec<Item>, headlines: &[String], text_only: bool) -> Rendered
             if !keep {
                 continue;
             }
+            prose.extend(prose_key);
         }
         kept.push(item);
     }
+    let blocks = PageBlocks::new(prose.iter().map(|&(_, key, chars)| (key, chars)));
+    drop_site_furniture(&mut kept, &prose, &blocks, input.earlier_pages);
     cut_at_tail_boundary(&mut kept);
     trim_trailing_furniture(&mut kept);
-    write_out(kept, text_only)
+    let mut rendered = write_out(kept, input.text_only);
+    rendered.blocks = blocks;
+    rendered
+}
+
+/// Drops the blocks that the site's earlier pages of other stories repeat (see
+/// [`site_furniture`]). Wrapper tags stay, so the HTML stays balanced.
+fn drop_site_furniture(
+    kept: &mut Vec<Item>,
+    prose: &[(usize, u64, u32)],
+    blocks: &PageBlocks,
+    earlier: &[Arc<PageBlocks>],
+) {
+    let repeated = site_furniture::repeated_blocks(blocks, earlier);
+    if repeated.is_empty() {
+        return;
+    }
+    let mut drop = vec![false; kept.len()];
+    for &(position, key, _) in prose {
+        drop[position] = repeated.contains(&key);
+    }
+    let mut position = 0;
+    kept.retain(|_| {
+        position += 1;
+        !drop[position - 1]
+    });
 }
 
 /// Share of the article's text that must come before a tail boundary: a boundary phrase

@@ -21,6 +21,7 @@ mod retention;
 mod search;
 mod serve_limits;
 mod service;
+mod site_furniture;
 mod store;
 mod support;
 /// The throw-away PostgreSQL cluster, shared with the library's unit tests (compiled into

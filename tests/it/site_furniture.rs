@@ -1,0 +1,231 @@
+//! A site's furniture learnt from its other pages: a press office ends every release with the
+//! same "about us" paragraph and the same media line, inside the article's container, in plain
+//! `<p>`s that no class or vocabulary gives away. Once the pipeline has read two releases of
+//! other stories from that site, the next releases are stored without them.
+
+use std::sync::Arc;
+
+use tributary::config::Config;
+use tributary::fetch::Fetcher;
+use tributary::pipeline::{Context, poll_all};
+use tributary::store::{Store, latest_stories};
+
+use crate::support::{Page, Site};
+
+const ABOUT: &str = "Northwind Cooperative runs forty grain terminals along the river valley \
+     and buys harvests from some twelve hundred member farms, which own it in equal shares.";
+const MEDIA: &str =
+    "Reporters may call the communication office on weekdays between nine and five.";
+
+/// Five releases on different subjects: (subject, two paragraphs of their own).
+const STORIES: [(&str, &str, &str); 5] = [
+    (
+        "wheat",
+        "The first wheat shipment of the season left the northern terminal on Tuesday, loaded \
+         with more grain than any opening cargo before it after a harvest farmers call the best \
+         in a decade.",
+        "Barges will carry the rest of the crop downstream through December, weather allowing, \
+         and the lock keepers have agreed to longer opening hours until the ice comes.",
+    ),
+    (
+        "board",
+        "Members elected three new directors at the autumn assembly, among them the youngest \
+         farmer ever to sit on the board, who grows lentils on a family holding near the ford.",
+        "The outgoing chair thanked the staff for a difficult year of floods and fuel prices and \
+         handed over the minutes of forty meetings to her successor.",
+    ),
+    (
+        "solar",
+        "Solar panels now cover the roofs of six storage halls, and the cooperative expects them \
+         to supply a third of the electricity its dryers and conveyors use in a normal year.",
+        "The installation was paid for by a green loan that members approved last winter, to be \
+         repaid from the savings on the grid bill over twelve years.",
+    ),
+    (
+        "school",
+        "An agricultural school will open in the old seed warehouse next September, offering \
+         evening courses in soil science, machinery repair and farm accounting to members' children.",
+        "Two retired agronomists have volunteered to teach the first classes, and the regional \
+         council has promised a grant for laboratory equipment.",
+    ),
+    (
+        "rail",
+        "The rail spur to the southern silo reopened after eighteen months of repairs, so trains \
+         can again load directly at the silo instead of queueing at the junction yard.",
+        "Engineers replaced the wooden bridge over the drainage canal with a steel span rated for \
+         heavier wagons than the line has ever carried.",
+    ),
+];
+
+/// A release: its own headline and two paragraphs, then the site's two standing paragraphs.
+fn release(number: usize) -> String {
+    let (subject, first, second) = STORIES[number];
+    format!(
+        "<!doctype html><html><head><title>{subject}</title></head><body>\
+         <nav><a href=\"/\">Home</a> <a href=\"/news\">News</a></nav>\
+         <main><article><h1>News about the {subject}</h1>\
+         <p>{first}</p><p>{second}</p><p>{ABOUT}</p><p>{MEDIA}</p>\
+         </article></main><footer>© Northwind</footer></body></html>"
+    )
+}
+
+fn feed(site: &Site, releases: std::ops::Range<usize>) -> Page {
+    let items: String = releases
+        .map(|number| {
+            format!(
+                "<item><title>Release {number}</title><link>{base}/news/{number}</link>\
+                 <guid>release-{number}</guid>\
+                 <pubDate>Tue, 0{day} Dec 2026 10:00:00 GMT</pubDate>\
+                 <description>Short summary {number}.</description></item>",
+                base = site.base(),
+                day = number + 1,
+            )
+        })
+        .collect();
+    Page::ok(
+        "application/rss+xml",
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Northwind news</title>\
+             <link>{}</link><description>Releases</description>{items}</channel></rss>",
+            site.base()
+        ),
+    )
+}
+
+#[test]
+fn a_sites_standing_paragraphs_are_dropped_once_other_stories_showed_them() {
+    let site = Site::start();
+    for number in 0..5 {
+        site.set(
+            &format!("/news/{number}"),
+            Page::ok("text/html; charset=utf-8", release(number)),
+        );
+    }
+    site.set("/feed.xml", feed(&site, 0..3));
+    let folder = tempfile::tempdir().unwrap();
+    let database = folder.path().join("t.db");
+    let text = format!(
+        "database = \"{}\"\n[fetch]\nallow_private_networks = true\nper_host_delay = \"10ms\"\n\
+         [[sources]]\nname = \"northwind\"\nurl = \"{}/feed.xml\"\nfull_text = true\n",
+        database.display(),
+        site.base()
+    );
+    let config = Config::from_str(&text, std::path::Path::new("t.toml")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open(&database).unwrap();
+    store.set_dedupe_policy(config.dedupe_policy());
+    let context = Context {
+        fetcher: Fetcher::new(&config.fetch).unwrap(),
+        store,
+        config: Arc::new(config),
+        sites: Arc::default(),
+    };
+    // First pass: three releases, read one after another; the site's memory fills.
+    runtime.block_on(poll_all(&context, true, |_| {}));
+    // Second pass: two more releases, each read with three earlier ones in memory.
+    site.set("/feed.xml", feed(&site, 0..5));
+    runtime.block_on(poll_all(&context, true, |_| {}));
+
+    let stories = runtime
+        .block_on(
+            context
+                .store
+                .call(|connection| latest_stories(connection, 10)),
+        )
+        .unwrap();
+    assert_eq!(stories.len(), 5, "{stories:#?}");
+    let text_of = |number: usize| {
+        let title = format!("Release {number}");
+        stories
+            .iter()
+            .find(|story| story.title == title)
+            .and_then(|story| story.text.clone())
+            .unwrap_or_else(|| panic!("no text for {title}"))
+    };
+    for (number, (_, first, second)) in STORIES.iter().enumerate() {
+        let text = text_of(number);
+        assert!(text.contains(&first[..60]), "{text}");
+        assert!(text.contains(&second[..60]), "{text}");
+    }
+    for number in [3, 4] {
+        let text = text_of(number);
+        assert!(!text.contains("Northwind Cooperative runs"), "{text}");
+        assert!(!text.contains("communication office"), "{text}");
+    }
+    // The first release had no earlier page to compare with: it keeps them.
+    assert!(text_of(0).contains("Northwind Cooperative runs"));
+}
+
+#[test]
+fn updated_versions_of_one_story_keep_their_shared_paragraphs() {
+    let site = Site::start();
+    // Each update leads with a new paragraph (under half of the page) over the same two
+    // paragraphs of background.
+    let story = |version: usize| {
+        let lead = [
+            "Morning: the water stood at its highest at dawn and the authorities extended the \
+             evacuation order to three more villages downstream of the old mill and the ferry, where the road is already under water.",
+            "Noon: the level fell by a hand's breadth before midday, but the authorities kept the \
+             evacuation order in force for the villages downstream of the old mill and the ferry, where the road is already under water.",
+            "Evening: a second crest is expected overnight, and the fire brigade has brought pumps \
+             from the neighbouring district to the villages downstream of the mill and the ferry, where the road is already under water.",
+            "Night: the second crest passed without breaking the dykes, and the first families were \
+             allowed back into the villages downstream of the old mill and the ferry after dark, where the road had been under water.",
+        ][version];
+        format!(
+            "<!doctype html><html><body><article><h1>Flood update {version}</h1>\
+             <p>{lead}</p>\
+             <p>The river rose through the night after two days of rain upstream, and the \
+             dykes along the eastern bank were reinforced by volunteers until dawn.</p>\
+             <p>Schools in the district stay closed, and the regional train line runs buses \
+             between the two stations nearest the flooded section of track.</p>\
+             </article></body></html>"
+        )
+    };
+    for version in 0..4 {
+        site.set(
+            &format!("/news/{version}"),
+            Page::ok("text/html; charset=utf-8", story(version)),
+        );
+    }
+    site.set("/feed.xml", feed(&site, 0..2));
+    let folder = tempfile::tempdir().unwrap();
+    let database = folder.path().join("t.db");
+    let text = format!(
+        "database = \"{}\"\n[fetch]\nallow_private_networks = true\nper_host_delay = \"10ms\"\n\
+         [[sources]]\nname = \"floods\"\nurl = \"{}/feed.xml\"\nfull_text = true\n\
+         dedupe = false\n",
+        database.display(),
+        site.base()
+    );
+    let config = Config::from_str(&text, std::path::Path::new("t.toml")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open(&database).unwrap();
+    store.set_dedupe_policy(config.dedupe_policy());
+    let context = Context {
+        fetcher: Fetcher::new(&config.fetch).unwrap(),
+        store,
+        config: Arc::new(config),
+        sites: Arc::default(),
+    };
+    runtime.block_on(poll_all(&context, true, |_| {}));
+    site.set("/feed.xml", feed(&site, 0..4));
+    runtime.block_on(poll_all(&context, true, |_| {}));
+    let stories = runtime
+        .block_on(
+            context
+                .store
+                .call(|connection| latest_stories(connection, 10)),
+        )
+        .unwrap();
+    let texts: Vec<String> = stories.iter().filter_map(|s| s.text.clone()).collect();
+    assert_eq!(
+        texts.len(),
+        4,
+        "every version stored on its own: {stories:#?}"
+    );
+    for text in &texts {
+        assert!(text.contains("dykes along the eastern bank"), "{text}");
+        assert!(text.contains("regional train line"), "{text}");
+    }
+}
