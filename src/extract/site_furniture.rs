@@ -6,7 +6,7 @@
 //! stories carried too ([`repeated_blocks`]).
 //!
 //! Pure and bounded: hashes of normalized block texts, a few pages per host, a few hundred
-//! hosts, so a daemon following thousands of sites keeps about a megabyte here.
+//! hosts, so a daemon following thousands of sites keeps a few megabytes here at most.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
