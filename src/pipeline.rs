@@ -717,9 +717,46 @@ fn site_of(url: &url::Url) -> String {
     url.host_str().unwrap_or_default().to_owned()
 }
 
+/// A feed entry carrying at least this much text carries the article, not a teaser.
+const FEED_ARTICLE_MIN_CHARS: usize = 500;
+
+/// Whether the page's extraction gave less than half of what the feed's own content holds:
+/// then the extractor missed part of the article (a body split into blocks it did not join,
+/// the rest of the page behind a paywall) and the feed's content is the better text.
+fn page_gave_less_than_feed(article_text: &str, feed_html: Option<&str>) -> bool {
+    let Some(feed_html) = feed_html else {
+        return false;
+    };
+    let feed_chars = html_text_chars(feed_html);
+    let page_chars = article_text.chars().filter(|c| !c.is_whitespace()).count();
+    feed_chars >= FEED_ARTICLE_MIN_CHARS && page_chars * 2 < feed_chars
+}
+
+/// Non-space characters outside tags of sanitized HTML: a count, without a parse (an entity
+/// counts for its spelling, close enough for a ratio of two).
+fn html_text_chars(html: &str) -> usize {
+    let mut in_tag = false;
+    html.chars()
+        .filter(|&c| {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => {
+                    in_tag = false;
+                    return false;
+                }
+                _ => {}
+            }
+            !in_tag && !c.is_whitespace()
+        })
+        .count()
+}
+
 /// Takes the extracted article as the item's text, and fills what the feed lacked from the
-/// page's metadata.
+/// page's metadata. When the page gave much less text than the feed's own content (see
+/// [`page_gave_less_than_feed`]), the feed's content stays the text, marked as a fallback so
+/// the source's extraction health shows it; the page's metadata is still used.
 fn apply_article(item: &mut NewItem, article: Article, page_url: &url::Url, feed_dated: bool) {
+    let feed_is_fuller = page_gave_less_than_feed(&article.text, item.content_html.as_deref());
     let metadata = article.metadata;
     for url in [Some(page_url.as_str()), metadata.canonical_url.as_deref()]
         .into_iter()
@@ -742,6 +779,11 @@ fn apply_article(item: &mut NewItem, article: Article, page_url: &url::Url, feed
         item.updated = metadata.modified.unwrap_or(published).max(published);
     }
     item.image = metadata.image;
+    if feed_is_fuller {
+        tracing::debug!(link = %page_url, "the page gave less than half of the feed's text");
+        item.extraction = ExtractionStatus::FeedFallback;
+        return;
+    }
     if item.summary.is_none() {
         item.summary = metadata
             .description
@@ -957,6 +999,43 @@ mod tests {
                 .contains(&"https://news.example/story".to_string())
         );
         assert_eq!(item.extraction, ExtractionStatus::Extracted);
+    }
+
+    #[test]
+    fn a_page_giving_less_than_half_of_the_feeds_text_leaves_the_feeds_content() {
+        let paragraph = "<p>A sentence of the article as the feed carries it whole.</p>";
+        let entry = FeedEntry {
+            link: Some("https://news.example/story?id=1".into()),
+            content_html: Some(paragraph.repeat(20)),
+            ..FeedEntry::default()
+        };
+        let mut item = item_from_entry("link:x".into(), entry, Utc::now());
+        let page = url::Url::parse("https://news.example/story?id=1").unwrap();
+        // The page gave one paragraph ("Body"): the feed's twenty stay the text.
+        apply_article(&mut item, article("2026-01-02T03:04:05Z"), &page, false);
+        assert_eq!(item.extraction, ExtractionStatus::FeedFallback);
+        assert_eq!(
+            item.content_html.as_deref(),
+            Some(paragraph.repeat(20).as_str())
+        );
+        assert_eq!(item.text, None);
+        // The page's metadata still fills what the feed lacked.
+        assert_eq!(item.authors, ["A. Writer"]);
+        assert_eq!(item.image.as_deref(), Some("https://news.example/lead.jpg"));
+    }
+
+    #[test]
+    fn a_feed_teaser_does_not_outweigh_the_page() {
+        assert!(!page_gave_less_than_feed(
+            "Body",
+            Some("<p>A short teaser.</p>")
+        ));
+        assert!(!page_gave_less_than_feed("Body", None));
+        let long = "<p>Forty characters of article text here.</p>".repeat(30);
+        assert!(page_gave_less_than_feed("Body", Some(&long)));
+        let page_text = "Forty characters of article text here. ".repeat(16);
+        assert!(!page_gave_less_than_feed(&page_text, Some(&long)));
+        assert_eq!(html_text_chars("<p class=\"x\">a b</p><br/>c"), 3);
     }
 
     #[test]

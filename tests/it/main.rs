@@ -11,6 +11,7 @@ mod extract;
 mod fetch;
 mod fidelity;
 mod fleet;
+mod full_text;
 mod fuzz_regressions;
 mod health;
 mod opml;
@@ -21,7 +22,7 @@ mod retention;
 mod search;
 mod serve_limits;
 mod service;
-mod site_furniture;
+
 mod store;
 mod support;
 /// The throw-away PostgreSQL cluster, shared with the library's unit tests (compiled into

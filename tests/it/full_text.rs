@@ -1,7 +1,11 @@
-//! A site's furniture learnt from its other pages: a press office ends every release with the
-//! same "about us" paragraph and the same media line, inside the article's container, in plain
-//! `<p>`s that no class or vocabulary gives away. Once the pipeline has read two releases of
-//! other stories from that site, the next releases are stored without them.
+//! The text the pipeline stores for an entry, beyond one page's extraction, through the real
+//! pipeline against loopback sites:
+//! - a site's furniture learnt from its other pages: a press office ends every release with the
+//!   same "about us" paragraph and the same media line, inside the article's container, in
+//!   plain `<p>`s that no class or vocabulary gives away. Once the pipeline has read two
+//!   releases of other stories from that site, the next releases are stored without them;
+//! - a page that gives much less than the feed's own content (the rest behind a paywall)
+//!   leaves the feed's content as the text.
 
 use std::sync::Arc;
 
@@ -92,6 +96,57 @@ fn feed(site: &Site, releases: std::ops::Range<usize>) -> Page {
     )
 }
 
+/// The real pipeline on a fresh SQLite store, polling one source at `site`'s `/feed.xml` with
+/// full text; `source_extra` adds lines to the source's table. The site's memory lives as long
+/// as the pipeline, across its passes.
+struct Pipeline {
+    _folder: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+    context: Context,
+}
+
+impl Pipeline {
+    fn start(site: &Site, source_extra: &str) -> Pipeline {
+        let folder = tempfile::tempdir().unwrap();
+        let database = folder.path().join("t.db");
+        let text = format!(
+            "database = \"{}\"\n[fetch]\nallow_private_networks = true\n\
+             per_host_delay = \"10ms\"\n[[sources]]\nname = \"site\"\n\
+             url = \"{}/feed.xml\"\nfull_text = true\n{source_extra}\n",
+            database.display(),
+            site.base()
+        );
+        let config = Config::from_str(&text, std::path::Path::new("t.toml")).unwrap();
+        let store = Store::open(&database).unwrap();
+        store.set_dedupe_policy(config.dedupe_policy());
+        let context = Context {
+            fetcher: Fetcher::new(&config.fetch).unwrap(),
+            store,
+            config: Arc::new(config),
+            sites: Arc::default(),
+        };
+        Pipeline {
+            _folder: folder,
+            runtime: tokio::runtime::Runtime::new().unwrap(),
+            context,
+        }
+    }
+
+    fn poll(&self) {
+        self.runtime.block_on(poll_all(&self.context, true, |_| {}));
+    }
+
+    fn stories(&self) -> Vec<tributary::store::StoredStory> {
+        self.runtime
+            .block_on(
+                self.context
+                    .store
+                    .call(|connection| latest_stories(connection, 10)),
+            )
+            .unwrap()
+    }
+}
+
 #[test]
 fn a_sites_standing_paragraphs_are_dropped_once_other_stories_showed_them() {
     let site = Site::start();
@@ -102,37 +157,13 @@ fn a_sites_standing_paragraphs_are_dropped_once_other_stories_showed_them() {
         );
     }
     site.set("/feed.xml", feed(&site, 0..3));
-    let folder = tempfile::tempdir().unwrap();
-    let database = folder.path().join("t.db");
-    let text = format!(
-        "database = \"{}\"\n[fetch]\nallow_private_networks = true\nper_host_delay = \"10ms\"\n\
-         [[sources]]\nname = \"northwind\"\nurl = \"{}/feed.xml\"\nfull_text = true\n",
-        database.display(),
-        site.base()
-    );
-    let config = Config::from_str(&text, std::path::Path::new("t.toml")).unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let store = Store::open(&database).unwrap();
-    store.set_dedupe_policy(config.dedupe_policy());
-    let context = Context {
-        fetcher: Fetcher::new(&config.fetch).unwrap(),
-        store,
-        config: Arc::new(config),
-        sites: Arc::default(),
-    };
+    let pipeline = Pipeline::start(&site, "");
     // First pass: three releases, read one after another; the site's memory fills.
-    runtime.block_on(poll_all(&context, true, |_| {}));
+    pipeline.poll();
     // Second pass: two more releases, each read with three earlier ones in memory.
     site.set("/feed.xml", feed(&site, 0..5));
-    runtime.block_on(poll_all(&context, true, |_| {}));
-
-    let stories = runtime
-        .block_on(
-            context
-                .store
-                .call(|connection| latest_stories(connection, 10)),
-        )
-        .unwrap();
+    pipeline.poll();
+    let stories = pipeline.stories();
     assert_eq!(stories.len(), 5, "{stories:#?}");
     let text_of = |number: usize| {
         let title = format!("Release {number}");
@@ -189,35 +220,11 @@ fn updated_versions_of_one_story_keep_their_shared_paragraphs() {
         );
     }
     site.set("/feed.xml", feed(&site, 0..2));
-    let folder = tempfile::tempdir().unwrap();
-    let database = folder.path().join("t.db");
-    let text = format!(
-        "database = \"{}\"\n[fetch]\nallow_private_networks = true\nper_host_delay = \"10ms\"\n\
-         [[sources]]\nname = \"floods\"\nurl = \"{}/feed.xml\"\nfull_text = true\n\
-         dedupe = false\n",
-        database.display(),
-        site.base()
-    );
-    let config = Config::from_str(&text, std::path::Path::new("t.toml")).unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let store = Store::open(&database).unwrap();
-    store.set_dedupe_policy(config.dedupe_policy());
-    let context = Context {
-        fetcher: Fetcher::new(&config.fetch).unwrap(),
-        store,
-        config: Arc::new(config),
-        sites: Arc::default(),
-    };
-    runtime.block_on(poll_all(&context, true, |_| {}));
+    let pipeline = Pipeline::start(&site, "dedupe = false");
+    pipeline.poll();
     site.set("/feed.xml", feed(&site, 0..4));
-    runtime.block_on(poll_all(&context, true, |_| {}));
-    let stories = runtime
-        .block_on(
-            context
-                .store
-                .call(|connection| latest_stories(connection, 10)),
-        )
-        .unwrap();
+    pipeline.poll();
+    let stories = pipeline.stories();
     let texts: Vec<String> = stories.iter().filter_map(|s| s.text.clone()).collect();
     assert_eq!(
         texts.len(),
@@ -228,4 +235,60 @@ fn updated_versions_of_one_story_keep_their_shared_paragraphs() {
         assert!(text.contains("dykes along the eastern bank"), "{text}");
         assert!(text.contains("regional train line"), "{text}");
     }
+}
+
+#[test]
+fn a_page_showing_less_than_half_of_the_feeds_text_leaves_the_feeds_content() {
+    let site = Site::start();
+    let paragraphs = [
+        "The harbour authority approved the new ferry timetable on Monday after a month of \
+         consultation with the island councils and the crews' unions.",
+        "From March the first boat leaves at six instead of seven, and the last one returns at \
+         eleven at night on Fridays and Saturdays throughout the summer season.",
+        "Fares stay as they are for residents, while visitors will pay a small supplement in \
+         July and August to fund the second boat that the islands asked for.",
+        "The councils said the earlier crossing would let pupils reach the mainland school \
+         without the early bus, which many families had complained about for years.",
+    ];
+    let full: String = paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect();
+    // The page shows the first paragraph; the rest is behind a subscription.
+    site.set(
+        "/news/0",
+        Page::ok(
+            "text/html; charset=utf-8",
+            format!(
+                "<!doctype html><html><body><article><h1>New ferry timetable</h1>\
+                 <p>{}</p><div class=\"subscribe\"><a href=\"/subscribe\">Subscribe to \
+                 read on</a></div></article></body></html>",
+                paragraphs[0]
+            ),
+        ),
+    );
+    site.set(
+        "/feed.xml",
+        Page::ok(
+            "application/rss+xml",
+            format!(
+                "<?xml version=\"1.0\"?><rss version=\"2.0\" \
+                 xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel>\
+                 <title>Harbour</title><link>{base}</link><description>News</description>\
+                 <item><title>New ferry timetable</title><link>{base}/news/0</link>\
+                 <guid>ferry</guid><pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate>\
+                 <description>The timetable changes in March.</description>\
+                 <content:encoded><![CDATA[{full}]]></content:encoded></item>\
+                 </channel></rss>",
+                base = site.base()
+            ),
+        ),
+    );
+    let pipeline = Pipeline::start(&site, "");
+    pipeline.poll();
+    let stories = pipeline.stories();
+    assert_eq!(stories.len(), 1, "{stories:#?}");
+    let html = stories[0].content_html.clone().unwrap_or_default();
+    for paragraph in paragraphs {
+        assert!(html.contains(&paragraph[..50]), "{html}");
+    }
+    // The page was fetched and read all the same.
+    assert!(!site.requests_to("/news/0").is_empty());
 }
