@@ -480,25 +480,33 @@ async fn prune_on_schedule(shared: Arc<Shared>, shutdown: CancellationToken) {
         }
         let context = shared.context();
         let settings = context.config.retention.clone();
+        let configured = context.config.source_names();
         wait = settings.interval;
         let pass = tokio::select! {
-            pass = context.store.prune(&settings, chrono::Utc::now()) => pass,
+            pass = context.store.prune(&settings, &configured, chrono::Utc::now()) => pass,
             _ = shutdown.cancelled() => return,
         };
         if let Ok(report) = &pass {
             crate::metrics::record_pruned(report.entries as u64);
         }
         match pass {
-            Ok(report) if report.entries == 0 && report.tombstones == 0 => tracing::debug!(
-                batches = report.batches,
-                longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,
-                "nothing to prune"
-            ),
+            Ok(report)
+                if report.entries == 0
+                    && report.tombstones == 0
+                    && report.sources_forgotten == 0 =>
+            {
+                tracing::debug!(
+                    batches = report.batches,
+                    longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,
+                    "nothing to prune"
+                )
+            }
             Ok(report) => {
                 tracing::info!(
                     entries = report.entries,
                     stories = report.stories,
                     tombstones = report.tombstones,
+                    sources_forgotten = report.sources_forgotten,
                     bytes_freed = report.bytes_freed,
                     batches = report.batches,
                     longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,

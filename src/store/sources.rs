@@ -139,15 +139,22 @@ pub fn load_state(
     name: &str,
     url: &str,
 ) -> Result<SourceState, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM sources WHERE name = ?1");
-    let state = connection
-        .query_opt(&sql, values![name])?
-        .map(|row| state_from_row(&row))
-        .transpose()?;
-    Ok(match state {
+    Ok(match stored_state(connection, name)? {
         Some(state) if state.url == url => state,
         _ => SourceState::new(name, url),
     })
+}
+
+/// The state stored under `name`, whatever its URL; `None` when there is none.
+pub(crate) fn stored_state(
+    connection: &mut Connection,
+    name: &str,
+) -> Result<Option<SourceState>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM sources WHERE name = ?1");
+    connection
+        .query_opt(&sql, values![name])?
+        .map(|row| state_from_row(&row))
+        .transpose()
 }
 
 /// Every stored source's state, loaded in one query, keyed by name: for a poll of many sources,
