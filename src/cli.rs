@@ -405,6 +405,7 @@ fn poll(config: &Config) -> anyhow::Result<Exit> {
         config: std::sync::Arc::new(config.clone()),
         fetcher: Fetcher::new(&config.fetch)?,
         store,
+        stopping: Default::default(),
     };
     let progress = progress_bar(config.sources.len());
     let reports = runtime()?.block_on(pipeline::poll_all(&context, true, |report| {

@@ -1,9 +1,12 @@
 //! The daemon: builds every part from the config, owns start-up, live reload and shutdown order.
 //!
 //! Start-up: signal handlers, store, first render, HTTP listener, scheduler, then a first look
-//! at every source. Shutdown (SIGTERM/SIGINT): stop the scheduler and the dispatcher, let the
-//! server finish its requests, give in-flight polls a few seconds, then abandon them; a poll's
-//! writes are one transaction, so an abandoned poll leaves nothing half-written.
+//! at every source. Shutdown (SIGTERM/SIGINT): stop the scheduler and the dispatcher; polls in
+//! flight send no new feed request and fetch no more article pages, and commit what they have
+//! (`pipeline`), within `DRAIN_TIME`; a poll still waiting on its feed after that is abandoned.
+//! A poll's writes are one transaction, so an abandoned poll leaves nothing half-written, and
+//! its state is not saved either: its next poll reads the feed again and loses nothing. Then
+//! the server finishes its requests.
 //!
 //! Under systemd (`Type=notify`) it says READY once the store is open and the listener serves,
 //! pings the watchdog from the runtime, and says RELOADING/READY around a reload and STOPPING
@@ -117,6 +120,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
             config: config.clone(),
             fetcher,
             store: store.clone(),
+            stopping: shutdown.clone(),
         }),
         config: Arc::new(RwLock::new(config.clone())),
         in_flight: Mutex::new(HashSet::new()),
@@ -382,7 +386,6 @@ fn dispatch(
         }
     }
     let shared = shared.clone();
-    let shutdown = shutdown.clone();
     let host = source.url.host_str().unwrap_or_default().to_string();
     polls.spawn(async move {
         if !shared
@@ -402,18 +405,18 @@ fn dispatch(
                     }
                 }
             };
-            tokio::select! {
-                report = poll => match report {
-                    Some(report) => {
-                        poll_log::log_report(&report);
-                        shared.summary.add(&report);
-                        if report.new_entries() > 0 {
-                            shared.feed_changed.notify_one();
-                        }
+            // Not raced against shutdown: a poll in flight then winds down by itself
+            // (`pipeline`: no new feed request, no more article pages) and commits what it
+            // has; `run` waits `DRAIN_TIME` for it before abandoning it.
+            match poll.await {
+                Some(report) => {
+                    poll_log::log_report(&report);
+                    shared.summary.add(&report);
+                    if report.new_entries() > 0 {
+                        shared.feed_changed.notify_one();
                     }
-                    None => tracing::debug!(source = %name, "subscribed by WebSub: poll deferred"),
-                },
-                _ = shutdown.cancelled() => {}
+                }
+                None => tracing::debug!(source = %name, "subscribed by WebSub: poll deferred"),
             }
             let cool = context.config.fetch.per_host_delay;
             shared.leases.release(&host, cool).await;
@@ -640,6 +643,7 @@ async fn reload(
         config: new_config.clone(),
         fetcher,
         store: old.store.clone(),
+        stopping: old.stopping.clone(),
     };
     *shared.config.write().await = new_config.clone();
     metrics::retain_sources(new_config.sources.iter().map(|source| source.name.as_str()));
