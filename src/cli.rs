@@ -406,6 +406,7 @@ fn poll(config: &Config) -> anyhow::Result<Exit> {
         fetcher: Fetcher::new(&config.fetch)?,
         store,
         sites: Default::default(),
+        stopping: Default::default(),
     };
     let progress = progress_bar(config.sources.len());
     let reports = runtime()?.block_on(pipeline::poll_all(&context, true, |report| {
@@ -583,13 +584,17 @@ fn prune(config: &Config) -> anyhow::Result<Exit> {
             crate::store::display_database(&config.database)
         )
     })?;
-    let report = runtime()?.block_on(store.prune(&config.retention, chrono::Utc::now()))?;
+    let configured = config.source_names();
+    let report =
+        runtime()?.block_on(store.prune(&config.retention, &configured, chrono::Utc::now()))?;
     outln!(
         "pruned {} entries ({} stories deleted, the others still carried by another source), \
-         forgot {} old tombstones, gave {} back to the file system; {} batches, the longest {} ms",
+         forgot {} old tombstones and the polling state of {} sources no longer configured, \
+         gave {} back to the file system; {} batches, the longest {} ms",
         report.entries,
         report.stories,
         report.tombstones,
+        report.sources_forgotten,
         crate::status::human_bytes(report.bytes_freed),
         report.batches,
         report.longest_batch.as_millis()

@@ -1,9 +1,12 @@
 //! The daemon: builds every part from the config, owns start-up, live reload and shutdown order.
 //!
 //! Start-up: signal handlers, store, first render, HTTP listener, scheduler, then a first look
-//! at every source. Shutdown (SIGTERM/SIGINT): stop the scheduler and the dispatcher, let the
-//! server finish its requests, give in-flight polls a few seconds, then abandon them; a poll's
-//! writes are one transaction, so an abandoned poll leaves nothing half-written.
+//! at every source. Shutdown (SIGTERM/SIGINT): stop the scheduler and the dispatcher; polls in
+//! flight send no new feed request and fetch no more article pages, and commit what they have
+//! (`pipeline`), within `DRAIN_TIME`; a poll still waiting on its feed after that is abandoned.
+//! A poll's writes are one transaction, so an abandoned poll leaves nothing half-written, and
+//! its state is not saved either: its next poll reads the feed again and loses nothing. Then
+//! the server finishes its requests.
 //!
 //! Under systemd (`Type=notify`) it says READY once the store is open and the listener serves,
 //! pings the watchdog from the runtime, and says RELOADING/READY around a reload and STOPPING
@@ -118,6 +121,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
             fetcher,
             store: store.clone(),
             sites: Default::default(),
+            stopping: shutdown.clone(),
         }),
         config: Arc::new(RwLock::new(config.clone())),
         in_flight: Mutex::new(HashSet::new()),
@@ -383,7 +387,6 @@ fn dispatch(
         }
     }
     let shared = shared.clone();
-    let shutdown = shutdown.clone();
     let host = source.url.host_str().unwrap_or_default().to_string();
     polls.spawn(async move {
         if !shared
@@ -403,18 +406,18 @@ fn dispatch(
                     }
                 }
             };
-            tokio::select! {
-                report = poll => match report {
-                    Some(report) => {
-                        poll_log::log_report(&report);
-                        shared.summary.add(&report);
-                        if report.new_entries() > 0 {
-                            shared.feed_changed.notify_one();
-                        }
+            // Not raced against shutdown: a poll in flight then winds down by itself
+            // (`pipeline`: no new feed request, no more article pages) and commits what it
+            // has; `run` waits `DRAIN_TIME` for it before abandoning it.
+            match poll.await {
+                Some(report) => {
+                    poll_log::log_report(&report);
+                    shared.summary.add(&report);
+                    if report.new_entries() > 0 {
+                        shared.feed_changed.notify_one();
                     }
-                    None => tracing::debug!(source = %name, "subscribed by WebSub: poll deferred"),
-                },
-                _ = shutdown.cancelled() => {}
+                }
+                None => tracing::debug!(source = %name, "subscribed by WebSub: poll deferred"),
             }
             let cool = context.config.fetch.per_host_delay;
             shared.leases.release(&host, cool).await;
@@ -481,25 +484,33 @@ async fn prune_on_schedule(shared: Arc<Shared>, shutdown: CancellationToken) {
         }
         let context = shared.context();
         let settings = context.config.retention.clone();
+        let configured = context.config.source_names();
         wait = settings.interval;
         let pass = tokio::select! {
-            pass = context.store.prune(&settings, chrono::Utc::now()) => pass,
+            pass = context.store.prune(&settings, &configured, chrono::Utc::now()) => pass,
             _ = shutdown.cancelled() => return,
         };
         if let Ok(report) = &pass {
             crate::metrics::record_pruned(report.entries as u64);
         }
         match pass {
-            Ok(report) if report.entries == 0 && report.tombstones == 0 => tracing::debug!(
-                batches = report.batches,
-                longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,
-                "nothing to prune"
-            ),
+            Ok(report)
+                if report.entries == 0
+                    && report.tombstones == 0
+                    && report.sources_forgotten == 0 =>
+            {
+                tracing::debug!(
+                    batches = report.batches,
+                    longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,
+                    "nothing to prune"
+                )
+            }
             Ok(report) => {
                 tracing::info!(
                     entries = report.entries,
                     stories = report.stories,
                     tombstones = report.tombstones,
+                    sources_forgotten = report.sources_forgotten,
                     bytes_freed = report.bytes_freed,
                     batches = report.batches,
                     longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,
@@ -634,6 +645,7 @@ async fn reload(
         fetcher,
         store: old.store.clone(),
         sites: old.sites.clone(),
+        stopping: old.stopping.clone(),
     };
     *shared.config.write().await = new_config.clone();
     metrics::retain_sources(new_config.sources.iter().map(|source| source.name.as_str()));

@@ -3,6 +3,12 @@
 //! One call polls one source. Whatever happens (network error, broken feed, parser panic, one
 //! bad article page), the result is recorded on that source and returned as a report; nothing
 //! here can stop another source's poll.
+//!
+//! At shutdown (`Context::stopping`), a poll that has not sent its feed request yet ends
+//! without one, and a poll fetching article pages stops fetching them: it commits the entries
+//! it has and leaves the others for the next pass (forgetting the feed's validators, as for
+//! `max_articles_per_pass`), within the daemon's grace. A request already answered is
+//! recorded; nothing is half-written, and nothing a pass leaves is lost.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +26,7 @@ use crate::parse::{UnsanitizedEntry, UnsanitizedFeed};
 use crate::sanitize::{plain_text, truncate_words};
 use crate::schedule::{self, PollResult};
 use crate::store::{self, NewItem, SourceState, Store, StoreError};
+use tokio_util::sync::CancellationToken;
 
 /// Everything a poll needs, shared by every source.
 #[derive(Clone)]
@@ -30,6 +37,9 @@ pub struct Context {
     /// The blocks of each site's last article pages, so a new page can drop what the site
     /// repeats under every story. Outlives config reloads (the daemon hands it on).
     pub sites: Arc<std::sync::Mutex<extract::SiteMemory>>,
+    /// Cancelled when the daemon begins to shut down: no new feed request, no more article
+    /// pages (see the module's doc). Never cancelled for `poll`.
+    pub stopping: CancellationToken,
 }
 
 /// How a source's poll ended, for the summary line and logs.
@@ -140,7 +150,15 @@ async fn poll_from(
     }
     drop(admission);
     // Held until the pass is committed: only so many passes hold bodies and entries at once.
-    let _slot = context.fetcher.pass_slot(&feed_url(source, &state)).await;
+    let pass_url = feed_url(source, &state);
+    let _slot = tokio::select! {
+        biased;
+        _ = context.stopping.cancelled() => {
+            report.outcome = Outcome::Skipped("shutting down".into());
+            return report;
+        }
+        slot = context.fetcher.pass_slot(&pass_url) => slot,
+    };
     // Boxed: the fetch's state is large, and a tick's task holds this future from the start, so
     // inline it would be allocated for every source at start-up (10 k ticks at once), due or not.
     let (result, items) =
@@ -459,26 +477,33 @@ async fn build_items(
     } in fresh
     {
         let wants_page = source.full_text && entry.link.is_some();
+        let left = fresh_count - items.len();
         if wants_page && pages_fetched >= source.fetch.max_articles_per_pass {
-            // Leave the rest for the next pass, and forget the validators so that pass gets
-            // the whole feed again instead of a 304 that would hide these entries.
-            state.etag = None;
-            state.last_modified = None;
-            report.notes.push(format!(
-                "{} entries left for the next pass (max_articles_per_pass)",
-                fresh_count - items.len()
-            ));
+            leave_for_next_pass(state, report, left, "max_articles_per_pass");
             break;
         }
-        let mut item = build_item(
+        let build = build_item(
             context,
             source,
             (entry_key, entry),
             first_seen,
             &mut pages_fetched,
             edited,
-        )
-        .await;
+        );
+        // An article page may take its whole timeout: at shutdown it is given up (with the
+        // entries after it) rather than holding the pass past the daemon's grace.
+        let built = match wants_page {
+            true => tokio::select! {
+                biased;
+                _ = context.stopping.cancelled() => None,
+                item = build => Some(item),
+            },
+            false => Some(build.await),
+        };
+        let Some(mut item) = built else {
+            leave_for_next_pass(state, report, left, "shutting down");
+            break;
+        };
         item.version = Some(version);
         metrics::record_extraction(item.extraction);
         if matches!(
@@ -490,6 +515,16 @@ async fn build_items(
         items.push(item);
     }
     items
+}
+
+/// Leaves a pass's last `left` new entries unstored, and forgets the feed's validators so the
+/// next pass reads the whole feed again (a 304 would hide these entries for good).
+fn leave_for_next_pass(state: &mut SourceState, report: &mut SourceReport, left: usize, why: &str) {
+    state.etag = None;
+    state.last_modified = None;
+    report
+        .notes
+        .push(format!("{left} entries left for the next pass ({why})"));
 }
 
 /// An entry to store: new to its source, or stored before and edited since by its feed.
@@ -954,6 +989,7 @@ mod tests {
             store: Store::open(&database).unwrap(),
             config: Arc::new(config),
             sites: Arc::default(),
+            stopping: CancellationToken::new(),
         };
         let admission = Arc::new(tokio::sync::Semaphore::new(1));
         let place = admission.clone().acquire_owned().await.unwrap();

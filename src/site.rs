@@ -21,9 +21,11 @@ pub const RIVER_DEPTH: usize = 400;
 /// Stories read per query while looking for admitted ones.
 const BATCH: usize = 200;
 
-/// Stories read at most per render, so that filters excluding nearly everything cannot make a
-/// render read the whole store.
-const MAX_SCANNED: usize = 20 * RIVER_DEPTH;
+/// Stories read at most per admitted story wanted, so that filters excluding nearly everything
+/// cannot make a render read the whole store. The bound follows what the render wants
+/// (`wanted`: `[output] max_entries` or the river's depth): a fixed bound would silently cap a
+/// large `max_entries` (it once gave 8,000 entries to a feed configured for a million).
+const SCAN_FACTOR: usize = 20;
 
 /// An admitted story and the topics it belongs to.
 #[derive(Debug, Clone)]
@@ -37,8 +39,14 @@ pub fn wanted(config: &Config) -> usize {
     config.output.max_entries.max(RIVER_DEPTH)
 }
 
+/// How many stories a render reads at most to find `wanted` admitted ones.
+pub fn scan_limit(wanted: usize) -> usize {
+    wanted.saturating_mul(SCAN_FACTOR)
+}
+
 /// Reads stories newest first, keeping those the config's filters admit, until `wanted`
-/// are found (or the store or `MAX_SCANNED` runs out). Runs on the store's thread.
+/// are found (or the store runs out, or [`scan_limit`] stories were read: filters admitting
+/// fewer than one story in `SCAN_FACTOR` leave the feeds shorter). Runs on the store's thread.
 pub fn load_admitted(
     connection: &mut Connection,
     config: &Config,
@@ -47,12 +55,14 @@ pub fn load_admitted(
     let mut admitted = Vec::new();
     let mut after = None;
     let mut scanned = 0;
-    while admitted.len() < wanted && scanned < MAX_SCANNED {
-        let batch = store::stories_before(connection, after, BATCH)?;
+    let limit = scan_limit(wanted);
+    while admitted.len() < wanted && scanned < limit {
+        let size = BATCH.min(limit - scanned);
+        let batch = store::stories_before(connection, after, size)?;
         scanned += batch.len();
         let Some(last) = batch.last() else { break };
         after = Some(last.cursor);
-        let full = batch.len() == BATCH;
+        let full = batch.len() == size;
         admitted.extend(batch.into_iter().filter_map(|story| admit(config, story)));
         if !full {
             break;
@@ -321,6 +331,94 @@ mod tests {
             tags_of("x", "", &["gone-from-config"]).unwrap(),
             Vec::<String>::new()
         );
+    }
+
+    /// `count` stories of source `a`, one per minute, titled "old N" for the oldest `old`
+    /// and "new N" for the others, in one pass.
+    fn store_of(count: usize, old: usize) -> crate::store::Store {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let items: Vec<store::NewItem> = (0..count)
+            .map(|n| {
+                let url = format!("https://a.example/{n}");
+                let title = if n < old { "old" } else { "new" };
+                let published = chrono::DateTime::UNIX_EPOCH + chrono::Duration::minutes(n as i64);
+                store::NewItem {
+                    entry_key: url.clone(),
+                    link: Some(url.clone()),
+                    canonical_urls: vec![url],
+                    title: format!("{title} {n}"),
+                    published,
+                    updated: published,
+                    content_html: None,
+                    summary: None,
+                    text: None,
+                    authors: vec![],
+                    categories: vec![],
+                    enclosures: vec![],
+                    image: None,
+                    fingerprint: None,
+                    extraction: crate::model::ExtractionStatus::NotRequested,
+                    version: None,
+                }
+            })
+            .collect();
+        store
+            .call_blocking(|connection| {
+                let state = store::SourceState::new("a", "https://a.example/feed");
+                let policy = store::DedupePolicy::default();
+                store::commit_pass(connection, &policy, &state, &items, chrono::Utc::now())
+            })
+            .unwrap();
+        store
+    }
+
+    fn config_with(output: &str, source: &str) -> Config {
+        Config::from_str(
+            &format!(
+                "[output]\n{output}\n[[sources]]\nname = \"a\"\n\
+                 url = \"https://a.example/feed\"\n{source}\n"
+            ),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_large_max_entries_is_not_capped_by_the_scan_bound() {
+        // More stories than the old fixed bound (20 × the river's 400 = 8,000 read per render).
+        let stories = 20 * RIVER_DEPTH + 100;
+        let store = store_of(stories, 0);
+        let config = config_with("max_entries = 1000000", "");
+        let snapshot = crate::output::build_snapshot_blocking(&store, &config).unwrap();
+        let atom = std::str::from_utf8(&snapshot.atom.body).unwrap();
+        assert_eq!(atom.matches("<entry>").count(), stories);
+        assert!(atom.contains(">new 0</title>"), "the oldest is there too");
+    }
+
+    #[test]
+    fn filters_that_admit_almost_nothing_still_bound_a_render() {
+        // Only the 100 oldest of 8,100 stories pass the filter: a render wanting 400 stops
+        // after reading 20 × 400, short of them; one wanting 9,000 may read on and finds them.
+        let stories = 20 * RIVER_DEPTH + 100;
+        let store = store_of(stories, 100);
+        let found = |max_entries: usize| {
+            let config = config_with(
+                &format!("max_entries = {max_entries}"),
+                "include = [\"old\"]",
+            );
+            let wanted = wanted(&config);
+            store
+                .call_blocking(|connection| load_admitted(connection, &config, wanted))
+                .unwrap()
+                .len()
+        };
+        assert_eq!(scan_limit(RIVER_DEPTH), 20 * RIVER_DEPTH);
+        assert_eq!(
+            found(200),
+            0,
+            "bounded: the admitted ones are past 8,000 stories"
+        );
+        assert_eq!(found(9000), 100);
     }
 
     #[test]

@@ -236,6 +236,14 @@ impl Config {
     pub fn source(&self, name: &str) -> Option<&Source> {
         self.sources.iter().find(|source| source.name == name)
     }
+
+    /// The configured sources' names (pruning forgets the polling state of the others).
+    pub fn source_names(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .map(|source| source.name.clone())
+            .collect()
+    }
 }
 
 /// The example config shipped in the repository, embedded so `run` works with no file at all.

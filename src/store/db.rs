@@ -295,6 +295,17 @@ impl Connection {
         }
     }
 
+    /// Runs reads in one transaction: one snapshot, and on SQLite one read lock instead of one
+    /// per statement (a status of 1000 sources, three reads each, spent a sixth of a warm
+    /// poll's CPU taking and releasing them).
+    pub fn read_transaction<T>(
+        &mut self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.batch("BEGIN")?;
+        self.finish(work)
+    }
+
     /// Commits when `work` returns `Ok`, rolls back otherwise.
     fn finish<T>(
         &mut self,

@@ -301,7 +301,9 @@ impl Store {
         // SQLite: committed with the passes that finish meanwhile (`group_commit`).
         let (reply, answer) = tokio::sync::oneshot::channel();
         // A pass with entries lingers for company (see `group_commit::LINGER`); one without
-        // (a 304, nothing new) writes only its source's row, so it is committed at once.
+        // (a 304, nothing new) writes only its source's row and waits for no timer: its drain
+        // is scheduled after one turn of the runtime (`group_commit::one_turn`), so the passes
+        // whose answers arrived in the same turn share its transaction.
         let linger = !items.is_empty();
         let schedule = self.commits.push(group_commit::QueuedPass {
             policy,
@@ -321,13 +323,13 @@ impl Store {
                     Ok(())
                 })
             };
-            match linger {
-                true => drop(tokio::spawn(async move {
-                    tokio::time::sleep(group_commit::LINGER).await;
-                    tokio::task::spawn_blocking(drain);
-                })),
-                false => drop(tokio::task::spawn_blocking(drain)),
-            }
+            drop(tokio::spawn(async move {
+                match linger {
+                    true => tokio::time::sleep(group_commit::LINGER).await,
+                    false => group_commit::one_turn().await,
+                }
+                tokio::task::spawn_blocking(drain);
+            }));
         }
         answer
             .await

@@ -9,15 +9,25 @@
 //! listing it for `max_age`. A story goes with its last entry; while another source still
 //! carries it, it stays, and names a remaining source as its first.
 //!
+//! A source removed from the config is never read again, so its listing time never moves and
+//! the rule above would keep its tombstones forever. Once such a source was last read (or
+//! tried) more than `max_age` ago, what only served its polling goes: tombstones, listing time,
+//! polling state (validators, failures, backoff, redirects, `410`) and WebSub subscription. Its
+//! stored entries follow the usual rules, and while any is left its `sources` row keeps the
+//! feed's URL, title and site link the merged feed shows. Re-added, it starts like a new
+//! source: a listed entry whose story is still stored (its own entry, or another source's copy
+//! by URL or text) is not new; one whose story is gone is.
+//!
 //! Every batch is its own short transaction on the shared connection, so a poll or a request
 //! waits at most one batch (a few milliseconds), never a whole pass.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
 use super::db::{Backend, Connection, values};
+use super::sources::{SourceState, save_state};
 use super::{Store, StoreError, to_epoch};
 use crate::config::RetentionSettings;
 
@@ -71,8 +81,11 @@ pub struct PruneReport {
     pub entries: usize,
     /// Stories deleted with their last entry.
     pub stories: usize,
-    /// Tombstones dropped (their entries had left their feeds long ago).
+    /// Tombstones dropped (their entries had left their feeds long ago, or their source left
+    /// the config long ago).
     pub tombstones: usize,
+    /// Sources no longer configured, read last more than `max_age` ago, whose polling rows went.
+    pub sources_forgotten: usize,
     /// Bytes given back to the file system by incremental vacuum.
     pub bytes_freed: u64,
     /// Transactions (or vacuum steps) the pass took.
@@ -98,11 +111,13 @@ struct Removed {
 
 impl Store {
     /// One pruning pass: every source's entries beyond the limits, in batches, then old
-    /// tombstones, then the freed pages. Each batch takes the connection on its own, so polls
-    /// and requests interleave with the pass.
+    /// tombstones, then what only served the polling of sources no longer `configured` (their
+    /// names), then the freed pages. Each batch takes the connection on its own, so polls and
+    /// requests interleave with the pass.
     pub async fn prune(
         &self,
         settings: &RetentionSettings,
+        configured: &[String],
         now: DateTime<Utc>,
     ) -> Result<PruneReport, StoreError> {
         let rules = PruneRules::from(settings);
@@ -136,6 +151,8 @@ impl Store {
                 break;
             }
         }
+        self.forget_removed_sources(configured, rules, now, &mut report)
+            .await?;
         loop {
             let (freed, elapsed) = self.timed_call(vacuum_step).await?;
             if freed == 0 {
@@ -145,6 +162,50 @@ impl Store {
             report.bytes_freed += freed;
         }
         Ok(report)
+    }
+
+    /// Forgets, source by source, what only served the polling of sources no longer
+    /// configured and not read for `max_age`: their tombstones in batches, then the rest.
+    async fn forget_removed_sources(
+        &self,
+        configured: &[String],
+        rules: PruneRules,
+        now: DateTime<Utc>,
+        report: &mut PruneReport,
+    ) -> Result<(), StoreError> {
+        let configured: HashSet<String> = configured.iter().cloned().collect();
+        let cutoff = to_epoch(now).saturating_sub(rules.max_age_seconds);
+        let (removed, elapsed) = self
+            .timed_call(move |connection| removed_sources(connection, &configured, cutoff))
+            .await?;
+        report.timed(elapsed, "removed sources");
+        for source in removed {
+            let mut changed = false;
+            loop {
+                let name = source.clone();
+                let (dropped, elapsed) = self
+                    .timed_call(move |connection| {
+                        drop_removed_tombstones(connection, &name, cutoff)
+                    })
+                    .await?;
+                report.timed(elapsed, "tombstones");
+                report.tombstones += dropped;
+                changed |= dropped > 0;
+                if dropped < BATCH_ENTRIES {
+                    break;
+                }
+            }
+            let name = source.clone();
+            let (forgot, elapsed) = self
+                .timed_call(move |connection| forget_polling(connection, &name, cutoff))
+                .await?;
+            report.timed(elapsed, "source state");
+            if changed || forgot {
+                tracing::debug!(source, "forgot the polling state of a removed source");
+                report.sources_forgotten += 1;
+            }
+        }
+        Ok(())
     }
 
     /// `call`, also returning how long the work held the connection. A short pause follows,
@@ -315,6 +376,100 @@ fn drop_tombstones(
     Ok(dropped as usize)
 }
 
+/// Whether the source was read (its listing time) or tried (its last attempt) since `cutoff`;
+/// `?1` is the source, `?2` the cutoff. Checked again in every statement that forgets, so an
+/// instance whose config still (or again) has the source and polls it keeps its rows.
+const READ_SINCE: &str = "(EXISTS (SELECT 1 FROM source_listings WHERE source = ?1 AND listed_at >= ?2) \
+     OR EXISTS (SELECT 1 FROM sources WHERE name = ?1 AND last_attempt >= ?2))";
+
+/// The sources with polling rows (state or listing time) that are not in `configured` and
+/// were neither read nor tried since `cutoff`. Every tombstone's source has a state row: its
+/// entry was stored by a pass, which saves the source's state (and forgetting deletes the
+/// tombstones before the state).
+fn removed_sources(
+    connection: &mut Connection,
+    configured: &HashSet<String>,
+    cutoff: i64,
+) -> Result<Vec<String>, StoreError> {
+    let rows = connection.query(
+        "SELECT name, COALESCE(last_attempt, 0) FROM sources \
+         UNION ALL SELECT source, listed_at FROM source_listings",
+        values![],
+    )?;
+    let mut last_read: std::collections::BTreeMap<String, i64> = Default::default();
+    for row in rows {
+        let name: String = row.get(0)?;
+        let at: i64 = row.get(1)?;
+        let latest = last_read.entry(name).or_insert(at);
+        *latest = (*latest).max(at);
+    }
+    Ok(last_read
+        .into_iter()
+        .filter(|(name, at)| *at < cutoff && !configured.contains(name))
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// Drops up to a batch of a removed source's tombstones, unless it was read since `cutoff`.
+fn drop_removed_tombstones(
+    connection: &mut Connection,
+    source: &str,
+    cutoff: i64,
+) -> Result<usize, StoreError> {
+    let dropped = connection.execute(
+        &format!(
+            "DELETE FROM pruned_entries WHERE (source, entry_key) IN \
+             (SELECT source, entry_key FROM pruned_entries WHERE source = ?1 \
+             AND NOT {READ_SINCE} LIMIT ?3)"
+        ),
+        values![source, cutoff, BATCH_ENTRIES],
+    )?;
+    Ok(dropped as usize)
+}
+
+/// Forgets a removed source's listing time, WebSub subscription and polling state (the state
+/// row goes with the source's last entry; while entries are left it keeps the feed's URL, title
+/// and site link for them, with a fresh state). Returns whether anything changed.
+fn forget_polling(
+    connection: &mut Connection,
+    source: &str,
+    cutoff: i64,
+) -> Result<bool, StoreError> {
+    connection.write_transaction(|transaction| {
+        let stale = values![source, cutoff];
+        let read: bool = transaction
+            .query_one(&format!("SELECT {READ_SINCE}"), stale)?
+            .get(0)?;
+        if read {
+            return Ok(false);
+        }
+        let mut changed = 0;
+        for table in ["source_listings", "websub_subscriptions"] {
+            changed += transaction.execute(
+                &format!("DELETE FROM {table} WHERE source = ?1"),
+                values![source],
+            )?;
+        }
+        changed += transaction.execute(
+            "DELETE FROM sources WHERE name = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM story_sources WHERE source = ?1)",
+            values![source],
+        )?;
+        if let Some(state) = super::sources::stored_state(transaction, source)? {
+            let fresh = SourceState {
+                feed_title: state.feed_title.clone(),
+                site_link: state.site_link.clone(),
+                ..SourceState::new(&state.name, &state.url)
+            };
+            if fresh != state {
+                save_state(transaction, &fresh)?;
+                changed += 1;
+            }
+        }
+        Ok(changed > 0)
+    })
+}
+
 /// Gives up to [`VACUUM_PAGES_PER_STEP`] free pages back to the file system; returns the bytes.
 /// Nothing on PostgreSQL: autovacuum makes deleted rows' space reusable (the files do not
 /// shrink without a `VACUUM FULL`, which would lock the tables).
@@ -482,6 +637,11 @@ mod tests {
         }
     }
 
+    /// The sources the tests' config names.
+    fn configured() -> Vec<String> {
+        ["a", "b", "c"].map(String::from).to_vec()
+    }
+
     fn day(day: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(day * DAY, 0).unwrap()
     }
@@ -537,7 +697,10 @@ mod tests {
         let first: Vec<NewItem> = (0..5).map(|n| item(&format!("e{n}"), None, n)).collect();
         commit(&store, "a", first, 1).await;
         commit(&store, "a", vec![item("e5", None, 199)], 200).await;
-        let report = store.prune(&settings(90, 3, None), day(201)).await.unwrap();
+        let report = store
+            .prune(&settings(90, 3, None), &configured(), day(201))
+            .await
+            .unwrap();
         assert_eq!((report.entries, report.stories), (3, 3));
         // The newest three: e5 (stored last), then e4 and e3 (newest dates of the first pass).
         assert_eq!(keys(&store, "a").await, ["e3", "e4", "e5"]);
@@ -548,7 +711,10 @@ mod tests {
             .unwrap();
         assert!(known.contains("e0") && known.contains("e1") && !known.contains("e9"));
         // A second pass finds nothing more to do.
-        let again = store.prune(&settings(90, 3, None), day(201)).await.unwrap();
+        let again = store
+            .prune(&settings(90, 3, None), &configured(), day(201))
+            .await
+            .unwrap();
         assert_eq!((again.entries, again.stories), (0, 0));
     }
 
@@ -567,7 +733,7 @@ mod tests {
         commit(&store, "a", vec![item("newer", None, 3)], 3).await;
         // a keeps one entry: its share of the merged story goes, the story stays with b.
         let report = store
-            .prune(&settings(90, 0, Some(1)), day(4))
+            .prune(&settings(90, 0, Some(1)), &configured(), day(4))
             .await
             .unwrap();
         assert_eq!((report.entries, report.stories), (1, 0));
@@ -589,7 +755,10 @@ mod tests {
         assert_eq!(first, "b");
         // b's entry ages out too: the story goes, and its fingerprint with it, so the same
         // text from a third source is a new story (not a merge into a deleted one).
-        let report = store.prune(&settings(1, 0, None), day(10)).await.unwrap();
+        let report = store
+            .prune(&settings(1, 0, None), &configured(), day(10))
+            .await
+            .unwrap();
         assert_eq!(report.stories, 2);
         let mut third = item("again", Some(&text), 11);
         third.canonical_urls = vec!["https://c.example/again".into()];
@@ -609,14 +778,20 @@ mod tests {
     async fn tombstones_stay_while_listed_and_go_once_the_feed_dropped_them_on(store: Store) {
         let entries: Vec<NewItem> = (0..3).map(|n| item(&format!("t{n}"), None, n)).collect();
         commit(&store, "a", entries, 1).await;
-        store.prune(&settings(1, 0, None), day(5)).await.unwrap();
+        store
+            .prune(&settings(1, 0, None), &configured(), day(5))
+            .await
+            .unwrap();
         // The feed, read on day 20, still lists t0 only.
         let listed = vec!["t0".to_string()];
         store
             .call(move |connection| note_listing(connection, "a", &listed, day(20)))
             .await
             .unwrap();
-        let report = store.prune(&settings(1, 0, None), day(20)).await.unwrap();
+        let report = store
+            .prune(&settings(1, 0, None), &configured(), day(20))
+            .await
+            .unwrap();
         assert_eq!(report.tombstones, 2);
         let all: Vec<String> = ["t0", "t1", "t2"].map(String::from).to_vec();
         let known = store
@@ -624,6 +799,161 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(known.into_iter().collect::<Vec<_>>(), ["t0"]);
+    }
+
+    async fn count(store: &Store, sql: &str, source: &str) -> i64 {
+        let (sql, source) = (sql.to_string(), source.to_string());
+        store
+            .call(move |connection| connection.query_one(&sql, values![source])?.get(0))
+            .await
+            .unwrap()
+    }
+
+    async fn tombstones(store: &Store, source: &str) -> i64 {
+        let sql = "SELECT COUNT(*) FROM pruned_entries WHERE source = ?1";
+        count(store, sql, source).await
+    }
+
+    async fn known(store: &Store, source: &str, keys: &[&str]) -> Vec<String> {
+        let (source, keys) = (
+            source.to_string(),
+            keys.iter().map(|k| k.to_string()).collect(),
+        );
+        let keys: Vec<String> = keys;
+        let mut known: Vec<String> = store
+            .call(move |connection| known_keys(connection, &source, &keys))
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        known.sort();
+        known
+    }
+
+    #[test]
+    fn a_removed_source_is_forgotten_once_unread_for_max_age_and_can_come_back() {
+        on_both(a_removed_source_is_forgotten_once_unread_for_max_age_and_can_come_back_on);
+    }
+
+    async fn a_removed_source_is_forgotten_once_unread_for_max_age_and_can_come_back_on(
+        store: Store,
+    ) {
+        let rules = settings(10, 1, None);
+        // Day 1: b stores a story; source "gone" stores three entries, one ("copy") a copy of
+        // b's story by URL, and its state holds validators and a 410.
+        let mut shared = item("shared", None, 1);
+        shared.canonical_urls = vec!["https://site.example/shared-story".into()];
+        commit(&store, "b", vec![shared], 1).await;
+        let mut copy = item("copy", None, 1);
+        copy.canonical_urls = vec!["https://site.example/shared-story".into()];
+        let entries = vec![item("old", None, 1), copy, item("kept", None, 2)];
+        let state = SourceState {
+            feed_title: Some("Gone's feed".into()),
+            etag: Some("\"v1\"".into()),
+            gone: true,
+            consecutive_failures: 3,
+            last_attempt: Some(day(1)),
+            ..SourceState::new("gone", "https://gone.example/feed")
+        };
+        store
+            .commit_pass(state, entries.clone(), day(1))
+            .await
+            .unwrap();
+        // Day 12, still configured: "old" and "copy" are pruned, "kept" is the one kept.
+        let with_gone = [configured(), vec!["gone".to_string()]].concat();
+        let report = store.prune(&rules, &with_gone, day(12)).await.unwrap();
+        assert_eq!((report.entries, report.sources_forgotten), (2, 0));
+        // Day 13: its feed is read once more and lists all three; then it leaves the config.
+        let listed: Vec<String> = ["old", "copy", "kept"].map(String::from).to_vec();
+        store
+            .call(move |connection| note_listing(connection, "gone", &listed, day(13)))
+            .await
+            .unwrap();
+        // Day 20: read 7 days ago, less than max_age: nothing of it is forgotten yet.
+        let report = store.prune(&rules, &configured(), day(20)).await.unwrap();
+        assert_eq!((report.tombstones, report.sources_forgotten), (0, 0));
+        assert_eq!(tombstones(&store, "gone").await, 2);
+        // Day 24: 11 days unread: its tombstones, listing time and polling state go.
+        let report = store.prune(&rules, &configured(), day(24)).await.unwrap();
+        assert_eq!((report.tombstones, report.sources_forgotten), (2, 1));
+        assert_eq!(tombstones(&store, "gone").await, 0);
+        let listing = "SELECT COUNT(*) FROM source_listings WHERE source = ?1";
+        assert_eq!(count(&store, listing, "gone").await, 0);
+        // Its stored entry keeps the state row for the merged feed: URL and title, nothing of
+        // the polling.
+        let state = store
+            .call(|connection| {
+                super::super::load_state(connection, "gone", "https://gone.example/feed")
+            })
+            .await
+            .unwrap();
+        let fresh = SourceState {
+            feed_title: Some("Gone's feed".into()),
+            ..SourceState::new("gone", "https://gone.example/feed")
+        };
+        assert_eq!(state, fresh);
+        // A second pass has nothing more to forget.
+        let again = store.prune(&rules, &configured(), day(25)).await.unwrap();
+        assert_eq!((again.tombstones, again.sources_forgotten), (0, 0));
+        // Re-added on day 30, its feed still listing the three: "kept" is known (stored),
+        // "copy" is new to it but merges into b's story, "old" (its story gone) is new again.
+        assert_eq!(
+            known(&store, "gone", &["old", "copy", "kept"]).await,
+            ["kept"]
+        );
+        let new: Vec<NewItem> = entries
+            .into_iter()
+            .filter(|i| i.entry_key != "kept")
+            .collect();
+        let summary = store.commit_pass(state, new, day(30)).await.unwrap();
+        assert_eq!((summary.new_stories, summary.merged), (1, 1));
+        let stories = store
+            .call(|connection| latest_stories(connection, 10))
+            .await
+            .unwrap();
+        let shared = stories.iter().find(|s| s.title == "shared").unwrap();
+        let names: Vec<&str> = shared.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["b", "gone"]);
+    }
+
+    #[test]
+    fn a_removed_source_without_entries_leaves_no_row_and_a_configured_one_keeps_its_own() {
+        on_both(
+            a_removed_source_without_entries_leaves_no_row_and_a_configured_one_keeps_its_own_on,
+        );
+    }
+
+    async fn a_removed_source_without_entries_leaves_no_row_and_a_configured_one_keeps_its_own_on(
+        store: Store,
+    ) {
+        // Two sources with the same history, read last on day 1; only "a" is still configured.
+        for source in ["a", "left"] {
+            commit(
+                &store,
+                source,
+                vec![item(&format!("{source}-1"), None, 1)],
+                1,
+            )
+            .await;
+            let source = source.to_string();
+            store
+                .call(move |connection| note_listing(connection, &source, &[], day(1)))
+                .await
+                .unwrap();
+        }
+        let report = store
+            .prune(&settings(10, 0, None), &configured(), day(30))
+            .await
+            .unwrap();
+        assert_eq!((report.entries, report.stories), (2, 2));
+        assert_eq!(report.sources_forgotten, 1);
+        let state = "SELECT COUNT(*) FROM sources WHERE name = ?1";
+        assert_eq!(count(&store, state, "left").await, 0);
+        assert_eq!(tombstones(&store, "left").await, 0);
+        // The configured source keeps its tombstone (its feed may still list the entry: only
+        // its next read can tell) and its state.
+        assert_eq!(tombstones(&store, "a").await, 1);
+        assert_eq!(count(&store, state, "a").await, 1);
     }
 
     #[tokio::test]
@@ -647,7 +977,10 @@ mod tests {
             std::fs::metadata(&path).unwrap().len()
         };
         let before = size(&store);
-        let report = store.prune(&settings(1, 10, None), day(5)).await.unwrap();
+        let report = store
+            .prune(&settings(1, 10, None), &configured(), day(5))
+            .await
+            .unwrap();
         assert_eq!(report.entries, 290);
         assert!(report.bytes_freed > 0, "{report:?}");
         let after = size(&store);

@@ -139,15 +139,22 @@ pub fn load_state(
     name: &str,
     url: &str,
 ) -> Result<SourceState, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM sources WHERE name = ?1");
-    let state = connection
-        .query_opt(&sql, values![name])?
-        .map(|row| state_from_row(&row))
-        .transpose()?;
-    Ok(match state {
+    Ok(match stored_state(connection, name)? {
         Some(state) if state.url == url => state,
         _ => SourceState::new(name, url),
     })
+}
+
+/// The state stored under `name`, whatever its URL; `None` when there is none.
+pub(crate) fn stored_state(
+    connection: &mut Connection,
+    name: &str,
+) -> Result<Option<SourceState>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM sources WHERE name = ?1");
+    connection
+        .query_opt(&sql, values![name])?
+        .map(|row| state_from_row(&row))
+        .transpose()
 }
 
 /// Every stored source's state, loaded in one query, keyed by name: for a poll of many sources,
@@ -232,38 +239,58 @@ pub fn save_state(connection: &mut Connection, state: &SourceState) -> Result<()
 /// How many recent entries the extraction-health flag looks at.
 const HEALTH_WINDOW: i64 = 10;
 
-/// The status of each named source (those never polled get a fresh state).
+/// The status of each named source (those never polled get a fresh state), read in one
+/// transaction, every state in one query.
 pub fn load_statuses(
     connection: &mut Connection,
     sources: &[(String, String)],
 ) -> Result<Vec<SourceStatus>, StoreError> {
-    let mut statuses = Vec::with_capacity(sources.len());
-    for (name, url) in sources {
-        let state = load_state(connection, name, url)?;
-        let entry_count: i64 = connection
-            .query_one(
-                "SELECT COUNT(*) FROM story_sources WHERE source = ?1",
-                values![name],
-            )?
-            .get(0)?;
-        let recent: Vec<String> = connection
-            .query(
-                "SELECT extraction FROM story_sources WHERE source = ?1 \
-                 AND extraction != 'not_requested' ORDER BY seen DESC, rowid DESC LIMIT ?2",
-                values![name, HEALTH_WINDOW],
-            )?
+    connection.read_transaction(|connection| {
+        let keys: Vec<(&str, &str)> = sources
             .iter()
-            .map(|row| row.get(0))
-            .collect::<Result<_, _>>()?;
-        let recent_extracted = recent.iter().filter(|s| *s == "extracted").count() as u32;
-        statuses.push(SourceStatus {
-            state,
-            entry_count: entry_count.max(0) as u64,
-            recent_extracted,
-            recent_not_extracted: recent.len() as u32 - recent_extracted,
-        });
-    }
-    Ok(statuses)
+            .map(|(name, url)| (name.as_str(), url.as_str()))
+            .collect();
+        let mut states = load_states(connection, &keys)?;
+        sources
+            .iter()
+            .map(|(name, url)| {
+                let state = states
+                    .remove(name)
+                    .unwrap_or_else(|| SourceState::new(name, url));
+                source_status(connection, state)
+            })
+            .collect()
+    })
+}
+
+/// A source's state with its entry count and recent extraction health.
+fn source_status(
+    connection: &mut Connection,
+    state: SourceState,
+) -> Result<SourceStatus, StoreError> {
+    let name = &state.name;
+    let entry_count: i64 = connection
+        .query_one(
+            "SELECT COUNT(*) FROM story_sources WHERE source = ?1",
+            values![name],
+        )?
+        .get(0)?;
+    let recent: Vec<String> = connection
+        .query(
+            "SELECT extraction FROM story_sources WHERE source = ?1 \
+                 AND extraction != 'not_requested' ORDER BY seen DESC, rowid DESC LIMIT ?2",
+            values![name, HEALTH_WINDOW],
+        )?
+        .iter()
+        .map(|row| row.get(0))
+        .collect::<Result<_, _>>()?;
+    let recent_extracted = recent.iter().filter(|s| *s == "extracted").count() as u32;
+    Ok(SourceStatus {
+        entry_count: entry_count.max(0) as u64,
+        recent_extracted,
+        recent_not_extracted: recent.len() as u32 - recent_extracted,
+        state,
+    })
 }
 
 /// The site link each named source's feed gave (for OPML's `htmlUrl`), by source name. A

@@ -124,6 +124,7 @@ impl Pipeline {
             store,
             config: Arc::new(config),
             sites: Arc::default(),
+            stopping: Default::default(),
         };
         Pipeline {
             _folder: folder,
