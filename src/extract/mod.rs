@@ -209,7 +209,7 @@ fn extract_pass(context: &PassContext, strictness: Strictness) -> Rendered {
         options,
         wanted,
     } = *context;
-    let removed = clean::prune(dom, full_stats, strictness);
+    let mut removed = clean::prune(dom, full_stats, strictness);
     let stats = TextStats::compute(dom, &removed);
     let roots = if forced {
         vec![0]
@@ -217,7 +217,11 @@ fn extract_pass(context: &PassContext, strictness: Strictness) -> Rendered {
         let signals = score::Signals {
             confirmed: confirmed_blocks(dom, &stats, facts.article_body.as_deref()),
         };
-        score::select(dom, &stats, &removed, &signals)
+        let selection = score::select(dom, &stats, &removed, &signals);
+        for node in selection.tail {
+            removed[node..dom.nodes[node].end].fill(true);
+        }
+        selection.roots
     };
     let input = RenderInput {
         dom,

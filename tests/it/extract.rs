@@ -710,3 +710,26 @@ fn paragraphs_marked_with_a_paywall_class_are_the_article() {
         ],
     );
 }
+
+/// Short boxes after the article's body inside its container (a call to chip in, a "spotted a
+/// mistake?" box, a topic line) close the page as furniture, whatever words they use; the
+/// section that continues the article under a heading, and the body's own short last
+/// paragraph, stay.
+#[test]
+fn short_boxes_after_the_body_are_left_out() {
+    let article = check_extract("tail_boxes_after_body_en.html", &ExtractOptions::default());
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "The night ferry to the outer islands sails again",
+            "The operator said bookings for the first week",
+            "What changes for cars",
+            "Vehicles must now be booked a day ahead",
+        ],
+        &[
+            "Independent local reporting costs money",
+            "Spotted a mistake?",
+            "press Ctrl+Enter",
+        ],
+    );
+}
