@@ -683,8 +683,8 @@ fn a_short_deck_right_under_the_title_is_kept() {
 
 /// A page may mark the article's paragraphs behind its paywall with a `paywall` class (the
 /// text ships whole) and split the body into chunks between ad rails: the run of marked
-/// paragraphs is the article, across every chunk, while the subscription pitch and the reader
-/// comments (each a run of paragraphs too) stay out.
+/// paragraphs is the article, across every chunk, while the subscription pitch, a run of
+/// related-story links and the reader comments (runs of paragraphs too) stay out.
 #[test]
 fn paragraphs_marked_with_a_paywall_class_are_the_article() {
     let article = check_extract(
@@ -703,6 +703,7 @@ fn paragraphs_marked_with_a_paywall_class_are_the_article() {
         ],
         &[
             "Subscribe for one euro a week",
+            "Bus lanes on the ring road",
             "I have waited for this line",
             "Three hundred million for eleven kilometres is a scandal",
             "Most popular",
