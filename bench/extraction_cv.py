@@ -9,7 +9,10 @@ does not hurt) the unseen folds of both sets; the CV gap is F1(tuning) - F1(unse
 
 Each binary runs ``BIN extract --batch IN OUT`` once per set; the sets' own scorers score it:
 ``../shared/extraction-dev`` (snippets, micro-averaged counts) and ``../shared/extraction-dev2``
-(4-gram shingles of the full reference text, precision and recall macro-averaged over pages).
+(4-gram shingles of the full reference text, precision and recall macro-averaged over pages),
+and, when ``bench/extraction_dev3.py`` has built it, ``target/extraction-dev3`` (newspaper4k's
+test pages, scored by dev2's scorer): a development set read page by page, so all of its pages
+count as tuning hosts (fold 0) and it has no unseen side.
 
 Usage (from the repo root):
     bench/extraction_cv.py target/release/tributary
@@ -31,6 +34,8 @@ from urllib.parse import urlparse
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEV1 = os.environ.get("DEV1", os.path.join(ROOT, "..", "shared", "extraction-dev"))
 DEV2 = os.environ.get("DEV2", os.path.join(ROOT, "..", "shared", "extraction-dev2"))
+# Built by bench/extraction_dev3.py (newspaper4k's test pages); every page is tuning data.
+DEV3 = os.environ.get("DEV3", os.path.join(ROOT, "target", "extraction-dev3"))
 
 
 def host_of(url, fallback):
@@ -96,7 +101,9 @@ def shingle_prf(docs):
 SETS = [
     ("extraction-dev", DEV1, lambda data, out: ["--data", data, "--pred-dir", out], snippet_prf),
     ("extraction-dev2", DEV2, lambda data, out: ["--data", data, "--pred-dir", out], shingle_prf),
+    ("extraction-dev3", DEV3, lambda data, out: ["--data", data, "--pred-dir", out], shingle_prf),
 ]
+ALL_TUNING = {"extraction-dev3"}
 
 
 def fmt(prf):
@@ -123,7 +130,11 @@ def main():
     binaries += [(*peer.split("=", 1), ROOT) for peer in args.peer]
     with tempfile.TemporaryDirectory() as work:
         for set_name, data, scorer_args, prf in SETS:
+            if not os.path.isdir(data):
+                print(f"\n## {set_name}: skipped, {data} is absent (bench/extraction_dev3.py)")
+                continue
             page_host = hosts(data)
+            fold_of_set = (lambda h, k: 0) if set_name in ALL_TUNING else fold_of
             results = {}
             for label, command, cwd in binaries:
                 results[label] = run_set(command, data, scorer_args,
@@ -134,14 +145,16 @@ def main():
             print(head + (" | delta F1 |" if args.before else " |"))
             print("|---" * (2 + len(binaries) + (1 if args.before else 0)) + "|")
             groups = {f"fold {k}": [n for n, h in page_host.items()
-                                    if fold_of(h, args.folds) == k] for k in range(args.folds)}
+                                    if fold_of_set(h, args.folds) == k] for k in range(args.folds)}
             groups["tuning"] = [n for n, h in page_host.items()
-                                if fold_of(h, args.folds) < args.tune]
+                                if fold_of_set(h, args.folds) < args.tune]
             groups["unseen"] = [n for n, h in page_host.items()
-                                if fold_of(h, args.folds) >= args.tune]
+                                if fold_of_set(h, args.folds) >= args.tune]
             groups["all"] = list(page_host)
             figures = {}
             for group, names in groups.items():
+                if not names:
+                    continue
                 row = [prf([results[label][n] for n in names if n in results[label]])
                        for label, _, _ in binaries]
                 figures[group] = row
@@ -149,6 +162,8 @@ def main():
                 print(f"| {group} | {len(names)} | " + " | ".join(fmt(x) for x in row)
                       + delta + " |")
             for index, (label, _, _) in enumerate(binaries):
+                if set_name in ALL_TUNING:
+                    break  # no unseen hosts, no gap
                 gap = figures["tuning"][index][2] - figures["unseen"][index][2]
                 folds = [figures[f"fold {k}"][index][2] for k in range(args.folds)]
                 print(f"CV gap {label} (tuning - unseen): {gap:+.3f}; "
@@ -158,10 +173,10 @@ def main():
                     after, before = (prf([results[label].get(name)]) if name in results[label]
                                      else (0, 0, 0) for label in ("after", "before"))
                     if abs(after[2] - before[2]) > 1e-9:
-                        print(f"  changed: {name} fold {fold_of(page_host[name], args.folds)}"
+                        print(f"  changed: {name} fold {fold_of_set(page_host[name], args.folds)}"
                               f" F1 {before[2]:.3f} -> {after[2]:.3f}")
             if args.hosts:
-                tuned = sorted({h for h in page_host.values() if fold_of(h, args.folds) < args.tune})
+                tuned = sorted({h for h in page_host.values() if fold_of_set(h, args.folds) < args.tune})
                 for host in tuned:
                     names = [n for n, h in page_host.items() if h == host]
                     row = [prf([results[label][n] for n in names]) for label, _, _ in binaries]

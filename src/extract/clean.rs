@@ -1,8 +1,11 @@
 //! Boilerplate removal before scoring: furniture tags, hidden copies, furniture classes and roles.
 
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+
 use super::dom::{Content, Dom, is_inline_tag};
 use super::hints::{self, ClassHints};
-use super::stats::TextStats;
+use super::stats::{PARAGRAPH_MIN_CHARS, TextStats};
 
 /// Tags that are page furniture, removed unless they wrap most of the page's text.
 fn is_furniture_tag(name: &str) -> bool {
@@ -56,6 +59,13 @@ pub fn prune(dom: &Dom, full_stats: &TextStats, strictness: Strictness) -> Vec<b
         let chars = full_stats.paragraph_chars[index];
         chars >= 200 && chars as f32 >= share * total_paragraph_chars
     };
+    // Built on first use: only pages with a furniture class on a paragraph need it.
+    let prose_classes = OnceCell::new();
+    let in_prose_run = |index: usize| {
+        let classes = prose_classes.get_or_init(|| prose_run_classes(dom, full_stats));
+        dom.attr(index, "class")
+            .is_some_and(|class| classes.contains(class))
+    };
     let mut removed = vec![false; dom.len()];
     let mut index = 1;
     while index < dom.len() {
@@ -63,7 +73,14 @@ pub fn prune(dom: &Dom, full_stats: &TextStats, strictness: Strictness) -> Vec<b
         let top_level = dom.nodes[index].parent == 0;
         let drop = !top_level
             && dom.element(index).is_some()
-            && is_boilerplate(dom, full_stats, index, strictness, &protected);
+            && is_boilerplate(
+                dom,
+                full_stats,
+                index,
+                strictness,
+                &protected,
+                &in_prose_run,
+            );
         if drop {
             let end = dom.nodes[index].end;
             removed[index..end].iter_mut().for_each(|flag| *flag = true);
@@ -82,6 +99,7 @@ fn is_boilerplate(
     index: usize,
     strictness: Strictness,
     protected: &dyn Fn(usize, f32) -> bool,
+    in_prose_run: &dyn Fn(usize) -> bool,
 ) -> bool {
     let tag = dom.tag(index);
     if matches!(tag, "html" | "body" | "main") || dom.attr(index, "itemprop") == Some("articleBody")
@@ -116,9 +134,53 @@ fn is_boilerplate(
             && !hints.comments
             && full_stats.paragraph_chars[index] >= 300
             && full_stats.link_density(index) < 0.3;
-        return !kept_as_article && !protected(index, 0.75);
+        let in_prose_run = !hints.comments && tag == "p" && in_prose_run(index);
+        return !kept_as_article && !in_prose_run && !protected(index, 0.75);
     }
     hints.weak_negative && !hints.positive && !protected(index, 0.4)
+}
+
+/// Fewest paragraphs sharing one class that make a run of the article's prose.
+const PROSE_RUN_MIN_PARAGRAPHS: u32 = 3;
+
+/// Mean characters of the paragraphs of such a run: sentences, not labels or links (one short
+/// paragraph, "X declined to comment.", is prose too).
+const PROSE_MEAN_CHARS: u32 = 80;
+
+/// The `class` values that mark runs of the article's own paragraphs: at least three `<p>` of
+/// the page share the value, each a sentence or more, a paragraph of prose on average, with
+/// few links. Such a class (`paywall` on the text behind a paywall, which the page ships whole;
+/// a layout's paragraph class) marks the article's paragraphs, not furniture: a barrier, a pitch
+/// or a notice is one block, and the article's paragraphs come in a run, often split across
+/// the chunks of a body interleaved with ads, so the run is counted over the whole page.
+fn prose_run_classes<'a>(dom: &Dom<'a>, stats: &TextStats) -> HashSet<&'a str> {
+    // class -> (paragraphs, characters, link characters, shortest paragraph)
+    let mut runs: HashMap<&'a str, (u32, u32, u32, u32)> = HashMap::new();
+    for index in 1..dom.len() {
+        if dom.tag(index) != "p" {
+            continue;
+        }
+        let Some(class) = dom
+            .attr(index, "class")
+            .filter(|class| !class.trim().is_empty())
+        else {
+            continue;
+        };
+        let run = runs.entry(class).or_insert((0, 0, 0, u32::MAX));
+        run.0 += 1;
+        run.1 += stats.chars[index];
+        run.2 += stats.link_chars[index];
+        run.3 = run.3.min(stats.chars[index]);
+    }
+    runs.into_iter()
+        .filter(|&(_, (paragraphs, chars, link_chars, shortest))| {
+            paragraphs >= PROSE_RUN_MIN_PARAGRAPHS
+                && shortest >= PARAGRAPH_MIN_CHARS
+                && chars >= paragraphs * PROSE_MEAN_CHARS
+                && (link_chars as f32) < 0.3 * chars as f32
+        })
+        .map(|(class, _)| class)
+        .collect()
 }
 
 fn inside_article(dom: &Dom, index: usize) -> bool {

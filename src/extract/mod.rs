@@ -3,8 +3,10 @@
 //! # Layout
 //! `charset` decodes bytes like a browser; `dom` copies the parsed page into a flat preorder
 //! arena; `stats` counts text per node; `clean` flags boilerplate (furniture tags, hidden
-//! copies, furniture classes and roles, in several languages); `score` picks the container of
-//! the article, its sibling blocks and a standfirst kept outside them; `output` renders the blocks (dropping link lists,
+//! copies, furniture classes and roles, in several languages; paragraphs of a run of prose
+//! keep their place whatever their class); `score` picks the container of the article, its
+//! sibling blocks and a standfirst kept outside them, and leaves out the short boxes that
+//! follow the body; `output` renders the blocks (dropping link lists,
 //! "read also" pointers, repeated paragraphs, the headline; captions become `<figcaption>`);
 //! `media` resolves lazy images and data tables; `metadata` reads JSON-LD, OpenGraph, `<meta>`
 //! and microdata; `batch` runs a folder of pages for benchmarks.
@@ -234,7 +236,7 @@ fn extract_pass(context: &PassContext, strictness: Strictness) -> Rendered {
         options,
         wanted,
     } = *context;
-    let removed = clean::prune(dom, full_stats, strictness);
+    let mut removed = clean::prune(dom, full_stats, strictness);
     let stats = TextStats::compute(dom, &removed);
     let roots = if forced {
         vec![0]
@@ -242,7 +244,11 @@ fn extract_pass(context: &PassContext, strictness: Strictness) -> Rendered {
         let signals = score::Signals {
             confirmed: confirmed_blocks(dom, &stats, facts.article_body.as_deref()),
         };
-        score::select(dom, &stats, &removed, &signals)
+        let selection = score::select(dom, &stats, &removed, &signals);
+        for node in selection.tail {
+            removed[node..dom.nodes[node].end].fill(true);
+        }
+        selection.roots
     };
     let input = RenderInput {
         dom,

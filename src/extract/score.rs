@@ -137,14 +137,14 @@ fn score_of(scores: &[f32], index: usize) -> Option<f32> {
 }
 
 /// Picks the article's container and the sibling blocks that belong with it, in page order.
-pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals) -> Vec<usize> {
+pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals) -> Selection {
     let scores = content_scores(dom, stats, removed, signals);
     let mut ranked: Vec<usize> = (0..dom.len())
         .filter(|&index| score_of(&scores, index).is_some())
         .collect();
     ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]));
     let Some(&best) = ranked.first() else {
-        return Vec::new();
+        return Selection::default();
     };
     let mut top = shared_ancestor(dom, &scores, &ranked).unwrap_or(best);
     top = climb_to_better_parent(dom, &scores, top);
@@ -155,7 +155,98 @@ pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals)
     if let Some(lead) = standfirst(dom, stats, removed, &roots) {
         roots.insert(0, lead);
     }
-    roots
+    Selection {
+        tail: boxes_after_the_body(dom, stats, removed, &roots, top),
+        roots,
+    }
+}
+
+/// The article's blocks, and the boxes inside them that close it as furniture.
+#[derive(Debug, Default)]
+pub struct Selection {
+    /// The container and its sibling blocks, in page order.
+    pub roots: Vec<usize>,
+    /// Boxes after the body inside the container (see [`boxes_after_the_body`]): left out.
+    pub tail: Vec<usize>,
+}
+
+/// Share of the container's paragraph text the body block must hold.
+const BODY_MIN_SHARE: f32 = 0.6;
+
+/// Paragraph text of a body block: an article, not a teaser.
+const BODY_MIN_CHARS: u32 = 500;
+
+/// A box after the body longer than this is taken as more of the article.
+const TAIL_BOX_MAX_CHARS: u32 = 300;
+
+/// Short boxes that close the article as furniture, whatever their language (a call to
+/// donate or follow, "found an error? tell us", a share line): from the container down, while
+/// one child holds most of the paragraph text (the body), the short `<div>`/`<section>` boxes
+/// after it that do not continue the article under a heading or belong to the body's family;
+/// and such boxes kept as sibling blocks after the container. Blocks before the body (title, standfirst, byline) are left to
+/// the other rules, and paragraphs, lists and headings are never taken for boxes.
+fn boxes_after_the_body(
+    dom: &Dom,
+    stats: &TextStats,
+    removed: &[bool],
+    roots: &[usize],
+    top: usize,
+) -> Vec<usize> {
+    let mut tail: Vec<usize> = roots
+        .iter()
+        .copied()
+        .filter(|&root| {
+            root > top && !same_family(dom, root, top) && is_tail_box(dom, stats, root, false)
+        })
+        .collect();
+    let mut container = top;
+    loop {
+        let children: Vec<usize> = dom
+            .children(container)
+            .filter(|&child| !removed[child] && dom.element(child).is_some())
+            .collect();
+        let Some(&body) = children
+            .iter()
+            .max_by_key(|&&child| stats.paragraph_chars[child])
+        else {
+            break;
+        };
+        let body_chars = stats.paragraph_chars[body];
+        if body_chars < BODY_MIN_CHARS
+            || (body_chars as f32) < BODY_MIN_SHARE * stats.paragraph_chars[container] as f32
+            || !matches!(dom.tag(body), "div" | "section" | "article" | "main")
+        {
+            break;
+        }
+        for (position, &child) in children
+            .iter()
+            .enumerate()
+            .filter(|&(_, &child)| child > body)
+        {
+            let after_heading = is_heading(dom.tag(children[position - 1]));
+            if !same_family(dom, child, body) && is_tail_box(dom, stats, child, after_heading) {
+                tail.push(child);
+            }
+        }
+        container = body;
+    }
+    tail
+}
+
+/// Whether two blocks are of one family (same tag and class): the chunks of one body split
+/// by ads, where a short last chunk is still the article.
+fn same_family(dom: &Dom, a: usize, b: usize) -> bool {
+    dom.tag(a) == dom.tag(b)
+        && dom
+            .attr(a, "class")
+            .is_some_and(|class| !class.trim().is_empty() && dom.attr(b, "class") == Some(class))
+}
+
+/// A short generic box that does not continue the article.
+fn is_tail_box(dom: &Dom, stats: &TextStats, index: usize, after_heading: bool) -> bool {
+    matches!(dom.tag(index), "div" | "section")
+        && stats.chars[index] <= TAIL_BOX_MAX_CHARS
+        && !continues_article(dom, stats, index, after_heading)
 }
 
 /// How many levels above the article's first block a standfirst is looked for: decks sit in

@@ -680,3 +680,57 @@ fn a_short_deck_right_under_the_title_is_kept() {
         &["Updated 9 May", "Contact"],
     );
 }
+
+/// A page may mark the article's paragraphs behind its paywall with a `paywall` class (the
+/// text ships whole) and split the body into chunks between ad rails: the run of marked
+/// paragraphs is the article, across every chunk, while the subscription pitch, a run of
+/// related-story links and the reader comments (runs of paragraphs too) stay out.
+#[test]
+fn paragraphs_marked_with_a_paywall_class_are_the_article() {
+    let article = check_extract(
+        "paywall_marked_paragraphs_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "When the first tram rolled out of the new depot",
+            "The route runs eleven kilometres from the harbour",
+            "Its cost grew from an estimate of ninety million",
+            "Engineers say the second design was the better one",
+            "The council declined to comment on the final bill.",
+            "Residents along the route are divided.",
+        ],
+        &[
+            "Subscribe for one euro a week",
+            "Bus lanes on the ring road",
+            "I have waited for this line",
+            "Three hundred million for eleven kilometres is a scandal",
+            "Most popular",
+            "Advertisement",
+        ],
+    );
+}
+
+/// Short boxes after the article's body inside its container (a call to chip in, a "spotted a
+/// mistake?" box, a topic line) close the page as furniture, whatever words they use; the
+/// section that continues the article under a heading, and the body's own short last
+/// paragraph, stay.
+#[test]
+fn short_boxes_after_the_body_are_left_out() {
+    let article = check_extract("tail_boxes_after_body_en.html", &ExtractOptions::default());
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "The night ferry to the outer islands sails again",
+            "The operator said bookings for the first week",
+            "What changes for cars",
+            "Vehicles must now be booked a day ahead",
+        ],
+        &[
+            "Independent local reporting costs money",
+            "Spotted a mistake?",
+            "press Ctrl+Enter",
+        ],
+    );
+}
