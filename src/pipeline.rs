@@ -755,16 +755,36 @@ fn site_of(url: &url::Url) -> String {
 /// A feed entry carrying at least this much text carries the article, not a teaser.
 const FEED_ARTICLE_MIN_CHARS: usize = 500;
 
-/// Whether the page's extraction gave less than half of what the feed's own content holds:
-/// then the extractor missed part of the article (a body split into blocks it did not join,
-/// the rest of the page behind a paywall) and the feed's content is the better text.
-fn page_gave_less_than_feed(article_text: &str, feed_html: Option<&str>) -> bool {
+/// Below this share of the feed's text found again in the page's, the extractor took the
+/// wrong block (or most of the article is missing from it).
+const FEED_TEXT_MIN_COVERAGE: f64 = 0.5;
+
+/// Whether the page's extraction covers less than half of what the feed's own content holds,
+/// by length or by its word sequences: then the extractor missed part of the article (a body
+/// split into blocks it did not join, the rest of the page behind a paywall) or took another
+/// block for it, and the feed's content is the better text. `article` is the extracted
+/// text's fingerprint (`None`: too short to have one).
+fn page_gave_less_than_feed(
+    article_text: &str,
+    article: Option<&dedupe::Fingerprint>,
+    feed_html: Option<&str>,
+) -> bool {
     let Some(feed_html) = feed_html else {
         return false;
     };
     let feed_chars = html_text_chars(feed_html);
+    if feed_chars < FEED_ARTICLE_MIN_CHARS {
+        return false;
+    }
     let page_chars = article_text.chars().filter(|c| !c.is_whitespace()).count();
-    feed_chars >= FEED_ARTICLE_MIN_CHARS && page_chars * 2 < feed_chars
+    if page_chars * 2 < feed_chars {
+        return true;
+    }
+    match (dedupe::fingerprint_html(feed_html), article) {
+        (Some(feed), Some(article)) => dedupe::containment(&feed, article) < FEED_TEXT_MIN_COVERAGE,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
 }
 
 /// Non-space characters outside tags of sanitized HTML: a count, without a parse (an entity
@@ -791,7 +811,12 @@ fn html_text_chars(html: &str) -> usize {
 /// [`page_gave_less_than_feed`]), the feed's content stays the text, marked as a fallback so
 /// the source's extraction health shows it; the page's metadata is still used.
 fn apply_article(item: &mut NewItem, article: Article, page_url: &url::Url, feed_dated: bool) {
-    let feed_is_fuller = page_gave_less_than_feed(&article.text, item.content_html.as_deref());
+    let fingerprint = dedupe::fingerprint(&article.text);
+    let feed_is_fuller = page_gave_less_than_feed(
+        &article.text,
+        fingerprint.as_ref(),
+        item.content_html.as_deref(),
+    );
     let metadata = article.metadata;
     for url in [Some(page_url.as_str()), metadata.canonical_url.as_deref()]
         .into_iter()
@@ -826,6 +851,8 @@ fn apply_article(item: &mut NewItem, article: Article, page_url: &url::Url, feed
     }
     item.content_html = Some(article.content_html);
     item.text = Some(article.text);
+    // Taken as it is: `finish` would compute the same fingerprint of the same text again.
+    item.fingerprint = fingerprint;
     item.extraction = ExtractionStatus::Extracted;
 }
 
@@ -874,7 +901,10 @@ fn finish(mut item: NewItem, first_seen: DateTime<Utc>) -> NewItem {
         }
         (None, None) => "",
     };
-    item.fingerprint = dedupe::fingerprint(text);
+    // An extracted article's fingerprint was taken with its text (`apply_article`).
+    if item.fingerprint.is_none() {
+        item.fingerprint = dedupe::fingerprint(text);
+    }
     if item.title.trim().is_empty() {
         let fallback = item.summary.as_deref().unwrap_or(text);
         item.title = truncate_words(fallback, 80);
@@ -1060,18 +1090,57 @@ mod tests {
         assert_eq!(item.image.as_deref(), Some("https://news.example/lead.jpg"));
     }
 
+    /// Sentences that differ in every few words, so their shingles are their own.
+    fn prose(seed: &str, sentences: usize) -> String {
+        (0..sentences)
+            .map(|n| {
+                format!(
+                    "The {seed} number {n} stood by gate {n} while the {seed} crew {n} waited. "
+                )
+            })
+            .collect()
+    }
+
+    fn covered(page_text: &str, feed_html: Option<&str>) -> bool {
+        !page_gave_less_than_feed(
+            page_text,
+            dedupe::fingerprint(page_text).as_ref(),
+            feed_html,
+        )
+    }
+
     #[test]
     fn a_feed_teaser_does_not_outweigh_the_page() {
-        assert!(!page_gave_less_than_feed(
-            "Body",
-            Some("<p>A short teaser.</p>")
-        ));
-        assert!(!page_gave_less_than_feed("Body", None));
-        let long = "<p>Forty characters of article text here.</p>".repeat(30);
-        assert!(page_gave_less_than_feed("Body", Some(&long)));
-        let page_text = "Forty characters of article text here. ".repeat(16);
-        assert!(!page_gave_less_than_feed(&page_text, Some(&long)));
+        let article = prose("ferry", 30);
+        assert!(covered(&article, Some("<p>A short teaser.</p>")));
+        assert!(covered(&article, None));
+        let feed = format!("<p>{}</p>", prose("ferry", 30));
+        assert!(covered(&article, Some(&feed)));
+        // The page gave a third of it.
+        assert!(!covered(&prose("ferry", 10), Some(&feed)));
         assert_eq!(html_text_chars("<p class=\"x\">a b</p><br/>c"), 3);
+    }
+
+    #[test]
+    fn a_page_text_of_another_story_does_not_cover_the_feeds() {
+        // As long as the feed's text, but another block of the page: a wrong choice.
+        let feed = format!("<p>{}</p>", prose("ferry", 30));
+        assert!(!covered(&prose("lighthouse", 30), Some(&feed)));
+    }
+
+    #[test]
+    fn an_extracted_items_fingerprint_is_its_texts() {
+        let entry = FeedEntry {
+            link: Some("https://news.example/story?id=1".into()),
+            ..FeedEntry::default()
+        };
+        let mut item = item_from_entry("link:x".into(), entry, Utc::now());
+        let page = url::Url::parse("https://news.example/story?id=1").unwrap();
+        let mut page_article = article("2026-01-02T03:04:05Z");
+        page_article.text = prose("ferry", 30);
+        apply_article(&mut item, page_article, &page, false);
+        let item = finish(item, Utc::now());
+        assert_eq!(item.fingerprint, dedupe::fingerprint(&prose("ferry", 30)));
     }
 
     #[test]
