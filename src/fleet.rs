@@ -68,7 +68,7 @@ pub fn instance_id() -> String {
 /// A hash of the effective configuration, equal on instances that behave alike. The file's
 /// path and `listen` are left out: instances on one machine need their own port and file.
 /// The `Debug` text is hashed as it is written (FNV-1a, the value `stable_hash` gives the whole
-/// text): at 10,000 sources it is about 10 MB, which a daemon held at each heartbeat.
+/// text): at 10,000 sources it is megabytes, which a daemon allocated at each heartbeat.
 pub fn config_hash(config: &Config) -> String {
     use std::fmt::Write as _;
     let shared = Config {
