@@ -112,6 +112,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>, role: Role) -> an
         role,
         store: store.clone(),
         leases: leases.clone(),
+        facts: Default::default(),
     });
     presence.beat(&config).await;
     let cache = FeedCache::new(output::build_snapshot(&store, &config).await?);

@@ -67,16 +67,53 @@ pub fn instance_id() -> String {
 
 /// A hash of the effective configuration, equal on instances that behave alike. The file's
 /// path and `listen` are left out: instances on one machine need their own port and file.
+/// The `Debug` text is hashed as it is written (FNV-1a, the value `stable_hash` gives the whole
+/// text): at 10,000 sources it is megabytes, which a daemon allocated at each heartbeat.
 pub fn config_hash(config: &Config) -> String {
+    use std::fmt::Write as _;
     let shared = Config {
         path: Default::default(),
         listen: String::new(),
         ..config.clone()
     };
-    format!(
-        "{:016x}",
-        crate::dedupe::stable_hash(format!("{shared:?}").as_bytes())
-    )
+    let mut hash = crate::dedupe::Fnv1a::default();
+    let _ = write!(hash, "{shared:?}");
+    format!("{:016x}", hash.finish())
+}
+
+/// What a heartbeat says about a configuration: its hash and its distinct feed hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ConfigFacts {
+    hash: String,
+    hosts: usize,
+}
+
+/// The facts of the configuration last beaten with, kept until a reload replaces it: each
+/// heartbeat (every third of a lease) computed them again, cloning the whole config and, at
+/// 10,000 sources, allocating megabytes every 10 s for the same answer (BENCHMARKS.md, "Daemon
+/// memory at 10,000 sources"). Keyed by the `Arc`'s address, checked alive through a `Weak`
+/// (so a dropped config's address reused by a new one is not taken for it), which keeps no
+/// replaced config in memory.
+#[derive(Default)]
+pub struct FactsCache(std::sync::Mutex<Option<(std::sync::Weak<Config>, ConfigFacts)>>);
+
+impl FactsCache {
+    fn facts(&self, config: &Arc<Config>) -> ConfigFacts {
+        let mut cached = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((known, facts)) = cached.as_ref()
+            && known
+                .upgrade()
+                .is_some_and(|known| Arc::ptr_eq(&known, config))
+        {
+            return facts.clone();
+        }
+        let facts = ConfigFacts {
+            hash: config_hash(config),
+            hosts: distinct_hosts(config),
+        };
+        *cached = Some((Arc::downgrade(config), facts.clone()));
+        facts
+    }
 }
 
 /// The instances alive now: a heartbeat within two leases (one missed renewal is not death).
@@ -107,15 +144,17 @@ pub struct Presence {
     pub role: Role,
     pub store: Store,
     pub leases: Arc<HostLeases>,
+    /// The config's hash and host count, computed once per config.
+    pub facts: FactsCache,
 }
 
 impl Presence {
     /// Writes the heartbeat with the config in force; a failure is logged and retried next time.
     /// The leases' fair share follows the config's hosts.
-    pub async fn beat(&self, config: &Config) {
-        self.leases
-            .set_fleet(distinct_hosts(config), alive_within(config));
-        let (id, role, hash) = (self.id.clone(), self.role.name(), config_hash(config));
+    pub async fn beat(&self, config: &Arc<Config>) {
+        let facts = self.facts.facts(config);
+        self.leases.set_fleet(facts.hosts, alive_within(config));
+        let (id, role, hash) = (self.id.clone(), self.role.name(), facts.hash);
         // Off the blocking pool, as the lease renewal: a late heartbeat makes this instance
         // look dead to the others' fair share.
         let written = self
@@ -216,6 +255,45 @@ mod tests {
              [[sources]]\nname = \"b\"\nurl = \"https://b.example/feed\"\n"
         ));
         assert_ne!(config_hash(&one), config_hash(&three));
+    }
+
+    #[test]
+    fn the_hash_is_the_stable_hash_of_the_whole_debug_text() {
+        // Instances of older builds hashed the formatted text at once: the streamed hash must
+        // give them the same value, or `status` would report a mismatch after an upgrade.
+        let one = config(
+            "listen = \"127.0.0.1:1\"\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n",
+        );
+        let shared = Config {
+            path: Default::default(),
+            listen: String::new(),
+            ..one.clone()
+        };
+        let whole = crate::dedupe::stable_hash(format!("{shared:?}").as_bytes());
+        assert_eq!(config_hash(&one), format!("{whole:016x}"));
+    }
+
+    #[test]
+    fn the_facts_are_kept_per_config_and_follow_a_reload() {
+        let cache = FactsCache::default();
+        let base = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/feed\"\n";
+        let first = Arc::new(config(base));
+        let facts = cache.facts(&first);
+        assert_eq!(facts.hash, config_hash(&first));
+        assert_eq!(facts.hosts, 1);
+        assert_eq!(cache.facts(&first), facts);
+        // A reload: a new config with another host. The cache must not answer for the old one.
+        let reloaded = Arc::new(config(&format!(
+            "{base}[[sources]]\nname = \"b\"\nurl = \"https://b.example/feed\"\n"
+        )));
+        let after = cache.facts(&reloaded);
+        assert_eq!(after.hosts, 2);
+        assert_eq!(after.hash, config_hash(&reloaded));
+        assert_ne!(after.hash, facts.hash);
+        // The cache holds no replaced config alive.
+        let weak = Arc::downgrade(&first);
+        drop(first);
+        assert!(weak.upgrade().is_none());
     }
 
     #[test]

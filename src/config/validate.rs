@@ -323,7 +323,9 @@ fn sources(
     problems: &mut Problems,
 ) -> Vec<Source> {
     let mut first_line_of_name: HashMap<String, usize> = HashMap::new();
-    let mut sources = Vec::new();
+    // Sized once: pushing 10,000 sources into a growing vector left it with room for 16,384
+    // (2.9 MB of a daemon's idle heap at ~456 bytes a source).
+    let mut sources = Vec::with_capacity(raw_sources.len());
     for (index, spanned) in raw_sources.iter().enumerate() {
         let raw = spanned.get_ref();
         let key = |name: &str| format!("sources[{index}].{name}");

@@ -21,6 +21,7 @@ pub use fingerprint::{
     Fingerprint, MIN_WORDS, SAME_STORY, SHINGLE_WORDS, SKETCH_SIZE, containment, fingerprint,
     fingerprint_html, is_same_story, jaccard, similarity,
 };
+pub use hash::Fnv1a;
 pub use key::{entry_key, entry_version};
 pub use rules::{
     BAND_LIMIT, Candidate, CanonicalFacts, CanonicalRule, Layer, MIN_BANDS, MatchRules,
