@@ -242,11 +242,14 @@ fn same_family(dom: &Dom, a: usize, b: usize) -> bool {
             .is_some_and(|class| !class.trim().is_empty() && dom.attr(b, "class") == Some(class))
 }
 
-/// A short generic box that does not continue the article.
+/// A short generic box that does not continue the article. A box holding an `<h1>` is never
+/// one: it is the page's title block, a short article that lost on points to a longer block
+/// before it (a column of link-led teasers), and what would be cut is the article itself.
 fn is_tail_box(dom: &Dom, stats: &TextStats, index: usize, after_heading: bool) -> bool {
     matches!(dom.tag(index), "div" | "section")
         && stats.chars[index] <= TAIL_BOX_MAX_CHARS
         && !continues_article(dom, stats, index, after_heading)
+        && !(index..dom.nodes[index].end).any(|node| dom.tag(node) == "h1")
 }
 
 /// How many levels above the article's first block a standfirst is looked for: decks sit in

@@ -734,3 +734,23 @@ fn short_boxes_after_the_body_are_left_out() {
         ],
     );
 }
+
+/// The third kind, "the wrong block": a short article under the page's only `<h1>`,
+/// after a longer column of link-led walk notes that wins on points. The box after the winning
+/// block is short, but it holds the title: it is the article, never furniture after the body.
+#[test]
+fn a_short_titled_article_after_a_longer_block_is_not_cut_as_a_box() {
+    let article = check_extract(
+        "title_block_after_longer_links_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Dredging of the inner harbour began on Monday morning",
+            "Two barges will work in shifts",
+            "The port expects larger ferries",
+        ],
+        &[],
+    );
+}
