@@ -19,7 +19,8 @@ Usage (from the repo root):
     bench/extraction_cv.py --before /work/notes/tributary-release-base target/release/tributary
     bench/extraction_cv.py --peer "trafilatura=target/bench-peers/venv/bin/python target/bench-peers/trafilatura_batch.py {in} {out}" BIN
 Options: --folds K (5), --tune T (3), --hosts (F1 per host for the tuning folds only),
---changed (pages whose F1 changed against --before, with their fold).
+--changed (tuning pages whose F1 changed against --before, with their fold; unseen
+pages are only counted).
 """
 import argparse
 import hashlib
@@ -169,12 +170,23 @@ def main():
                 print(f"CV gap {label} (tuning - unseen): {gap:+.3f}; "
                       f"fold F1 spread {min(folds):.3f}..{max(folds):.3f}")
             if args.changed and args.before:
+                # Unseen pages are counted, never named: their failures must not be read.
+                unseen_up = unseen_down = 0
                 for name in sorted(page_host):
                     after, before = (prf([results[label].get(name)]) if name in results[label]
                                      else (0, 0, 0) for label in ("after", "before"))
-                    if abs(after[2] - before[2]) > 1e-9:
-                        print(f"  changed: {name} fold {fold_of_set(page_host[name], args.folds)}"
+                    if abs(after[2] - before[2]) <= 1e-9:
+                        continue
+                    fold = fold_of_set(page_host[name], args.folds)
+                    if fold < args.tune or set_name in ALL_TUNING:
+                        print(f"  changed: {name} fold {fold}"
                               f" F1 {before[2]:.3f} -> {after[2]:.3f}")
+                    elif after[2] > before[2]:
+                        unseen_up += 1
+                    else:
+                        unseen_down += 1
+                if unseen_up or unseen_down:
+                    print(f"  changed on unseen hosts: {unseen_up} up, {unseen_down} down")
             if args.hosts:
                 tuned = sorted({h for h in page_host.values() if fold_of_set(h, args.folds) < args.tune})
                 for host in tuned:
