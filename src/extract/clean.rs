@@ -3,7 +3,7 @@
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
-use super::dom::{Content, Dom, is_inline_tag};
+use super::dom::{Content, Dom, NO_PARENT, is_inline_tag};
 use super::hints::{self, ClassHints};
 use super::stats::{PARAGRAPH_MIN_CHARS, TextStats};
 
@@ -66,6 +66,10 @@ pub fn prune(dom: &Dom, full_stats: &TextStats, strictness: Strictness) -> Vec<b
         dom.attr(index, "class")
             .is_some_and(|class| classes.contains(class))
     };
+    // Built on first use too: only pages with a furniture class on a wrapper need it.
+    let article_holders = OnceCell::new();
+    let holds_article =
+        |index: usize| article_holders.get_or_init(|| article_holders_of(dom, full_stats))[index];
     let mut removed = vec![false; dom.len()];
     let mut index = 1;
     while index < dom.len() {
@@ -80,6 +84,7 @@ pub fn prune(dom: &Dom, full_stats: &TextStats, strictness: Strictness) -> Vec<b
                 strictness,
                 &protected,
                 &in_prose_run,
+                &holds_article,
             );
         if drop {
             let end = dom.nodes[index].end;
@@ -100,6 +105,7 @@ fn is_boilerplate(
     strictness: Strictness,
     protected: &dyn Fn(usize, f32) -> bool,
     in_prose_run: &dyn Fn(usize) -> bool,
+    holds_article: &dyn Fn(usize) -> bool,
 ) -> bool {
     let tag = dom.tag(index);
     if matches!(tag, "html" | "body" | "main") || dom.attr(index, "itemprop") == Some("articleBody")
@@ -135,9 +141,47 @@ fn is_boilerplate(
             && full_stats.paragraph_chars[index] >= 300
             && full_stats.link_density(index) < 0.3;
         let in_prose_run = !hints.comments && tag == "p" && in_prose_run(index);
-        return !kept_as_article && !in_prose_run && !protected(index, 0.75);
+        let layout_wrapper = !hints.comments && holds_article(index);
+        return !kept_as_article && !in_prose_run && !layout_wrapper && !protected(index, 0.75);
     }
-    hints.weak_negative && !hints.positive && !protected(index, 0.4)
+    hints.weak_negative && !hints.positive && !holds_article(index) && !protected(index, 0.4)
+}
+
+/// Paragraph text of a block that is the article by its own markup.
+const ARTICLE_BLOCK_MIN_CHARS: u32 = 500;
+
+/// Link density under which such a block reads as an article, not a list of teasers.
+const ARTICLE_BLOCK_MAX_LINK_DENSITY: f32 = 0.3;
+
+/// For each node, whether one of its descendants is an article block by its own markup: an
+/// `<article>`, a `<main>` or an element with a content class (`post-body`, `entry-content`;
+/// a furniture class beside it does not outweigh it, as in pruning), not comments, holding 500+
+/// characters of paragraphs with few links. A
+/// furniture class on such a block's ancestor names the layout, not the block: the page's
+/// wrapper "has-sidebar", "sticky-ads-container" or "header-offset" holds the article with
+/// the furniture around it, and pruning it would lose the article or the part of it outside
+/// the largest chunk. Computed bottom-up in one pass.
+fn article_holders_of(dom: &Dom, stats: &TextStats) -> Vec<bool> {
+    let mut holds = vec![false; dom.len()];
+    for index in (1..dom.len()).rev() {
+        let parent = dom.nodes[index].parent;
+        if parent == NO_PARENT || !(holds[index] || is_article_block(dom, stats, index)) {
+            continue;
+        }
+        holds[parent] = true;
+    }
+    holds
+}
+
+fn is_article_block(dom: &Dom, stats: &TextStats, index: usize) -> bool {
+    if dom.element(index).is_none()
+        || stats.paragraph_chars[index] < ARTICLE_BLOCK_MIN_CHARS
+        || stats.link_density(index) >= ARTICLE_BLOCK_MAX_LINK_DENSITY
+    {
+        return false;
+    }
+    let hints = element_hints(dom, index);
+    (matches!(dom.tag(index), "article" | "main") || hints.positive) && !hints.comments
 }
 
 /// Fewest paragraphs sharing one class that make a run of the article's prose.

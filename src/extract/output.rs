@@ -154,6 +154,8 @@ struct Walker<'a, 'b, 'c> {
     preformatted_depth: usize,
     block_kinds: Vec<BlockKind>,
     seen_images: HashSet<String>,
+    /// The last prose block of the article's roots (see [`last_prose_block`]).
+    last_prose: usize,
 }
 
 /// Renders the subtrees at `roots` (in page order).
@@ -168,6 +170,7 @@ pub fn render(input: &RenderInput, roots: &[usize]) -> Rendered {
         preformatted_depth: 0,
         block_kinds: vec![BlockKind::Paragraph],
         seen_images: HashSet::new(),
+        last_prose: last_prose_block(input, roots),
     };
     let mut is_root = vec![false; input.dom.len()];
     for &root in roots {
@@ -178,6 +181,27 @@ pub fn render(input: &RenderInput, roots: &[usize]) -> Rendered {
         walker.flush();
     }
     assemble(walker.items, input)
+}
+
+/// A block of prose: a sentence or more of its own text, mostly not link text.
+const PROSE_BLOCK_MIN_CHARS: u32 = 80;
+
+/// The last node, in page order, of the roots' kept prose blocks (0 when there is none): what
+/// comes before it is inside the article's flow.
+fn last_prose_block(input: &RenderInput, roots: &[usize]) -> usize {
+    let stats = input.stats;
+    roots
+        .iter()
+        .filter_map(|&root| {
+            (root..input.dom.nodes[root].end).rev().find(|&node| {
+                let chars = stats.direct_chars[node];
+                !input.removed[node]
+                    && chars >= PROSE_BLOCK_MIN_CHARS
+                    && (stats.direct_link_chars[node] as f32) < 0.3 * chars as f32
+            })
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// Which nodes read as link text when judging a block. A heading whose text is a link to its
@@ -346,7 +370,8 @@ impl Walker<'_, '_, '_> {
             || super::clean::element_hints(dom, index).caption
     }
 
-    /// Lists and boxes made mostly of links ("other articles", tag clouds, menus).
+    /// Lists and boxes made mostly of links ("other articles", tag clouds, menus), except a
+    /// list the article cites in its flow (see [`Self::cited_in_flow`]).
     fn is_link_list(&self, index: usize) -> bool {
         let stats = self.input.stats;
         let tag = self.input.dom.tag(index);
@@ -358,7 +383,20 @@ impl Walker<'_, '_, '_> {
         } else {
             0.5
         };
-        stats.link_chars[index] > 0 && stats.link_density(index) > limit
+        stats.link_chars[index] > 0
+            && stats.link_density(index) > limit
+            && !self.cited_in_flow(index)
+    }
+
+    /// A list of links with words of their own ("11 December: <a>Le Monde, the strike
+    /// fund</a>", "<a>Budget 2026</a>, the council's summary") between the article's
+    /// paragraphs: a press review, sources, documents the text introduces and goes on after.
+    /// Related-story boxes, tables of contents and menus are links and nothing else, and
+    /// "more stories" lists come after the last paragraph.
+    fn cited_in_flow(&self, index: usize) -> bool {
+        const MAX_LINK_DENSITY: f32 = 0.8;
+        self.input.dom.nodes[index].end <= self.last_prose
+            && self.input.stats.link_density(index) <= MAX_LINK_DENSITY
     }
 
     /// Closes the current inline run as a block.

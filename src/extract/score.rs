@@ -511,8 +511,9 @@ const CONTINUATION_MIN_CHARS: u32 = 80;
 
 /// A block after the container that continues the article in a list-shaped post (listicles,
 /// round-ups, recipes): it opens with a heading or follows one, as the article's sections do,
-/// and it holds sentences rather than links. Bios and notices rarely come under a heading of
-/// the article's own flow; those that do are cut at the tail boundary when rendering.
+/// and it holds sentences rather than links, and not teaser cards. Bios and notices rarely come
+/// under a heading of the article's own flow; those that do are cut at the tail boundary when
+/// rendering.
 fn continues_article(dom: &Dom, stats: &TextStats, index: usize, after_heading: bool) -> bool {
     let opens_with_heading = dom
         .children(index)
@@ -523,6 +524,20 @@ fn continues_article(dom: &Dom, stats: &TextStats, index: usize, after_heading: 
         && paragraph_chars >= CONTINUATION_MIN_CHARS
         && paragraph_chars as f32 >= 0.5 * stats.chars[index] as f32
         && stats.link_density(index) < 0.3
+        && !is_teaser_section(dom, stats, index)
+}
+
+/// Whether most of a block's paragraph text is teaser summaries ([`is_teaser_summary`]): an
+/// "around the region" or "more from the section" box of cards, each titled by a link to
+/// another story. Under its heading it looks like one more section of the article.
+fn is_teaser_section(dom: &Dom, stats: &TextStats, index: usize) -> bool {
+    let teaser_chars: u32 = (index + 1..dom.nodes[index].end)
+        .filter(|&node| {
+            stats.direct_chars[node] >= PARAGRAPH_MIN_CHARS && is_teaser_summary(dom, stats, node)
+        })
+        .map(|node| stats.direct_chars[node])
+        .sum();
+    teaser_chars as f32 >= 0.5 * stats.paragraph_chars[index] as f32
 }
 
 /// A heading sibling stays when the block right after it stays (and a kept block precedes

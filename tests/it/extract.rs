@@ -754,3 +754,59 @@ fn a_short_titled_article_after_a_longer_block_is_not_cut_as_a_box() {
         &[],
     );
 }
+
+/// A furniture class on the page's layout wrapper ("layout-with-sidebar", "sticky-ads-container")
+/// names the layout, not the block: the wrapper holds the article (an `<article>` or a
+/// content-classed block of prose), so it stays, and the article wins over the longer box of
+/// teaser cards after it, which stays out (it opens with a heading but is cards, each titled
+/// by a link to another story, not a section of the article).
+#[test]
+fn a_furniture_class_on_the_layout_wrapper_keeps_the_article() {
+    for name in [
+        "layout_wrapper_weak_class_en.html",
+        "layout_wrapper_strong_class_en.html",
+    ] {
+        let article = check_extract(name, &ExtractOptions::default());
+        assert_kept_and_dropped(
+            &article,
+            &[
+                "will spend forty million on new mains in the valley",
+                "Work starts in the spring at the reservoir end",
+                "We know people have waited too long",
+            ],
+            &[
+                "Around the region",
+                "The operator cuts two crossings a day",
+                "open on Sunday afternoons",
+                "Advertisement",
+            ],
+        );
+    }
+}
+
+/// A list of links with words of their own between the article's paragraphs (a press review,
+/// the documents the text introduces) is the article's; a table of contents and a list of
+/// other stories, links and nothing else, are not.
+#[test]
+fn a_link_list_cited_in_the_articles_flow_is_kept() {
+    let article = check_extract(
+        "link_list_cited_in_flow_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "The press has followed it closely:",
+            "11 December 2026, Evening Courier: how the strike fund pays strikers",
+            "7 December 2026, City Journal: the strikers counting on solidarity",
+            "Payments will be made in order of the days lost",
+            "the union will publish its accounts",
+        ],
+        &[
+            "Contents",
+            "Accounts",
+            "Rail strike enters its fourth week",
+            "Drivers vote on the new offer",
+        ],
+    );
+}
