@@ -23,6 +23,7 @@ mod output;
 mod score;
 mod site_furniture;
 mod stats;
+mod teasers;
 
 use std::collections::HashSet;
 
