@@ -6,7 +6,8 @@
 //! copies, furniture classes and roles, in several languages; paragraphs of a run of prose
 //! keep their place whatever their class); `score` picks the container of the article, its
 //! sibling blocks and a standfirst kept outside them, and leaves out the short boxes that
-//! follow the body; `output` renders the blocks (dropping link lists,
+//! follow the body; `teasers` finds runs of paragraphs led by links to other pages, which
+//! `score` weighs as teasers; `output` renders the blocks (dropping link lists,
 //! "read also" pointers, repeated paragraphs, the headline; captions become `<figcaption>`);
 //! `media` resolves lazy images and data tables; `metadata` reads JSON-LD, OpenGraph, `<meta>`
 //! and microdata; `batch` runs a folder of pages for benchmarks.
@@ -23,6 +24,7 @@ mod output;
 mod score;
 mod site_furniture;
 mod stats;
+mod teasers;
 
 use std::collections::HashSet;
 

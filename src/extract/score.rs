@@ -8,6 +8,7 @@
 use super::clean::element_hints;
 use super::dom::{Content, Dom};
 use super::stats::{PARAGRAPH_MIN_CHARS, TextStats};
+use super::teasers::TeaserRuns;
 
 /// How many ancestor levels one paragraph's score reaches.
 const ANCESTOR_LEVELS: usize = 5;
@@ -59,12 +60,15 @@ fn is_scoring_block(dom: &Dom, stats: &TextStats, index: usize, removed: &[bool]
 }
 
 /// Raw content scores of every container that received some.
-fn content_scores(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals) -> Vec<f32> {
+fn content_scores(
+    dom: &Dom,
+    stats: &TextStats,
+    paragraphs: &[usize],
+    teasers: &TeaserRuns,
+    signals: &Signals,
+) -> Vec<f32> {
     let mut scores = vec![f32::NAN; dom.len()];
-    for index in 0..dom.len() {
-        if !is_scoring_block(dom, stats, index, removed) {
-            continue;
-        }
+    for &index in paragraphs {
         let chars = stats.direct_chars[index] as f32;
         let link_share = stats.direct_link_chars[index] as f32 / chars;
         let mut points = 1.0 + stats.direct_commas[index] as f32 + (chars / 100.0).min(3.0);
@@ -73,7 +77,7 @@ fn content_scores(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Sign
         if matches!(dom.tag(index), "li" | "dd" | "dt" | "td") {
             points *= 0.5;
         }
-        if is_teaser_summary(dom, stats, index) {
+        if teasers.contains(index) || is_teaser_summary(dom, stats, index) {
             points *= TEASER_WEIGHT;
         }
         if signals.confirmed.get(index).copied().unwrap_or(false) {
@@ -138,7 +142,11 @@ fn score_of(scores: &[f32], index: usize) -> Option<f32> {
 
 /// Picks the article's container and the sibling blocks that belong with it, in page order.
 pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals) -> Selection {
-    let scores = content_scores(dom, stats, removed, signals);
+    let paragraphs: Vec<usize> = (0..dom.len())
+        .filter(|&index| is_scoring_block(dom, stats, index, removed))
+        .collect();
+    let teasers = TeaserRuns::find(dom, stats, removed, &paragraphs);
+    let scores = content_scores(dom, stats, &paragraphs, &teasers, signals);
     let mut ranked: Vec<usize> = (0..dom.len())
         .filter(|&index| score_of(&scores, index).is_some())
         .collect();
@@ -151,7 +159,7 @@ pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals)
     while let Some(parent) = only_child_parent(dom, top, removed) {
         top = parent;
     }
-    let mut roots = with_siblings(dom, stats, removed, &scores, top);
+    let mut roots = with_siblings(dom, stats, removed, &scores, &teasers, top);
     if let Some(lead) = standfirst(dom, stats, removed, &roots) {
         roots.insert(0, lead);
     }
@@ -451,6 +459,7 @@ fn with_siblings(
     stats: &TextStats,
     removed: &[bool],
     scores: &[f32],
+    teasers: &TeaserRuns,
     top: usize,
 ) -> Vec<usize> {
     let parent = dom.nodes[top].parent;
@@ -463,7 +472,9 @@ fn with_siblings(
         .collect();
     let mut keep: Vec<bool> = siblings
         .iter()
-        .map(|&sibling| sibling == top || scores_like_the_article(dom, stats, scores, top, sibling))
+        .map(|&sibling| {
+            sibling == top || scores_like_the_article(dom, stats, scores, teasers, top, sibling)
+        })
         .collect();
     for position in 0..siblings.len() {
         let after_heading = position > 0 && is_heading(dom.tag(siblings[position - 1]));
@@ -487,6 +498,7 @@ fn scores_like_the_article(
     dom: &Dom,
     stats: &TextStats,
     scores: &[f32],
+    teasers: &TeaserRuns,
     top: usize,
     sibling: usize,
 ) -> bool {
@@ -502,7 +514,12 @@ fn scores_like_the_article(
     // A standfirst above the body reads like the body; below it, such blocks are
     // more often bios, disclaimers and notices.
     let mostly_paragraphs = stats.paragraph_chars[sibling] as f32 >= 0.7 * chars as f32;
-    let paragraph_like = dom.tag(sibling) == "p" || (mostly_paragraphs && sibling < top);
+    // A column of teasers reads like paragraphs too, but each one points to another page.
+    let teaser_chars = teasers.chars_within(dom, sibling);
+    let mostly_teasers =
+        teaser_chars > 0 && teaser_chars as f32 >= 0.5 * stats.paragraph_chars[sibling] as f32;
+    let paragraph_like =
+        !mostly_teasers && (dom.tag(sibling) == "p" || (mostly_paragraphs && sibling < top));
     score >= threshold || (paragraph_like && chars > 80 && link_density < 0.25)
 }
 

@@ -738,6 +738,8 @@ fn short_boxes_after_the_body_are_left_out() {
 /// The third kind, "the wrong block": a short article under the page's only `<h1>`,
 /// after a longer column of link-led walk notes that wins on points. The box after the winning
 /// block is short, but it holds the title: it is the article, never furniture after the body.
+/// The column, paragraphs each led by a link to another page, is a teaser run: it neither wins
+/// nor stays beside the article as a block that reads like paragraphs.
 #[test]
 fn a_short_titled_article_after_a_longer_block_is_not_cut_as_a_box() {
     let article = check_extract(
@@ -751,7 +753,36 @@ fn a_short_titled_article_after_a_longer_block_is_not_cut_as_a_box() {
             "Two barges will work in shifts",
             "The port expects larger ferries",
         ],
-        &[],
+        &[
+            "Coastal walk number",
+            "A walk along the coast path",
+            "rewards the walker with a view",
+        ],
+    );
+}
+
+/// The wrong block in another shape: a "latest news" list of items, each a linked headline
+/// and a summary, longer than the short press release under the page's `<h1>` after it. The
+/// list is a teaser run (items led by links to other pages): the release is the article.
+#[test]
+fn a_teaser_list_before_a_short_release_is_left_out() {
+    let article = check_extract(
+        "teaser_list_before_short_release_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Northfield Library will open until six on Saturdays",
+            "The longer hours follow a survey",
+            "Staff hours will be covered by a rota",
+        ],
+        &[
+            "Latest news",
+            "Road resurfacing on Mill Lane",
+            "Residents of blocks with shared bins",
+            "The waiting list for the town allotments",
+        ],
     );
 }
 
