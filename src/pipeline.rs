@@ -35,7 +35,8 @@ pub struct Context {
     pub fetcher: Fetcher,
     pub store: Store,
     /// The blocks of each site's last article pages, so a new page can drop what the site
-    /// repeats under every story. Outlives config reloads (the daemon hands it on).
+    /// repeats under every story. Outlives config reloads (the daemon hands it on); backed by
+    /// the store's `site_pages`, read lazily per host (see `earlier_pages`).
     pub sites: Arc<std::sync::Mutex<extract::SiteMemory>>,
     /// Cancelled when the daemon begins to shut down: no new feed request, no more article
     /// pages (see the module's doc). Never cancelled for `poll`.

@@ -3,7 +3,8 @@
 //! cannot tell them from the article (they are prose, inside the article's container, with no
 //! telling class); the site's other pages can. The daemon remembers the blocks of each host's
 //! last pages ([`SiteMemory`]); a new page drops the blocks that earlier pages of *other*
-//! stories carried too ([`repeated_blocks`]).
+//! stories carried too ([`repeated_blocks`]). The pipeline also keeps each host's pages in the
+//! store ([`PageBlocks::to_bytes`]), so a restart does not start blind.
 //!
 //! Pure and bounded: hashes of normalized block texts, a few pages per host, a few hundred
 //! hosts, so a daemon following thousands of sites keeps a few megabytes here at most.
