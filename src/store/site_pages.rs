@@ -26,10 +26,11 @@ pub fn site_pages(connection: &mut Connection, host: &str) -> Result<Vec<Vec<u8>
 }
 
 /// Adds a page of `host` and deletes the host's pages beyond [`PAGES_PER_HOST`], oldest
-/// first. Pages are numbered per host; two instances adding a page of one host at once may
-/// pick the same number, and the later one is then dropped: one page less to compare with,
-/// never an error. Like a source's own writes, it matches nothing against other rows, so on
-/// PostgreSQL it does not queue behind the passes' commits (`source_transaction`).
+/// first. Pages are numbered per host, one after the other, so the pages to delete are a range
+/// of the primary key. Two instances adding a page of one host at once may pick the same
+/// number, and the later one is then dropped: one page less to compare with, never an error.
+/// Like a source's own writes, it matches nothing against other rows, so on PostgreSQL it does
+/// not queue behind the passes' commits (`source_transaction`).
 pub fn add_site_page(
     connection: &mut Connection,
     host: &str,
@@ -37,17 +38,19 @@ pub fn add_site_page(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     connection.source_transaction(|connection| {
-        connection.execute(
+        let added = connection.query_opt(
             "INSERT INTO site_pages (host, page, seen, blocks) \
              SELECT ?1, COALESCE(MAX(page), 0) + 1, ?2, ?3 FROM site_pages WHERE host = ?1 \
-             ON CONFLICT (host, page) DO NOTHING",
+             ON CONFLICT (host, page) DO NOTHING RETURNING page",
             values![host, to_epoch(now), blocks],
         )?;
-        connection.execute(
-            "DELETE FROM site_pages WHERE host = ?1 AND page NOT IN \
-             (SELECT page FROM site_pages WHERE host = ?1 ORDER BY page DESC LIMIT ?2)",
-            values![host, PAGES_PER_HOST],
-        )?;
+        if let Some(row) = added {
+            let page: i64 = row.get(0)?;
+            connection.execute(
+                "DELETE FROM site_pages WHERE host = ?1 AND page <= ?2",
+                values![host, page - PAGES_PER_HOST],
+            )?;
+        }
         Ok(())
     })
 }
