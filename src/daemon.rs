@@ -498,7 +498,8 @@ async fn prune_on_schedule(shared: Arc<Shared>, shutdown: CancellationToken) {
             Ok(report)
                 if report.entries == 0
                     && report.tombstones == 0
-                    && report.sources_forgotten == 0 =>
+                    && report.sources_forgotten == 0
+                    && report.site_pages == 0 =>
             {
                 tracing::debug!(
                     batches = report.batches,
@@ -512,6 +513,7 @@ async fn prune_on_schedule(shared: Arc<Shared>, shutdown: CancellationToken) {
                     stories = report.stories,
                     tombstones = report.tombstones,
                     sources_forgotten = report.sources_forgotten,
+                    site_pages = report.site_pages,
                     bytes_freed = report.bytes_freed,
                     batches = report.batches,
                     longest_batch_ms = report.longest_batch.as_secs_f64() * 1000.0,

@@ -35,7 +35,8 @@ pub struct Context {
     pub fetcher: Fetcher,
     pub store: Store,
     /// The blocks of each site's last article pages, so a new page can drop what the site
-    /// repeats under every story. Outlives config reloads (the daemon hands it on).
+    /// repeats under every story. Outlives config reloads (the daemon hands it on); backed by
+    /// the store's `site_pages`, read lazily per host (see `earlier_pages`).
     pub sites: Arc<std::sync::Mutex<extract::SiteMemory>>,
     /// Cancelled when the daemon begins to shut down: no new feed request, no more article
     /// pages (see the module's doc). Never cancelled for `poll`.
@@ -707,7 +708,7 @@ async fn extract_off_thread(context: &Context, source: &Source, page: Fetched) -
             Vec::new()
         },
         video_hosts: context.config.video_hosts.clone(),
-        site_pages: site_memory(context).earlier(&site_of(&page.final_url)),
+        site_pages: earlier_pages(context, &site_of(&page.final_url)).await,
     };
     let url = page.final_url.clone();
     let extracted = tokio::task::spawn_blocking(move || {
@@ -723,7 +724,7 @@ async fn extract_off_thread(context: &Context, source: &Source, page: Fetched) -
     .await;
     match extracted {
         Ok(Ok(Ok((article, blocks)))) => {
-            site_memory(context).remember(&site_of(&url), blocks);
+            remember_page(context, site_of(&url), blocks).await;
             Some(article)
         }
         Ok(Ok(Err(error))) => {
@@ -734,6 +735,53 @@ async fn extract_off_thread(context: &Context, source: &Source, page: Fetched) -
             tracing::warn!(source = %source.name, %url, "extractor crashed on a page");
             None
         }
+    }
+}
+
+/// The site's earlier pages for the extractor: from the memory, or, the first time this
+/// process meets the host, from the store (pages read before a restart, or by another instance
+/// of a fleet). Loaded lazily, one host at a time, so start-up does not grow with the sites
+/// followed. A store error leaves the page compared with nothing, as on a first visit.
+async fn earlier_pages(context: &Context, host: &str) -> Vec<Arc<extract::PageBlocks>> {
+    let known = host.is_empty() || site_memory(context).knows(host);
+    if !known {
+        let owned = host.to_owned();
+        let stored = context
+            .store
+            .call(move |connection| store::site_pages(connection, &owned))
+            .await;
+        match stored {
+            Ok(rows) => {
+                let pages = rows
+                    .iter()
+                    .filter_map(|bytes| extract::PageBlocks::from_bytes(bytes))
+                    .collect();
+                site_memory(context).load(host, pages);
+            }
+            Err(error) => tracing::warn!(host, %error, "could not load the site's pages"),
+        }
+    }
+    site_memory(context).earlier(host)
+}
+
+/// Adds a page's blocks to the site's memory and to the store. The store's write never fails
+/// the poll: on an error the page is remembered by this process alone.
+async fn remember_page(context: &Context, host: String, blocks: extract::PageBlocks) {
+    if blocks.is_empty() {
+        return;
+    }
+    let bytes = blocks.to_bytes();
+    site_memory(context).remember(&host, blocks);
+    if host.is_empty() {
+        return;
+    }
+    let now = Utc::now();
+    let stored = context
+        .store
+        .call(move |connection| store::add_site_page(connection, &host, bytes, now))
+        .await;
+    if let Err(error) = stored {
+        tracing::warn!(%error, "could not store a site's page; kept in memory only");
     }
 }
 

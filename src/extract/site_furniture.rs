@@ -3,13 +3,13 @@
 //! cannot tell them from the article (they are prose, inside the article's container, with no
 //! telling class); the site's other pages can. The daemon remembers the blocks of each host's
 //! last pages ([`SiteMemory`]); a new page drops the blocks that earlier pages of *other*
-//! stories carried too ([`repeated_blocks`]).
+//! stories carried too ([`repeated_blocks`]). The pipeline also keeps each host's pages in the
+//! store ([`PageBlocks::to_bytes`]), so a restart does not start blind.
 //!
 //! Pure and bounded: hashes of normalized block texts, a few pages per host, a few hundred
 //! hosts, so a daemon following thousands of sites keeps a few megabytes here at most.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// Pages remembered per host: enough to see a block repeat, few enough to stay small.
@@ -33,6 +33,9 @@ const MAX_DROPPED_SHARE: f64 = 0.6;
 /// edges, and the bound keeps a page of ten thousand paragraphs from weighing more than others
 /// (at most 4 KB a page, about 12 MB for every host's pages).
 const MAX_BLOCKS_PER_PAGE: usize = 256;
+
+/// Bytes of one block in [`PageBlocks::to_bytes`]: its key (8) and its characters (4).
+const BLOCK_BYTES: usize = 12;
 
 /// One page's text blocks: (hash of the normalized text, its characters), sorted by hash.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,6 +70,34 @@ impl PageBlocks {
         self.blocks.iter().map(|(_, chars)| u64::from(*chars)).sum()
     }
 
+    /// The blocks as stored (the store's `site_pages`): for each block, its key then its
+    /// characters, little-endian (12 bytes a block, at most about 3 KB a page).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.blocks.len() * BLOCK_BYTES);
+        for (key, chars) in &self.blocks {
+            bytes.extend_from_slice(&key.to_le_bytes());
+            bytes.extend_from_slice(&chars.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// The inverse of [`PageBlocks::to_bytes`]; `None` when `bytes` is not a whole number of
+    /// blocks (a damaged row is skipped rather than misread). The bounds apply again, so a row
+    /// written by another build cannot make a page heavier than this one allows.
+    pub fn from_bytes(bytes: &[u8]) -> Option<PageBlocks> {
+        if !bytes.len().is_multiple_of(BLOCK_BYTES) {
+            return None;
+        }
+        let blocks = bytes.chunks_exact(BLOCK_BYTES).map(|block| {
+            let (key, chars) = block.split_at(8);
+            (
+                u64::from_le_bytes(key.try_into().unwrap_or_default()),
+                u32::from_le_bytes(chars.try_into().unwrap_or_default()),
+            )
+        });
+        Some(PageBlocks::new(blocks))
+    }
+
     /// Characters of this page's blocks that `other` carries too.
     fn shared_chars(&self, other: &PageBlocks) -> u64 {
         self.blocks
@@ -77,11 +108,16 @@ impl PageBlocks {
     }
 }
 
-/// The key of a block's normalized text (`output::normalize`).
+/// The key of a block's normalized text (`output::normalize`): 64-bit FNV-1a of its UTF-8
+/// bytes. Hand-written rather than `DefaultHasher` because the keys are stored (the store's
+/// `site_pages`) and must mean the same text after an upgrade; the standard hasher's output
+/// may change between Rust releases.
 pub fn block_key(normalized: &str) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    normalized.hash(&mut hasher);
-    hasher.finish()
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    normalized.bytes().fold(OFFSET_BASIS, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
 }
 
 /// The blocks of `page` that at least [`MIN_OTHER_PAGES`] earlier pages of other stories on
@@ -156,6 +192,37 @@ impl SiteMemory {
             }
             None => Vec::new(),
         }
+    }
+
+    /// Whether the host has an entry (pages, or a load that found none): if not, the caller
+    /// may look for its pages elsewhere (the store) and [`SiteMemory::load`] them.
+    pub fn knows(&self, host: &str) -> bool {
+        self.hosts.contains_key(host)
+    }
+
+    /// Sets a host's pages from elsewhere (oldest first), even none: the host is then known
+    /// and not looked up again. A host that learnt pages meanwhile (another poll got there
+    /// first) keeps them: they are at least as recent.
+    pub fn load(&mut self, host: &str, pages: Vec<PageBlocks>) {
+        if self.knows(host) {
+            return;
+        }
+        self.clock += 1;
+        if self.hosts.len() >= MAX_HOSTS {
+            self.forget_least_recent();
+        }
+        let skip = pages.len().saturating_sub(PAGES_PER_HOST);
+        let pages = pages
+            .into_iter()
+            .skip(skip)
+            .filter(|page| !page.is_empty())
+            .map(Arc::new)
+            .collect();
+        let entry = HostPages {
+            pages,
+            used: self.clock,
+        };
+        self.hosts.insert(host.to_owned(), entry);
     }
 
     /// Adds a page of `host`, forgetting its oldest page and the least recently used host
@@ -285,6 +352,62 @@ mod tests {
         assert_eq!(long.blocks.len(), MAX_BLOCKS_PER_PAGE);
         assert!(long.contains(0) && long.contains(9_999));
         assert!(!long.contains(5_000));
+    }
+
+    /// The keys are stored: a change of the hash would make every stored page unreadable in
+    /// effect (no block would match again), so its values are pinned.
+    #[test]
+    fn block_keys_are_fnv1a_and_stable() {
+        assert_eq!(block_key(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(block_key("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(block_key("foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn page_blocks_survive_their_bytes() {
+        let original = page(&[("storyone", 900), ("aboutacme", 200), ("contact", 70)]);
+        let bytes = original.to_bytes();
+        assert_eq!(bytes.len(), 3 * BLOCK_BYTES);
+        assert_eq!(PageBlocks::from_bytes(&bytes), Some(original));
+        assert_eq!(PageBlocks::from_bytes(&[]), Some(PageBlocks::default()));
+        assert_eq!(PageBlocks::from_bytes(&bytes[..13]), None);
+    }
+
+    #[test]
+    fn stored_pages_are_bounded_like_remembered_ones() {
+        let mut bytes = Vec::new();
+        for key in 0..10_000u64 {
+            bytes.extend_from_slice(&key.to_le_bytes());
+            bytes.extend_from_slice(&100u32.to_le_bytes());
+        }
+        let long = PageBlocks::from_bytes(&bytes).unwrap();
+        assert_eq!(long.blocks.len(), MAX_BLOCKS_PER_PAGE);
+        let mut memory = SiteMemory::new();
+        let pages = (0..PAGES_PER_HOST + 3)
+            .map(|number| page(&[(&format!("p{number}"), 100)]))
+            .collect();
+        memory.load("a.example", pages);
+        let earlier = memory.earlier("a.example");
+        assert_eq!(earlier.len(), PAGES_PER_HOST);
+        // The newest pages are kept, oldest first.
+        assert!(earlier[0].contains(block_key("p3")));
+        assert!(
+            earlier[PAGES_PER_HOST - 1].contains(block_key(&format!("p{}", PAGES_PER_HOST + 2)))
+        );
+    }
+
+    #[test]
+    fn a_load_marks_the_host_known_and_never_replaces_what_it_learnt() {
+        let mut memory = SiteMemory::new();
+        assert!(!memory.knows("a.example"));
+        memory.load("a.example", Vec::new());
+        assert!(memory.knows("a.example"));
+        assert!(memory.earlier("a.example").is_empty());
+        memory.remember("b.example", page(&[("new", 100)]));
+        memory.load("b.example", vec![page(&[("stale", 100)])]);
+        let earlier = memory.earlier("b.example");
+        assert_eq!(earlier.len(), 1);
+        assert!(earlier[0].contains(block_key("new")));
     }
 
     #[test]

@@ -12,7 +12,8 @@ use super::{Store, StoreError};
 /// `story_sources` is read in `rowid` order (`seq` on PostgreSQL) so the order its entries were
 /// seen in is kept. The tombstones of pruned entries and the feeds' listing times are copied
 /// too: without them, every pruned entry still listed in its feed would come back as new on the
-/// first poll after the migration. The store's derived data (the dedupe band index, the search
+/// first poll after the migration. So are the site memory's pages (`site_pages`), which a new
+/// page's extraction compares with. The store's derived data (the dedupe band index, the search
 /// index) is rebuilt on the target, never copied.
 const TABLES: &[(&str, &str, &[&str])] = &[
     (
@@ -47,6 +48,7 @@ const TABLES: &[(&str, &str, &[&str])] = &[
         "source, hub, topic, secret, state, requested_at, lease_until, lease_seconds",
         &["source"],
     ),
+    ("site_pages", "host, page, seen, blocks", &["host", "page"]),
 ];
 
 /// Rows copied per table, in [`TABLES`] order.
@@ -227,6 +229,12 @@ mod tests {
                     "secret",
                     from_epoch(1_700_000_700),
                 )?;
+                // Three remembered pages of one site (more than a page of two).
+                for number in 0..3u8 {
+                    let blocks = vec![number; 12];
+                    let seen = from_epoch(1_700_000_800);
+                    crate::store::add_site_page(connection, "x.example", blocks, seen)?;
+                }
                 Ok(())
             })
             .unwrap();
@@ -246,7 +254,8 @@ mod tests {
                 ("story_sources", 5),
                 ("pruned_entries", 3),
                 ("source_listings", 1),
-                ("websub_subscriptions", 1)
+                ("websub_subscriptions", 1),
+                ("site_pages", 3)
             ]
         );
         // The tombstones survive the move: a pruned entry still listed stays pruned.
@@ -275,6 +284,12 @@ mod tests {
         let subscription =
             |store: &Store| store.call_blocking(crate::store::subscriptions).unwrap();
         assert_eq!(subscription(&from), subscription(&to));
+        let pages = |store: &Store| {
+            store
+                .call_blocking(|connection| crate::store::site_pages(connection, "x.example"))
+                .unwrap()
+        };
+        assert_eq!(pages(&from), pages(&to));
         let keys = [("a", "https://a.example/"), ("b", "https://b.example/")]
             .map(|(name, url)| (name.to_string(), url.to_string()));
         let read = |store: &Store| {

@@ -22,6 +22,7 @@ mod pool;
 mod retention;
 mod schema;
 mod search;
+mod site_pages;
 mod sources;
 mod stories;
 #[cfg(test)]
@@ -47,6 +48,7 @@ pub use band_index::{DedupePolicy, Match, SourcePolicy, find_match};
 pub use explain::{ExplainedMember, Explanation, explain};
 pub use retention::{DatabaseStats, PruneReport, PruneRules, database_stats, note_listing};
 pub use search::{SearchHit, SearchQuery, is_spaceless_script, search_stories};
+pub use site_pages::{add_site_page, site_pages};
 pub use sources::site_links;
 pub use sources::{SourceState, SourceStatus, load_state, load_states, load_statuses, save_state};
 pub use stories::{

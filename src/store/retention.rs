@@ -18,6 +18,9 @@
 //! source: a listed entry whose story is still stored (its own entry, or another source's copy
 //! by URL or text) is not new; one whose story is gone is.
 //!
+//! The site memory's pages (`site_pages`) of a host not seen for `max_age` go too: its
+//! standing paragraphs may have changed by the time it publishes again.
+//!
 //! Every batch is its own short transaction on the shared connection, so a poll or a request
 //! waits at most one batch (a few milliseconds), never a whole pass.
 
@@ -86,6 +89,8 @@ pub struct PruneReport {
     pub tombstones: usize,
     /// Sources no longer configured, read last more than `max_age` ago, whose polling rows went.
     pub sources_forgotten: usize,
+    /// Remembered pages of sites not seen for `max_age` (`site_pages`), forgotten.
+    pub site_pages: u64,
     /// Bytes given back to the file system by incremental vacuum.
     pub bytes_freed: u64,
     /// Transactions (or vacuum steps) the pass took.
@@ -153,6 +158,12 @@ impl Store {
         }
         self.forget_removed_sources(configured, rules, now, &mut report)
             .await?;
+        let cutoff = to_epoch(now).saturating_sub(rules.max_age_seconds);
+        let (pages, elapsed) = self
+            .timed_call(move |connection| super::site_pages::forget_quiet_hosts(connection, cutoff))
+            .await?;
+        report.timed(elapsed, "site pages");
+        report.site_pages += pages;
         loop {
             let (freed, elapsed) = self.timed_call(vacuum_step).await?;
             if freed == 0 {
@@ -828,6 +839,39 @@ mod tests {
             .collect();
         known.sort();
         known
+    }
+
+    #[test]
+    fn a_site_not_seen_for_max_age_forgets_its_pages() {
+        on_both(a_site_not_seen_for_max_age_forgets_its_pages_on);
+    }
+
+    async fn a_site_not_seen_for_max_age_forgets_its_pages_on(store: Store) {
+        let pages = |host: &'static str| {
+            let store = store.clone();
+            async move {
+                let found = store.call(move |c| crate::store::site_pages(c, host));
+                found.await.unwrap().len()
+            }
+        };
+        for (host, seen) in [
+            ("quiet.example", 1),
+            ("busy.example", 1),
+            ("busy.example", 15),
+        ] {
+            store
+                .call(move |c| crate::store::add_site_page(c, host, vec![1; 12], day(seen)))
+                .await
+                .unwrap();
+        }
+        let report = store
+            .prune(&settings(10, 1, None), &configured(), day(20))
+            .await
+            .unwrap();
+        assert_eq!(report.site_pages, 1);
+        assert_eq!(pages("quiet.example").await, 0);
+        // A host seen lately keeps all its pages, old ones included.
+        assert_eq!(pages("busy.example").await, 2);
     }
 
     #[test]

@@ -210,6 +210,8 @@ const SQLITE: &[Migration] = &[
     Migration::Sql(super::search::SQLITE_INDEX_AT_COMMIT),
     // 11: the band index with fewer B-trees per row (see `BAND_INDEX_LEANER_SQLITE`).
     Migration::Sql(BAND_INDEX_LEANER_SQLITE),
+    // 12: the site memory's pages, kept across restarts (`site_pages.rs`).
+    Migration::Sql(super::site_pages::SQLITE_SCHEMA),
 ];
 
 /// SQLite's 11: `story_bands` as a `WITHOUT ROWID` table (its primary key is the table: one
@@ -382,6 +384,8 @@ const POSTGRES: &[Migration] = &[
     Migration::Sql(""),
     // 11: as SQLite's 11, the table itself unchanged.
     Migration::Sql(BAND_INDEX_LEANER_POSTGRES),
+    // 12: as SQLite's 12.
+    Migration::Sql(super::site_pages::POSTGRES_SCHEMA),
 ];
 
 /// `PRAGMA auto_vacuum`'s value for incremental mode.
@@ -608,6 +612,23 @@ mod tests {
         keeps_dedupe_matches_across_migration_11(Connection::Postgres(client), || {
             Store::open_postgres(&url).unwrap()
         });
+    }
+
+    /// A store as the release before the site memory's table left it (version 11) gains the
+    /// table, empty, on both backends.
+    #[test]
+    fn a_store_from_version_11_gains_the_site_pages_table() {
+        let url = crate::store::test_cluster::fresh_database();
+        let (_pool, client) = crate::store::pool::PgPool::connect(&url).unwrap();
+        let sqlite = Connection::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        for mut connection in [sqlite, Connection::Postgres(client)] {
+            migrate_to(&mut connection, 11).unwrap();
+            assert!(super::super::site_pages(&mut connection, "a.example").is_err());
+            migrate(&mut connection).unwrap();
+            assert_eq!(version(&mut connection).unwrap(), known_version());
+            let pages = super::super::site_pages(&mut connection, "a.example").unwrap();
+            assert!(pages.is_empty());
+        }
     }
 
     #[test]

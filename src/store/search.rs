@@ -739,12 +739,17 @@ mod tests {
                 .unwrap();
             commit(&store, "quotidien", &multilingual());
             // Migration 10's and 11's tables, kept until the stories of a store at schema 6
-            // were in (the pass commit uses them), and the index 11 drops on PostgreSQL.
+            // were in (the pass commit uses them), the index 11 drops on PostgreSQL, and 12's
+            // table.
             let undo_later_migrations = match backend {
-                Backend::Sqlite => "DROP TABLE search_pending; DROP TABLE story_bands_pruned;",
+                Backend::Sqlite => {
+                    "DROP TABLE search_pending; DROP TABLE story_bands_pruned;
+                     DROP TABLE site_pages;"
+                }
                 Backend::Postgres => {
                     "DROP TABLE story_bands_pruned;
-                     CREATE INDEX story_bands_day ON story_bands(day);"
+                     CREATE INDEX story_bands_day ON story_bands(day);
+                     DROP TABLE site_pages;"
                 }
             };
             store

@@ -96,40 +96,70 @@ fn feed(site: &Site, releases: std::ops::Range<usize>) -> Page {
     )
 }
 
-/// The real pipeline on a fresh SQLite store, polling one source at `site`'s `/feed.xml` with
-/// full text; `source_extra` adds lines to the source's table. The site's memory lives as long
-/// as the pipeline, across its passes.
+/// The real pipeline on a fresh SQLite store (or `database`, a PostgreSQL URL), polling one
+/// source at `site`'s `/feed.xml` with full text; `source_extra` adds lines to the source's
+/// table. The site's memory lives as long as the pipeline, across its passes.
 struct Pipeline {
-    _folder: tempfile::TempDir,
+    folder: tempfile::TempDir,
+    config_text: String,
     runtime: tokio::runtime::Runtime,
     context: Context,
 }
 
 impl Pipeline {
     fn start(site: &Site, source_extra: &str) -> Pipeline {
+        Pipeline::start_on(site, source_extra, None)
+    }
+
+    fn start_on(site: &Site, source_extra: &str, database: Option<String>) -> Pipeline {
         let folder = tempfile::tempdir().unwrap();
-        let database = folder.path().join("t.db");
-        let text = format!(
-            "database = \"{}\"\n[fetch]\nallow_private_networks = true\n\
+        let database = database.unwrap_or_else(|| folder.path().join("t.db").display().to_string());
+        let config_text = format!(
+            "database = \"{database}\"\n[fetch]\nallow_private_networks = true\n\
              per_host_delay = \"10ms\"\n[[sources]]\nname = \"site\"\n\
              url = \"{}/feed.xml\"\nfull_text = true\n{source_extra}\n",
-            database.display(),
             site.base()
         );
-        let config = Config::from_str(&text, std::path::Path::new("t.toml")).unwrap();
-        let store = Store::open(&database).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let context = Pipeline::context(&runtime, &config_text);
+        Pipeline {
+            folder,
+            config_text,
+            runtime,
+            context,
+        }
+    }
+
+    /// A new process in effect: a new context (an empty site memory) on the same store.
+    fn restart(self) -> Pipeline {
+        let Pipeline {
+            folder,
+            config_text,
+            runtime,
+            context,
+        } = self;
+        drop(context);
+        let context = Pipeline::context(&runtime, &config_text);
+        Pipeline {
+            folder,
+            config_text,
+            runtime,
+            context,
+        }
+    }
+
+    fn context(runtime: &tokio::runtime::Runtime, config_text: &str) -> Context {
+        let config = Config::from_str(config_text, std::path::Path::new("t.toml")).unwrap();
+        let store = runtime
+            .block_on(Store::open_async(&config.database))
+            .unwrap();
         store.set_dedupe_policy(config.dedupe_policy());
-        let context = Context {
+        Context {
             fetcher: Fetcher::new(&config.fetch).unwrap(),
             store,
             config: Arc::new(config),
             sites: Arc::default(),
             stopping: Default::default(),
-        };
-        Pipeline {
-            _folder: folder,
-            runtime: tokio::runtime::Runtime::new().unwrap(),
-            context,
         }
     }
 
@@ -186,6 +216,50 @@ fn a_sites_standing_paragraphs_are_dropped_once_other_stories_showed_them() {
     }
     // The first release had no earlier page to compare with: it keeps them.
     assert!(text_of(0).contains("Northwind Cooperative runs"));
+}
+
+/// The site's memory is in the store: after a restart (a new pipeline on the same store, its
+/// memory empty), the fourth release is compared with the three read before and loses the
+/// standing paragraphs at once.
+fn the_site_memory_survives_a_restart_on(database: Option<String>) {
+    let site = Site::start();
+    for number in 0..4 {
+        site.set(
+            &format!("/news/{number}"),
+            Page::ok("text/html; charset=utf-8", release(number)),
+        );
+    }
+    site.set("/feed.xml", feed(&site, 0..3));
+    let pipeline = Pipeline::start_on(&site, "", database);
+    pipeline.poll();
+    let pipeline = pipeline.restart();
+    site.set("/feed.xml", feed(&site, 0..4));
+    pipeline.poll();
+    let stories = pipeline.stories();
+    assert_eq!(stories.len(), 4, "{stories:#?}");
+    let fourth = stories
+        .iter()
+        .find(|story| story.title == "Release 3")
+        .and_then(|story| story.text.clone())
+        .expect("the fourth release's text");
+    assert!(fourth.contains(&STORIES[3].1[..60]), "{fourth}");
+    assert!(!fourth.contains("Northwind Cooperative runs"), "{fourth}");
+    assert!(!fourth.contains("communication office"), "{fourth}");
+    assert_eq!(
+        site.requests_to("/news/0").len(),
+        1,
+        "read once, before the restart"
+    );
+}
+
+#[test]
+fn the_site_memory_survives_a_restart() {
+    the_site_memory_survives_a_restart_on(None);
+}
+
+#[test]
+fn the_site_memory_survives_a_restart_on_postgres() {
+    the_site_memory_survives_a_restart_on(Some(crate::test_cluster::fresh_database()));
 }
 
 #[test]
