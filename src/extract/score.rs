@@ -8,7 +8,7 @@
 use super::clean::element_hints;
 use super::dom::{Content, Dom};
 use super::stats::{PARAGRAPH_MIN_CHARS, TextStats};
-use super::teasers::TeaserRuns;
+use super::teasers::Teasers;
 
 /// How many ancestor levels one paragraph's score reaches.
 const ANCESTOR_LEVELS: usize = 5;
@@ -64,7 +64,7 @@ fn content_scores(
     dom: &Dom,
     stats: &TextStats,
     paragraphs: &[usize],
-    teasers: &TeaserRuns,
+    teasers: &Teasers,
     signals: &Signals,
 ) -> Vec<f32> {
     let mut scores = vec![f32::NAN; dom.len()];
@@ -77,7 +77,7 @@ fn content_scores(
         if matches!(dom.tag(index), "li" | "dd" | "dt" | "td") {
             points *= 0.5;
         }
-        if teasers.contains(index) || is_teaser_summary(dom, stats, index) {
+        if teasers.contains(index) {
             points *= TEASER_WEIGHT;
         }
         if signals.confirmed.get(index).copied().unwrap_or(false) {
@@ -145,7 +145,9 @@ pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals)
     let paragraphs: Vec<usize> = (0..dom.len())
         .filter(|&index| is_scoring_block(dom, stats, index, removed))
         .collect();
-    let teasers = TeaserRuns::find(dom, stats, removed, &paragraphs);
+    let teasers = Teasers::find(dom, stats, removed, &paragraphs, |paragraph| {
+        is_teaser_summary(dom, stats, paragraph)
+    });
     let scores = content_scores(dom, stats, &paragraphs, &teasers, signals);
     let mut ranked: Vec<usize> = (0..dom.len())
         .filter(|&index| score_of(&scores, index).is_some())
@@ -164,7 +166,7 @@ pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals)
         roots.insert(0, lead);
     }
     Selection {
-        tail: boxes_after_the_body(dom, stats, removed, &roots, top),
+        tail: boxes_after_the_body(dom, stats, removed, &teasers, &roots, top),
         roots,
     }
 }
@@ -197,6 +199,7 @@ fn boxes_after_the_body(
     dom: &Dom,
     stats: &TextStats,
     removed: &[bool],
+    teasers: &Teasers,
     roots: &[usize],
     top: usize,
 ) -> Vec<usize> {
@@ -204,7 +207,9 @@ fn boxes_after_the_body(
         .iter()
         .copied()
         .filter(|&root| {
-            root > top && !same_family(dom, root, top) && is_tail_box(dom, stats, root, false)
+            root > top
+                && !same_family(dom, root, top)
+                && is_tail_box(dom, stats, teasers, root, false)
         })
         .collect();
     let mut container = top;
@@ -232,7 +237,9 @@ fn boxes_after_the_body(
             .filter(|&(_, &child)| child > body)
         {
             let after_heading = is_heading(dom.tag(children[position - 1]));
-            if !same_family(dom, child, body) && is_tail_box(dom, stats, child, after_heading) {
+            if !same_family(dom, child, body)
+                && is_tail_box(dom, stats, teasers, child, after_heading)
+            {
                 tail.push(child);
             }
         }
@@ -253,10 +260,16 @@ fn same_family(dom: &Dom, a: usize, b: usize) -> bool {
 /// A short generic box that does not continue the article. A box holding an `<h1>` is never
 /// one: it is the page's title block, a short article that lost on points to a longer block
 /// before it (a column of link-led teasers), and what would be cut is the article itself.
-fn is_tail_box(dom: &Dom, stats: &TextStats, index: usize, after_heading: bool) -> bool {
+fn is_tail_box(
+    dom: &Dom,
+    stats: &TextStats,
+    teasers: &Teasers,
+    index: usize,
+    after_heading: bool,
+) -> bool {
     matches!(dom.tag(index), "div" | "section")
         && stats.chars[index] <= TAIL_BOX_MAX_CHARS
-        && !continues_article(dom, stats, index, after_heading)
+        && !continues_article(dom, stats, teasers, index, after_heading)
         && !(index..dom.nodes[index].end).any(|node| dom.tag(node) == "h1")
 }
 
@@ -459,7 +472,7 @@ fn with_siblings(
     stats: &TextStats,
     removed: &[bool],
     scores: &[f32],
-    teasers: &TeaserRuns,
+    teasers: &Teasers,
     top: usize,
 ) -> Vec<usize> {
     let parent = dom.nodes[top].parent;
@@ -480,7 +493,7 @@ fn with_siblings(
         let after_heading = position > 0 && is_heading(dom.tag(siblings[position - 1]));
         if !keep[position]
             && siblings[position] > top
-            && continues_article(dom, stats, siblings[position], after_heading)
+            && continues_article(dom, stats, teasers, siblings[position], after_heading)
         {
             keep[position] = true;
         }
@@ -498,7 +511,7 @@ fn scores_like_the_article(
     dom: &Dom,
     stats: &TextStats,
     scores: &[f32],
-    teasers: &TeaserRuns,
+    teasers: &Teasers,
     top: usize,
     sibling: usize,
 ) -> bool {
@@ -515,11 +528,8 @@ fn scores_like_the_article(
     // more often bios, disclaimers and notices.
     let mostly_paragraphs = stats.paragraph_chars[sibling] as f32 >= 0.7 * chars as f32;
     // A column of teasers reads like paragraphs too, but each one points to another page.
-    let teaser_chars = teasers.chars_within(dom, sibling);
-    let mostly_teasers =
-        teaser_chars > 0 && teaser_chars as f32 >= 0.5 * stats.paragraph_chars[sibling] as f32;
-    let paragraph_like =
-        !mostly_teasers && (dom.tag(sibling) == "p" || (mostly_paragraphs && sibling < top));
+    let paragraph_like = !is_teaser_block(dom, stats, teasers, sibling)
+        && (dom.tag(sibling) == "p" || (mostly_paragraphs && sibling < top));
     score >= threshold || (paragraph_like && chars > 80 && link_density < 0.25)
 }
 
@@ -531,7 +541,13 @@ const CONTINUATION_MIN_CHARS: u32 = 80;
 /// and it holds sentences rather than links, and not teaser cards. Bios and notices rarely come
 /// under a heading of the article's own flow; those that do are cut at the tail boundary when
 /// rendering.
-fn continues_article(dom: &Dom, stats: &TextStats, index: usize, after_heading: bool) -> bool {
+fn continues_article(
+    dom: &Dom,
+    stats: &TextStats,
+    teasers: &Teasers,
+    index: usize,
+    after_heading: bool,
+) -> bool {
     let opens_with_heading = dom
         .children(index)
         .find(|&child| dom.element(child).is_some())
@@ -541,20 +557,15 @@ fn continues_article(dom: &Dom, stats: &TextStats, index: usize, after_heading: 
         && paragraph_chars >= CONTINUATION_MIN_CHARS
         && paragraph_chars as f32 >= 0.5 * stats.chars[index] as f32
         && stats.link_density(index) < 0.3
-        && !is_teaser_section(dom, stats, index)
+        && !is_teaser_block(dom, stats, teasers, index)
 }
 
-/// Whether most of a block's paragraph text is teaser summaries ([`is_teaser_summary`]): an
-/// "around the region" or "more from the section" box of cards, each titled by a link to
-/// another story. Under its heading it looks like one more section of the article.
-fn is_teaser_section(dom: &Dom, stats: &TextStats, index: usize) -> bool {
-    let teaser_chars: u32 = (index + 1..dom.nodes[index].end)
-        .filter(|&node| {
-            stats.direct_chars[node] >= PARAGRAPH_MIN_CHARS && is_teaser_summary(dom, stats, node)
-        })
-        .map(|node| stats.direct_chars[node])
-        .sum();
-    teaser_chars as f32 >= 0.5 * stats.paragraph_chars[index] as f32
+/// Whether most of a block's paragraph text is teasers ([`Teasers`]): an "around the region"
+/// or "more from the section" box of cards, or a column of link-led notes. It reads like
+/// paragraphs, and under a heading like one more section of the article, but each of its
+/// paragraphs points to another page.
+fn is_teaser_block(dom: &Dom, stats: &TextStats, teasers: &Teasers, index: usize) -> bool {
+    teasers.share_within(dom, stats, index) >= 0.5
 }
 
 /// A heading sibling stays when the block right after it stays (and a kept block precedes

@@ -20,21 +20,32 @@ const LEAD_LINK_MIN_CHARS: u32 = 15;
 /// Characters of prose after the leading link: the teaser's summary.
 const SUMMARY_MIN_CHARS: u32 = 25;
 
-/// The paragraphs of the page's teaser runs.
+/// The page's teaser paragraphs: those of its teaser runs, and the summaries on teaser cards
+/// (`score::is_teaser_summary`), one notion for scoring and for the blocks kept beside the
+/// article.
 #[derive(Debug, Default)]
-pub struct TeaserRuns {
-    /// For each node, whether it is a paragraph of a teaser run.
+pub struct Teasers {
+    /// For each node, whether it is a teaser paragraph.
     in_run: Vec<bool>,
     /// Own characters of teaser paragraphs before each node (page order): a subtree's
     /// teaser text in constant time.
     chars_before: Vec<u32>,
 }
 
-impl TeaserRuns {
+impl Teasers {
     /// Finds the runs among `paragraphs`, the page's scoring blocks (paragraphs of their own
-    /// text) in page order.
-    pub fn find(dom: &Dom, stats: &TextStats, removed: &[bool], paragraphs: &[usize]) -> Self {
-        let in_run = mark_runs(dom, stats, removed, paragraphs);
+    /// text) in page order, and adds the paragraphs `on_card` says are a card's summary.
+    pub fn find(
+        dom: &Dom,
+        stats: &TextStats,
+        removed: &[bool],
+        paragraphs: &[usize],
+        on_card: impl Fn(usize) -> bool,
+    ) -> Self {
+        let mut in_run = mark_runs(dom, stats, removed, paragraphs);
+        for &paragraph in paragraphs {
+            in_run[paragraph] |= on_card(paragraph);
+        }
         let mut chars_before = Vec::with_capacity(dom.len() + 1);
         let mut total = 0;
         chars_before.push(0);
@@ -44,15 +55,24 @@ impl TeaserRuns {
             }
             chars_before.push(total);
         }
-        TeaserRuns {
+        Teasers {
             in_run,
             chars_before,
         }
     }
 
-    /// Whether a paragraph belongs to a teaser run.
+    /// Whether a paragraph is a teaser paragraph.
     pub fn contains(&self, paragraph: usize) -> bool {
         self.in_run.get(paragraph).copied().unwrap_or(false)
+    }
+
+    /// Own characters of the teaser paragraphs inside a subtree.
+    pub fn share_within(&self, dom: &Dom, stats: &TextStats, index: usize) -> f32 {
+        let teaser_chars = self.chars_within(dom, index);
+        if teaser_chars == 0 {
+            return 0.0;
+        }
+        teaser_chars as f32 / stats.paragraph_chars[index].max(1) as f32
     }
 
     /// Own characters of the teaser paragraphs inside a subtree.
@@ -151,7 +171,7 @@ mod tests {
                 dom.tag(index) == "p" && stats.direct_chars[index] >= PARAGRAPH_MIN_CHARS
             })
             .collect();
-        let runs = TeaserRuns::find(&dom, &stats, &removed, &paragraphs);
+        let runs = Teasers::find(&dom, &stats, &removed, &paragraphs, |_| false);
         paragraphs.iter().filter(|&&p| runs.contains(p)).count()
     }
 
