@@ -178,16 +178,22 @@ impl Pipeline {
     }
 }
 
-#[test]
-fn a_sites_standing_paragraphs_are_dropped_once_other_stories_showed_them() {
+/// A loopback site serving the first `count` releases, its feed listing the first three.
+fn site_with_releases(count: usize) -> Site {
     let site = Site::start();
-    for number in 0..5 {
+    for number in 0..count {
         site.set(
             &format!("/news/{number}"),
             Page::ok("text/html; charset=utf-8", release(number)),
         );
     }
     site.set("/feed.xml", feed(&site, 0..3));
+    site
+}
+
+#[test]
+fn a_sites_standing_paragraphs_are_dropped_once_other_stories_showed_them() {
+    let site = site_with_releases(5);
     let pipeline = Pipeline::start(&site, "");
     // First pass: three releases, read one after another; the site's memory fills.
     pipeline.poll();
@@ -222,14 +228,7 @@ fn a_sites_standing_paragraphs_are_dropped_once_other_stories_showed_them() {
 /// memory empty), the fourth release is compared with the three read before and loses the
 /// standing paragraphs at once.
 fn the_site_memory_survives_a_restart_on(database: Option<String>) {
-    let site = Site::start();
-    for number in 0..4 {
-        site.set(
-            &format!("/news/{number}"),
-            Page::ok("text/html; charset=utf-8", release(number)),
-        );
-    }
-    site.set("/feed.xml", feed(&site, 0..3));
+    let site = site_with_releases(4);
     let pipeline = Pipeline::start_on(&site, "", database);
     pipeline.poll();
     let pipeline = pipeline.restart();
