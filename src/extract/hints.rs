@@ -236,17 +236,44 @@ fn tokens(value: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
+/// Tokens that name live coverage (a ticker, a live blog, minute-by-minute reporting).
+const LIVE_COVERAGE_TOKENS: &[&str] = &[
+    "live",
+    "liveblog",
+    "liveticker",
+    "ticker",
+    "direct",
+    "endirecto",
+    "envivo",
+    "diretta",
+    "minuteparminute",
+    "minutoaminuto",
+];
+
+/// Whether one attribute value names live coverage: "live-match-comment", "liveblog-comment".
+/// The "comments" of live coverage are the newsroom's running commentary, the article itself,
+/// not reader comments; the same word beside "live" is read as coverage.
+fn names_live_coverage(value: &str) -> bool {
+    tokens(value).any(|token| LIVE_COVERAGE_TOKENS.contains(&token.as_str()))
+}
+
 /// Classifies an element by its `class` and `id` attribute values.
 pub fn classify(class: &str, id: &str) -> ClassHints {
     let mut hints = ClassHints::default();
-    for token in tokens(class).chain(tokens(id)) {
+    let live = [names_live_coverage(class), names_live_coverage(id)];
+    for (value, token) in tokens(class)
+        .map(|token| (0, token))
+        .chain(tokens(id).map(|token| (1, token)))
+    {
         let has_prefix = |list: &[&str]| list.iter().any(|prefix| token.starts_with(prefix));
         if has_prefix(NOT_HINT_WORDS) {
             continue;
         }
         if has_prefix(COMMENT_PREFIXES) {
-            hints.comments = true;
-            hints.strong_negative = true;
+            if !live[value] {
+                hints.comments = true;
+                hints.strong_negative = true;
+            }
         } else if has_prefix(CAPTION_PREFIXES) {
             hints.caption = true;
         } else if has_prefix(STRONG_NEGATIVE_PREFIXES)
@@ -667,6 +694,19 @@ mod tests {
         assert!(classify("share-tools", "").strong_negative);
         assert!(!classify("shared-layout", "").strong_negative);
         assert!(classify("post-body shared-styles", "").positive);
+    }
+
+    #[test]
+    fn live_coverage_comments_are_not_reader_comments() {
+        for class in ["live-match-comment", "liveblog-comment", "ticker__comment"] {
+            let hints = classify(class, "");
+            assert!(!hints.comments && !hints.strong_negative, "{class}");
+        }
+        // Only within the same value: a live page's reader comments stay comments.
+        assert!(classify("comments", "live-page").comments);
+        assert!(classify("comment-list", "").comments);
+        // "delivery", "livestock": not the whole token "live".
+        assert!(classify("delivery-comment", "").comments);
     }
 
     #[test]

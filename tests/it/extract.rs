@@ -344,6 +344,25 @@ fn comment_sections_stay_out_even_inside_the_article() {
     assert!(!article.text.contains("civil debate"));
 }
 
+/// Issue 13, the wrong block: a live ticker's entries are classed "live-match-comment"; that
+/// is the newsroom's running commentary, the article itself, so it is kept whole, while the
+/// readers' comments under it still go.
+#[test]
+fn live_commentary_is_the_article_and_reader_comments_still_go() {
+    let article = check_extract("live_commentary_en.html", &ExtractOptions::default());
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Full time at the Quay Road ground",
+            "Millbrook pull one back",
+            "Second goal for the hosts",
+            "The opening goal comes from a quick throw-in",
+            "Kick-off under grey skies",
+        ],
+        &["barely watch", "poor afternoon", "Reader comments"],
+    );
+}
+
 /// Issue 13, multi-block articles: the body continues in sibling blocks of other classes
 /// across headings, product boxes and ad slots; all of it stays, the furniture goes.
 #[test]
