@@ -452,6 +452,52 @@ const CALL_TO_ACTION_STEMS: &[&str] = &[
     "seguici",
     "riproduzione riservata",
     "copyright",
+    // Appeals for support and membership.
+    "support us",
+    "support our",
+    "support independent",
+    "donate now",
+    "donate today",
+    "please donate",
+    "become a member",
+    "unterstütze uns",
+    "unterstützen sie uns",
+    "jetzt spenden",
+    "spenden sie",
+    "werden sie mitglied",
+    "soutenez-nous",
+    "soutenez notre",
+    "faites un don",
+    "faire un don",
+    "devenez membre",
+    "apóyanos",
+    "apoya nuestro",
+    "haz una donación",
+    "wesprzyj nas",
+    "sostienici",
+    // Pitches for the publisher's app and mailings.
+    "our app",
+    "our free app",
+    "unsere app",
+    "notre application",
+    "nuestra app",
+    "straight to your inbox",
+    "delivered to your inbox",
+    "straight to your phone",
+    // Readers' letters and contributors' disclaimers.
+    "submit your letter",
+    "submit a letter",
+    "letters to the editor",
+    "not responsible for the opinions",
+    "not responsible for the content",
+    "not necessarily reflect",
+    "not necessarily represent",
+    "n'engagent que",
+    "ne reflètent pas nécessairement",
+    "nicht unbedingt die meinung",
+    "no necesariamente reflejan",
+    "no se hace responsable",
+    "non riflettono necessariamente",
 ];
 
 /// Imperative calls to action, specific enough to drop a short block anywhere in the body.
@@ -488,6 +534,17 @@ const IMPERATIVE_STEMS: &[&str] = &[
     "alle rechte vorbehalten",
     "todos los derechos reservados",
     "wszelkie prawa zastrzeżone",
+    "donate now",
+    "jetzt spenden",
+    "faites un don",
+    "support our journalism",
+    "support independent journalism",
+    "unterstützen sie unseren journalismus",
+    "soutenez notre journalisme",
+    "apoya nuestro periodismo",
+    "werden sie mitglied",
+    "devenez membre",
+    "submit your letter",
 ];
 
 /// Openings of the blocks where an article ends and the site's furniture begins: "about us"
@@ -694,6 +751,27 @@ mod tests {
         assert!(classify("share-tools", "").strong_negative);
         assert!(!classify("shared-layout", "").strong_negative);
         assert!(classify("post-body shared-styles", "").positive);
+    }
+
+    #[test]
+    fn appeals_pitches_and_disclaimers_close_pages_in_several_languages() {
+        for text in [
+            "Unterstützen Sie uns mit einem monatlichen Beitrag.",
+            "Soutenez notre journalisme indépendant.",
+            "Les opinions publiées n'engagent que leurs auteurs.",
+            "Descarga nuestra app para recibir las noticias.",
+            "Views expressed do not necessarily reflect those of the editors.",
+        ] {
+            assert!(is_call_to_action(text), "{text}");
+        }
+        // A sentence of the article that mentions giving is no appeal.
+        assert!(!is_call_to_action(
+            "The builder asked to donate the lease anonymously."
+        ));
+        assert!(is_imperative_call_to_action("Jetzt spenden!"));
+        assert!(!is_imperative_call_to_action(
+            "Die Spenden kamen aus der ganzen Stadt."
+        ));
     }
 
     #[test]

@@ -416,6 +416,30 @@ fn press_release_tail_furniture_is_dropped() {
     }
 }
 
+/// Issue 13, tail furniture: a call for support, an app or mailing pitch and a contributors'
+/// disclaimer close the page after the article; the article's own sentence about a donation,
+/// earlier in the body, stays.
+#[test]
+fn appeals_and_disclaimers_after_the_article_are_dropped() {
+    let article = check_extract(
+        "tail_appeals_disclaimer_en.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "opened a second depot on the industrial estate",
+            "asked to donate the lease anonymously",
+            "a van will move stock between them daily.",
+        ],
+        &[
+            "Support our journalism",
+            "delivered to your inbox",
+            "do not necessarily reflect",
+        ],
+    );
+}
+
 /// The tail boundary is a label, never a sentence: an article paragraph that merely opens with
 /// "À propos de" in the second half keeps what follows it.
 #[test]
