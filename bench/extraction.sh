@@ -12,6 +12,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DATA=${DATA:-../shared/extraction-dev}
+# The project's own set (bench/extraction-dev4) has extraction-dev's format and scorer.
+SCORER=$DATA/score.py
+[ -e "$SCORER" ] || SCORER=../shared/extraction-dev/score.py
 OUT=target/bench-extraction
 PEERS=target/bench-peers
 mkdir -p "$OUT" "$PEERS"
@@ -205,7 +208,7 @@ run() {
         return
     fi
     echo "== $name"
-    python3 "$DATA/score.py" --data "$DATA" \
+    python3 "$SCORER" --data "$DATA" \
         --batch-cmd "/usr/bin/time -f '%U %S' -o $ROOT/$OUT/$name.time $command" \
         --per-doc "$OUT/$name.json" >"$OUT/$name.log" 2>&1
     grep -E 'precision|extraction loop' "$OUT/$name.log" | sed 's/^/   /'

@@ -12,7 +12,9 @@ Each binary runs ``BIN extract --batch IN OUT`` once per set; the sets' own scor
 (4-gram shingles of the full reference text, precision and recall macro-averaged over pages),
 and, when ``bench/extraction_dev3.py`` has built it, ``target/extraction-dev3`` (newspaper4k's
 test pages, scored by dev2's scorer): a development set read page by page, so all of its pages
-count as tuning hosts (fold 0) and it has no unseen side.
+count as tuning hosts (fold 0) and it has no unseen side; and ``bench/extraction-dev4`` (pages
+written and annotated for the project, blind to the extractor; snippets), split into folds by
+host like the first two.
 
 Usage (from the repo root):
     bench/extraction_cv.py target/release/tributary
@@ -37,6 +39,9 @@ DEV1 = os.environ.get("DEV1", os.path.join(ROOT, "..", "shared", "extraction-dev
 DEV2 = os.environ.get("DEV2", os.path.join(ROOT, "..", "shared", "extraction-dev2"))
 # Built by bench/extraction_dev3.py (newspaper4k's test pages); every page is tuning data.
 DEV3 = os.environ.get("DEV3", os.path.join(ROOT, "target", "extraction-dev3"))
+# Pages written for the project, annotated before anyone ran the extractor on them (snippets,
+# scored by extraction-dev's scorer): see bench/extraction-dev4/README.md.
+DEV4 = os.environ.get("DEV4", os.path.join(ROOT, "bench", "extraction-dev4"))
 
 
 def host_of(url, fallback):
@@ -59,6 +64,12 @@ def hosts(data):
     return out
 
 
+def scorer_of(data):
+    """The set's own scorer, else extraction-dev's (the project's own set uses its format)."""
+    own = os.path.join(data, "score.py")
+    return own if os.path.exists(own) else os.path.join(DEV1, "score.py")
+
+
 def run_set(command, data, scorer_args, work, cwd=None):
     """Runs a batch command (``{in}``: the pages, ``{out}``: where NAME.txt go) on a set and
     returns the scorer's per-page figures."""
@@ -77,7 +88,7 @@ def run_set(command, data, scorer_args, work, cwd=None):
                    shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    cwd=cwd or work)
     per_doc = os.path.join(work, "per-doc.json")
-    subprocess.run([sys.executable, os.path.join(data, "score.py"), *scorer_args(data, out),
+    subprocess.run([sys.executable, scorer_of(data), *scorer_args(data, out),
                     "--per-doc", per_doc], check=True, stdout=subprocess.DEVNULL)
     with open(per_doc, encoding="utf-8") as f:
         return json.load(f)
@@ -103,6 +114,7 @@ SETS = [
     ("extraction-dev", DEV1, lambda data, out: ["--data", data, "--pred-dir", out], snippet_prf),
     ("extraction-dev2", DEV2, lambda data, out: ["--data", data, "--pred-dir", out], shingle_prf),
     ("extraction-dev3", DEV3, lambda data, out: ["--data", data, "--pred-dir", out], shingle_prf),
+    ("extraction-dev4", DEV4, lambda data, out: ["--data", data, "--pred-dir", out], snippet_prf),
 ]
 ALL_TUNING = {"extraction-dev3"}
 
@@ -132,7 +144,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         for set_name, data, scorer_args, prf in SETS:
             if not os.path.isdir(data):
-                print(f"\n## {set_name}: skipped, {data} is absent (bench/extraction_dev3.py)")
+                print(f"\n## {set_name}: skipped, {data} is absent (dev3: bench/extraction_dev3.py builds it)")
                 continue
             page_host = hosts(data)
             fold_of_set = (lambda h, k: 0) if set_name in ALL_TUNING else fold_of

@@ -689,6 +689,52 @@ pub fn is_credit_line(text: &str) -> bool {
         || (length < 80 && PHOTO_AGENCIES.iter().any(|agency| lower.contains(agency)))
 }
 
+/// Whether a short block is a line of the page's metadata: a label and a bare URL
+/// ("Permalink https://…", "Short link: …") or a numeric date ("Date 23.05.2011", "Updated:
+/// 2021-03-04 10:12"). At the end of the text it is the page's furniture, in any language,
+/// since the label's words do not matter.
+pub fn is_metadata_line(text: &str) -> bool {
+    let text = text.trim();
+    if text.chars().count() > 80 {
+        return false;
+    }
+    let is_label = |label: &str| {
+        let words = label.split_whitespace().count();
+        (1..=3).contains(&words) && label.chars().all(|c| c.is_alphabetic() || c == ' ')
+    };
+    // "Label https://…", "Short link: https://…": the URL is the last word.
+    let labelled_url = text
+        .rsplit_once(char::is_whitespace)
+        .is_some_and(|(label, url)| {
+            is_label(label.trim_end_matches([':', ' '])) && is_bare_url(url)
+        });
+    // "Updated: 2021-03-04 10:12", "Date 23.05.2011".
+    let labelled_date = text
+        .split_once(':')
+        .is_some_and(|(label, value)| is_label(label.trim()) && is_numeric_date(value.trim()))
+        || text
+            .split_once(char::is_whitespace)
+            .is_some_and(|(label, value)| is_label(label) && is_numeric_date(value.trim()));
+    labelled_url || labelled_date
+}
+
+fn is_bare_url(value: &str) -> bool {
+    ["http://", "https://", "www."]
+        .iter()
+        .any(|scheme| value.starts_with(scheme))
+        && !value.contains(char::is_whitespace)
+}
+
+/// Digits and date/time separators only, with a date's separator: "23.05.2011", "2021-03-04".
+fn is_numeric_date(value: &str) -> bool {
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    digits >= 6
+        && value.contains(['.', '-', '/'])
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '/' | ':' | ' ' | ','))
+}
+
 /// Whether a (trailing) block asks the reader to subscribe/follow, or is a legal line.
 pub fn is_call_to_action(text: &str) -> bool {
     if text.chars().count() > 400 {
@@ -772,6 +818,27 @@ mod tests {
         assert!(!is_imperative_call_to_action(
             "Die Spenden kamen aus der ganzen Stadt."
         ));
+    }
+
+    #[test]
+    fn metadata_lines_are_a_label_and_a_url_or_a_date() {
+        for text in [
+            "Permalien https://p.example/p/RPYx",
+            "Short link: https://news.example/a/1234",
+            "Lien court https://mairie.example/a/8812",
+            "Date 23.05.2011",
+            "Zuletzt aktualisiert: 2021-03-04 10:12",
+        ] {
+            assert!(is_metadata_line(text), "{text}");
+        }
+        for text in [
+            "The vote is on 23.05.2011.",
+            "See https://news.example/a/1234 for the full report",
+            "Paris, le 23 mai 2011",
+            "Score 3-1",
+        ] {
+            assert!(!is_metadata_line(text), "{text}");
+        }
     }
 
     #[test]

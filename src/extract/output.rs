@@ -692,8 +692,8 @@ fn block_chars(item: &Item) -> u32 {
     }
 }
 
-/// Drops calls to action, credits and orphan headings at the end of the article (where
-/// paywall notices, "follow us" lines and copyright lines sit).
+/// Drops calls to action, credits, metadata lines and orphan headings at the end of the
+/// article (where paywall notices, "follow us" lines, permalinks and copyright lines sit).
 fn trim_trailing_furniture(items: &mut Vec<Item>) {
     let mut index = items.len();
     while index > 0 {
@@ -707,7 +707,12 @@ fn trim_trailing_furniture(items: &mut Vec<Item>) {
         let trailing_noise = match kind {
             BlockKind::Heading(_) => true,
             BlockKind::Caption | BlockKind::Raw => false,
-            _ => !*media && (hints::is_call_to_action(text) || hints::is_credit_line(text)),
+            _ => {
+                !*media
+                    && (hints::is_call_to_action(text)
+                        || hints::is_credit_line(text)
+                        || hints::is_metadata_line(text))
+            }
         };
         if !trailing_noise {
             break;

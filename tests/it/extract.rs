@@ -440,6 +440,29 @@ fn appeals_and_disclaimers_after_the_article_are_dropped() {
     );
 }
 
+/// Issue 13, tail furniture: the page's metadata after the body, a label with a bare date or a
+/// bare URL ("Mis à jour : 14/03/2026", "Lien court https://…"), whatever the label's words.
+#[test]
+fn metadata_lines_after_the_article_are_dropped() {
+    let article = check_extract(
+        "metadata_lines_after_body_fr.html",
+        &ExtractOptions::default(),
+    );
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Après dix-huit mois de travaux",
+            "si la fréquentation des premières semaines le justifie.",
+        ],
+        &[
+            "Mis à jour",
+            "14/03/2026",
+            "Lien court",
+            "mairie.example/a/8812",
+        ],
+    );
+}
+
 /// The tail boundary is a label, never a sentence: an article paragraph that merely opens with
 /// "À propos de" in the second half keeps what follows it.
 #[test]
