@@ -484,6 +484,19 @@ const CALL_TO_ACTION_STEMS: &[&str] = &[
     "straight to your inbox",
     "delivered to your inbox",
     "straight to your phone",
+    // Mailings, hiring, channels.
+    "in your inbox",
+    "we are hiring",
+    "we're hiring",
+    "join our team",
+    "wir stellen ein",
+    "nous recrutons",
+    "подписывайтесь",
+    "подпишитесь",
+    "все права защищены",
+    "ακολουθήστε",
+    "εγγραφείτε",
+    "κάντε εγγραφή",
     // Readers' letters and contributors' disclaimers.
     "submit your letter",
     "submit a letter",
@@ -545,6 +558,15 @@ const IMPERATIVE_STEMS: &[&str] = &[
     "werden sie mitglied",
     "devenez membre",
     "submit your letter",
+    // Affiliate disclosures.
+    "affiliate link",
+    "affiliate commission",
+    "partnerlink",
+    "affiliate-link",
+    "liens affiliés",
+    "liens d'affiliation",
+    "enlaces de afiliado",
+    "linki afiliacyjne",
 ];
 
 /// Openings of the blocks where an article ends and the site's furniture begins: "about us"

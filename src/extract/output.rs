@@ -693,31 +693,69 @@ fn block_chars(item: &Item) -> u32 {
 }
 
 /// Drops calls to action, credits, metadata lines and orphan headings at the end of the
-/// article (where paywall notices, "follow us" lines, permalinks and copyright lines sit).
+/// article (where paywall notices, "follow us" lines, permalinks and copyright lines sit),
+/// and a short closing section under a heading that is a call to action ("We are hiring",
+/// "Get the briefing in your inbox").
 fn trim_trailing_furniture(items: &mut Vec<Item>) {
     let mut index = items.len();
+    // Positions of the blocks passed over above the dropped tail, kept unless a
+    // call-to-action heading turns out to title them.
+    let mut section: Vec<usize> = Vec::new();
+    let mut section_chars = 0;
     while index > 0 {
         index -= 1;
         let Item::Block {
-            kind, text, media, ..
+            kind, text, chars, ..
         } = &items[index]
         else {
             continue;
         };
-        let trailing_noise = match kind {
-            BlockKind::Heading(_) => true,
-            BlockKind::Caption | BlockKind::Raw => false,
-            _ => {
-                !*media
-                    && (hints::is_call_to_action(text)
-                        || hints::is_credit_line(text)
-                        || hints::is_metadata_line(text))
+        if is_trailing_noise(&items[index]) {
+            if section.is_empty() {
+                items.remove(index);
+                continue;
             }
-        };
-        if !trailing_noise {
+            if matches!(kind, BlockKind::Heading(_)) && hints::is_call_to_action(text) {
+                // The heading and the pitch under it; positions descend, so each removal
+                // leaves the next position valid.
+                for position in section.drain(..) {
+                    items.remove(position);
+                }
+                items.remove(index);
+                section_chars = 0;
+                continue;
+            }
             break;
         }
-        items.remove(index);
+        let text_block = matches!(kind, BlockKind::Paragraph | BlockKind::ListItem);
+        if !text_block || section_chars + chars > CLOSING_SECTION_MAX_CHARS {
+            break;
+        }
+        section_chars += chars;
+        section.push(index);
+    }
+}
+
+/// Text under a call-to-action heading at the end that is still the pitch, not the article.
+const CLOSING_SECTION_MAX_CHARS: u32 = 300;
+
+/// Whether a block at the end of the text is furniture (see [`trim_trailing_furniture`]).
+fn is_trailing_noise(item: &Item) -> bool {
+    let Item::Block {
+        kind, text, media, ..
+    } = item
+    else {
+        return false;
+    };
+    match kind {
+        BlockKind::Heading(_) => true,
+        BlockKind::Caption | BlockKind::Raw => false,
+        _ => {
+            !*media
+                && (hints::is_call_to_action(text)
+                    || hints::is_credit_line(text)
+                    || hints::is_metadata_line(text))
+        }
     }
 }
 

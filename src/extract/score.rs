@@ -238,7 +238,8 @@ fn boxes_after_the_body(
         {
             let after_heading = is_heading(dom.tag(children[position - 1]));
             if !same_family(dom, child, body)
-                && is_tail_box(dom, stats, teasers, child, after_heading)
+                && (is_tail_box(dom, stats, teasers, child, after_heading)
+                    || is_teaser_section(dom, stats, teasers, child))
             {
                 tail.push(child);
             }
@@ -246,6 +247,16 @@ fn boxes_after_the_body(
         container = body;
     }
     tail
+}
+
+/// A section of teaser cards or a teaser run after the body, inside the article's container
+/// ("More local news": linked titles with one-sentence summaries), of any length: every
+/// paragraph in it points to another page. Short boxes are [`is_tail_box`]'s; this one is
+/// judged by what it holds, not by its size.
+fn is_teaser_section(dom: &Dom, stats: &TextStats, teasers: &Teasers, index: usize) -> bool {
+    matches!(dom.tag(index), "div" | "section" | "aside" | "ul" | "ol")
+        && stats.paragraph_chars[index] > 0
+        && is_teaser_block(dom, stats, teasers, index)
 }
 
 /// Whether two blocks are of one family (same tag and class): the chunks of one body split

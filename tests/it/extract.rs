@@ -463,6 +463,69 @@ fn metadata_lines_after_the_article_are_dropped() {
     );
 }
 
+/// Issue 13, tail furniture where no class names it (hashed class names only): an affiliate
+/// disclosure above the text and a closing "We are hiring" pitch under its heading. The
+/// article's paragraphs stay.
+#[test]
+fn closing_pitches_without_class_names_are_dropped() {
+    let article = check_extract("closing_pitches_en.html", &ExtractOptions::default());
+    assert_kept_and_dropped(
+        &article,
+        &[
+            "Last month we moved the message queue",
+            "We mirrored every topic to the new cluster",
+            "which is exactly how it should be when the preparation has been done properly.",
+        ],
+        &[
+            "affiliate links",
+            "We are hiring",
+            "looking for two engineers",
+        ],
+    );
+}
+
+/// Issue 13, tail furniture inside the article's container, on the project's own blind-annotated
+/// pages (`bench/extraction-dev4`): a "More local news" section of teaser cards after a body of
+/// `<br>`-separated text, and a sign-up box (heading, one line, an e-mail form) after a
+/// briefing. Every snippet of each page's annotation holds.
+#[test]
+fn teaser_sections_and_sign_up_boxes_after_the_body_are_dropped() {
+    for name in ["a-plain-local-br-paragraphs", "a-nine-things-briefing"] {
+        let dir = format!("{}/bench/extraction-dev4", env!("CARGO_MANIFEST_DIR"));
+        let html = std::fs::read(format!("{dir}/{name}.html")).unwrap();
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(format!("{dir}/{name}.json")).unwrap()).unwrap();
+        let article = extract(&html, None, &page_url(), &ExtractOptions::default())
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        let text = article
+            .text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let snippets = |key: &str| -> Vec<String> {
+            truth[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|snippet| {
+                    snippet
+                        .as_str()
+                        .unwrap()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        };
+        for kept in snippets("with") {
+            assert!(text.contains(&kept), "{name}: {kept}\n{text}");
+        }
+        for dropped in snippets("without") {
+            assert!(!text.contains(&dropped), "{name}: {dropped}\n{text}");
+        }
+    }
+}
+
 /// The tail boundary is a label, never a sentence: an article paragraph that merely opens with
 /// "À propos de" in the second half keeps what follows it.
 #[test]
