@@ -110,8 +110,9 @@ const TEASER_WEIGHT: f32 = 0.2;
 const TEASER_MAX_CHARS: u32 = 500;
 
 /// Whether a paragraph is the summary on a teaser card: its container is small and titled by
-/// a heading that links to another page. Many such cards together can outweigh a short
-/// story (the "wrong block"), though each is a pointer to another article.
+/// a block that links to another page, a heading or a `<div>` set as one ("lt-title"). Many
+/// such cards together can outweigh a short story (the "wrong block"), though each is a
+/// pointer to another article.
 fn is_teaser_summary(dom: &Dom, stats: &TextStats, index: usize) -> bool {
     let card = dom.nodes[index].parent;
     if card == 0 || stats.chars[card] > TEASER_MAX_CHARS {
@@ -119,7 +120,17 @@ fn is_teaser_summary(dom: &Dom, stats: &TextStats, index: usize) -> bool {
     }
     dom.children(card)
         .take_while(|&child| child != index)
-        .any(|child| is_heading(dom.tag(child)) && links_elsewhere(dom, stats, child))
+        .any(|child| is_card_title(dom, stats, child) && links_elsewhere(dom, stats, child))
+}
+
+/// Characters of a card's title set as a block of its own: a headline, not a label or a name.
+const CARD_TITLE_MIN_CHARS: u32 = 15;
+
+/// A card's title: a heading, or a block (`<div>`, `<p>`) holding a headline-length link.
+fn is_card_title(dom: &Dom, stats: &TextStats, index: usize) -> bool {
+    is_heading(dom.tag(index))
+        || (matches!(dom.tag(index), "div" | "p" | "span")
+            && stats.chars[index] >= CARD_TITLE_MIN_CHARS)
 }
 
 /// Whether a heading's text is (almost) all a link to another page (not a `#fragment`
@@ -162,7 +173,7 @@ pub fn select(dom: &Dom, stats: &TextStats, removed: &[bool], signals: &Signals)
         top = parent;
     }
     let mut roots = with_siblings(dom, stats, removed, &scores, &teasers, top);
-    if let Some(lead) = standfirst(dom, stats, removed, &roots) {
+    if let Some(lead) = standfirst(dom, stats, removed, &teasers, &roots) {
         roots.insert(0, lead);
     }
     Selection {
@@ -301,7 +312,13 @@ const STANDFIRST_MAX_CHARS: u32 = 800;
 /// a link, no furniture class, not longer than the body), and nothing further back is
 /// considered: teasers and summaries of other pages sit further away. A deck right under the
 /// title counts even when set as a subtitle heading or shorter (`is_deck_under_title`).
-fn standfirst(dom: &Dom, stats: &TextStats, removed: &[bool], roots: &[usize]) -> Option<usize> {
+fn standfirst(
+    dom: &Dom,
+    stats: &TextStats,
+    removed: &[bool],
+    teasers: &Teasers,
+    roots: &[usize],
+) -> Option<usize> {
     let first = *roots.first()?;
     let body_chars: u32 = roots.iter().map(|&root| stats.chars[root]).sum();
     let scope = dom
@@ -331,9 +348,11 @@ fn standfirst(dom: &Dom, stats: &TextStats, removed: &[bool], roots: &[usize]) -
                 "li" | "ul" | "ol" | "dl" | "table" | "a" | "blockquote"
             ) || hints.strong_negative
         });
+    // The summary on the last card of a teaser column set before the article is no standfirst.
     let reads_like_standfirst = chars <= STANDFIRST_MAX_CHARS
         && link_share < 0.2
         && !in_list_or_furniture
+        && !teasers.contains(candidate)
         && chars <= body_chars;
     if !reads_like_standfirst {
         return None;
