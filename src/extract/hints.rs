@@ -497,6 +497,12 @@ const CALL_TO_ACTION_STEMS: &[&str] = &[
     "ακολουθήστε",
     "εγγραφείτε",
     "κάντε εγγραφή",
+    // Tip lines.
+    "got a tip",
+    "have a tip",
+    "a story for us",
+    "news tip",
+    "story tip",
     // Readers' letters and contributors' disclaimers.
     "submit your letter",
     "submit a letter",
@@ -829,6 +835,7 @@ mod tests {
             "Les opinions publiées n'engagent que leurs auteurs.",
             "Descarga nuestra app para recibir las noticias.",
             "Views expressed do not necessarily reflect those of the editors.",
+            "Got a tip? Email the newsroom at desk@news.example.",
         ] {
             assert!(is_call_to_action(text), "{text}");
         }
