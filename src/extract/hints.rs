@@ -260,17 +260,17 @@ fn names_live_coverage(value: &str) -> bool {
 /// Classifies an element by its `class` and `id` attribute values.
 pub fn classify(class: &str, id: &str) -> ClassHints {
     let mut hints = ClassHints::default();
-    let live = [names_live_coverage(class), names_live_coverage(id)];
     for (value, token) in tokens(class)
-        .map(|token| (0, token))
-        .chain(tokens(id).map(|token| (1, token)))
+        .map(|token| (class, token))
+        .chain(tokens(id).map(|token| (id, token)))
     {
         let has_prefix = |list: &[&str]| list.iter().any(|prefix| token.starts_with(prefix));
         if has_prefix(NOT_HINT_WORDS) {
             continue;
         }
         if has_prefix(COMMENT_PREFIXES) {
-            if !live[value] {
+            // Read again only here: comment tokens are rare, every element is classified.
+            if !names_live_coverage(value) {
                 hints.comments = true;
                 hints.strong_negative = true;
             }
