@@ -126,10 +126,11 @@ fn is_teaser_summary(dom: &Dom, stats: &TextStats, index: usize) -> bool {
 /// Characters of a card's title set as a block of its own: a headline, not a label or a name.
 const CARD_TITLE_MIN_CHARS: u32 = 15;
 
-/// A card's title: a heading, or a block (`<div>`, `<p>`) holding a headline-length link.
+/// A card's title: a heading, a block (`<div>`, `<p>`) holding a headline-length link, or
+/// such a link on its own before the summary.
 fn is_card_title(dom: &Dom, stats: &TextStats, index: usize) -> bool {
     is_heading(dom.tag(index))
-        || (matches!(dom.tag(index), "div" | "p" | "span")
+        || (matches!(dom.tag(index), "div" | "p" | "span" | "a")
             && stats.chars[index] >= CARD_TITLE_MIN_CHARS)
 }
 
