@@ -652,7 +652,34 @@ pub fn opens_tail_boundary(text: &str) -> bool {
     TAIL_BOUNDARY_OPENINGS.iter().any(|opening| {
         head.strip_prefix(opening)
             .is_some_and(|rest| !rest.starts_with(char::is_alphanumeric))
+    }) || is_about_a_name(text)
+}
+
+/// "About" and a name: the heading of the publisher's boilerplate under a press release
+/// ("About WaterBridge Trust", "Über Stadtwerke Hameln", "Acerca de Telefónica", "Sobre a
+/// Galp"), the name capitalised. A label, so a short one.
+fn is_about_a_name(text: &str) -> bool {
+    const MAX_WORDS: usize = 6;
+    let text = text.trim();
+    if text.split_whitespace().count() > MAX_WORDS {
+        return false;
+    }
+    [
+        "About ",
+        "Über ",
+        "Acerca de ",
+        "Sobre ",
+        "Informazioni su ",
+    ]
+    .iter()
+    .filter_map(|opening| text.strip_prefix(opening))
+    // "Sobre a Galp", "Sobre o Banco": a Portuguese article before the name.
+    .map(|rest| {
+        rest.strip_prefix("a ")
+            .or(rest.strip_prefix("o "))
+            .unwrap_or(rest)
     })
+    .any(|name| name.starts_with(char::is_uppercase))
 }
 
 /// Whether a short block anywhere in the body is a call to action or a legal line.
@@ -867,6 +894,24 @@ mod tests {
             "Score 3-1",
         ] {
             assert!(!is_metadata_line(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn about_a_name_is_a_tail_boundary() {
+        for text in [
+            "About WaterBridge Trust",
+            "Acerca de Telefónica",
+            "Sobre a Galp",
+        ] {
+            assert!(opens_tail_boundary(text), "{text}");
+        }
+        for text in [
+            "About three hundred people came to the meeting",
+            "About the findings",
+            "Sobre o projeto",
+        ] {
+            assert!(!opens_tail_boundary(text), "{text}");
         }
     }
 

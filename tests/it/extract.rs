@@ -523,6 +523,14 @@ fn cards_titled_by_a_bare_link_are_teasers() {
     assert_annotation_holds("d-de-winterwanderungen", &[]);
 }
 
+/// Issue 13, tail furniture on a page of `bench/extraction-dev4`: a charity's press release
+/// whose boilerplate comes under "About WaterBridge Trust", "About" and the publisher's name
+/// rather than "About us": the text ends there.
+#[test]
+fn about_and_the_publishers_name_ends_a_press_release() {
+    assert_annotation_holds("c-waterbridge-clinics", &[]);
+}
+
 /// Extracts a page of `bench/extraction-dev4` and checks its annotation: every `with` snippet
 /// is in the text, every `without` snippet (but those in `not_checked`) is not.
 fn assert_annotation_holds(name: &str, not_checked: &[&str]) {
