@@ -230,6 +230,15 @@ fn boxes_after_the_body(
             .children(container)
             .filter(|&child| !removed[child] && dom.element(child).is_some())
             .collect();
+        if let Some(last_paragraph) = body_of_own_paragraphs(dom, stats, container, &children) {
+            // The body is the container's own paragraphs: the boxes after the last one.
+            tail.extend(children.iter().copied().filter(|&child| {
+                child > last_paragraph
+                    && (is_tail_box(dom, stats, teasers, child, false)
+                        || is_teaser_section(dom, stats, teasers, child))
+            }));
+            break;
+        }
         let Some(&body) = children
             .iter()
             .max_by_key(|&&child| stats.paragraph_chars[child])
@@ -259,6 +268,33 @@ fn boxes_after_the_body(
         container = body;
     }
     tail
+}
+
+/// Share of a container's paragraph text that its own paragraphs hold when they are its body:
+/// the boxes after them are short, but there may be several.
+const OWN_BODY_MIN_SHARE: f32 = 0.5;
+
+/// The last of the container's own `<p>` children when those paragraphs are its body (most of
+/// its paragraph text, a body's length): a layout that sets the article's paragraphs and the
+/// boxes after them (a bio, a sign-up, an appeal, related cards) side by side in one `<div>`.
+fn body_of_own_paragraphs(
+    dom: &Dom,
+    stats: &TextStats,
+    container: usize,
+    children: &[usize],
+) -> Option<usize> {
+    let paragraphs: Vec<usize> = children
+        .iter()
+        .copied()
+        .filter(|&child| dom.tag(child) == "p")
+        .collect();
+    let own_chars: u32 = paragraphs
+        .iter()
+        .map(|&paragraph| stats.paragraph_chars[paragraph])
+        .sum();
+    let is_body = own_chars >= BODY_MIN_CHARS
+        && own_chars as f32 >= OWN_BODY_MIN_SHARE * stats.paragraph_chars[container] as f32;
+    is_body.then(|| paragraphs.last().copied()).flatten()
 }
 
 /// A section of teaser cards or a teaser run after the body, inside the article's container

@@ -531,6 +531,16 @@ fn about_and_the_publishers_name_ends_a_press_release() {
     assert_annotation_holds("c-waterbridge-clinics", &[]);
 }
 
+/// Issue 13, tail furniture where the article's paragraphs sit directly in one `<div>` beside
+/// the boxes that follow them (utility or hashed classes only): an author box, a sign-up box,
+/// an appeal, related cards. Pages of `bench/extraction-dev4`.
+#[test]
+fn boxes_after_the_containers_own_paragraphs_are_dropped() {
+    for name in ["d-de-tail-mietspiegel", "d-tail-hashed-bees-study"] {
+        assert_annotation_holds(name, &[]);
+    }
+}
+
 /// Extracts a page of `bench/extraction-dev4` and checks its annotation: every `with` snippet
 /// is in the text, every `without` snippet (but those in `not_checked`) is not.
 fn assert_annotation_holds(name: &str, not_checked: &[&str]) {
