@@ -501,11 +501,8 @@ fn teaser_sections_and_sign_up_boxes_after_the_body_are_dropped() {
 /// standfirst. (The photo credit inside the caption, also annotated, is not this rule's.)
 #[test]
 fn a_column_of_cards_titled_by_divs_is_not_the_article() {
-    assert_annotation_holds("a-short-news-latest-column", &["(Dispatch file photo)"]);
+    let article = assert_annotation_holds("a-short-news-latest-column", &["(Dispatch file photo)"]);
     // The column's last summary, right before the article's title, is no standfirst either.
-    let dir = format!("{}/bench/extraction-dev4", env!("CARGO_MANIFEST_DIR"));
-    let html = std::fs::read(format!("{dir}/a-short-news-latest-column.html")).unwrap();
-    let article = extract(&html, None, &page_url(), &ExtractOptions::default()).unwrap();
     assert!(
         !article
             .text
@@ -542,8 +539,9 @@ fn boxes_after_the_containers_own_paragraphs_are_dropped() {
 }
 
 /// Extracts a page of `bench/extraction-dev4` and checks its annotation: every `with` snippet
-/// is in the text, every `without` snippet (but those in `not_checked`) is not.
-fn assert_annotation_holds(name: &str, not_checked: &[&str]) {
+/// is in the text, every `without` snippet (but those in `not_checked`) is not. Returns the
+/// article for further checks.
+fn assert_annotation_holds(name: &str, not_checked: &[&str]) -> Article {
     let dir = format!("{}/bench/extraction-dev4", env!("CARGO_MANIFEST_DIR"));
     let html = std::fs::read(format!("{dir}/{name}.html")).unwrap();
     let truth: serde_json::Value =
@@ -567,6 +565,7 @@ fn assert_annotation_holds(name: &str, not_checked: &[&str]) {
     for dropped in snippets("without") {
         assert!(!text.contains(&dropped), "{name}: {dropped}\n{text}");
     }
+    article
 }
 
 /// The tail boundary is a label, never a sentence: an article paragraph that merely opens with
