@@ -110,7 +110,7 @@ const TEASER_WEIGHT: f32 = 0.2;
 const TEASER_MAX_CHARS: u32 = 500;
 
 /// Whether a paragraph is the summary on a teaser card: its container is small and titled by
-/// a block that links to another page, a heading or a `<div>` set as one ("lt-title"). Many
+/// a block that links to another page: a heading, a `<div>` set as one, or a bare link. Many
 /// such cards together can outweigh a short story (the "wrong block"), though each is a
 /// pointer to another article.
 fn is_teaser_summary(dom: &Dom, stats: &TextStats, index: usize) -> bool {
@@ -233,9 +233,7 @@ fn boxes_after_the_body(
         if let Some(last_paragraph) = body_of_own_paragraphs(dom, stats, container, &children) {
             // The body is the container's own paragraphs: the boxes after the last one.
             tail.extend(children.iter().copied().filter(|&child| {
-                child > last_paragraph
-                    && (is_tail_box(dom, stats, teasers, child, false)
-                        || is_teaser_section(dom, stats, teasers, child))
+                child > last_paragraph && closes_article(dom, stats, teasers, child, false)
             }));
             break;
         }
@@ -259,8 +257,7 @@ fn boxes_after_the_body(
         {
             let after_heading = is_heading(dom.tag(children[position - 1]));
             if !same_family(dom, child, body)
-                && (is_tail_box(dom, stats, teasers, child, after_heading)
-                    || is_teaser_section(dom, stats, teasers, child))
+                && closes_article(dom, stats, teasers, child, after_heading)
             {
                 tail.push(child);
             }
@@ -294,7 +291,20 @@ fn body_of_own_paragraphs(
         .sum();
     let is_body = own_chars >= BODY_MIN_CHARS
         && own_chars as f32 >= OWN_BODY_MIN_SHARE * stats.paragraph_chars[container] as f32;
-    is_body.then(|| paragraphs.last().copied()).flatten()
+    paragraphs.last().copied().filter(|_| is_body)
+}
+
+/// A block after the body that closes the article as furniture: a short box
+/// ([`is_tail_box`]) or a section of teasers of any length ([`is_teaser_section`]).
+fn closes_article(
+    dom: &Dom,
+    stats: &TextStats,
+    teasers: &Teasers,
+    index: usize,
+    after_heading: bool,
+) -> bool {
+    is_tail_box(dom, stats, teasers, index, after_heading)
+        || is_teaser_section(dom, stats, teasers, index)
 }
 
 /// A section of teaser cards or a teaser run after the body, inside the article's container
